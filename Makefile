@@ -1,0 +1,51 @@
+# Two commands for a newcomer: `make run` and `make test`. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app app
+
+.PHONY: run test test-sqlite test-postgres lint translations bench clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+## make run: the embedded default — SQLite, embedded broker, mail to instance/outbox/; web + worker + beat; Ctrl-C stops all.
+run: $(VENV)/.runtime
+	mkdir -p instance
+	TILLSYN_ENV=development $(FLASK) db upgrade
+	TILLSYN_ENV=development $(FLASK) demo-data
+	TILLSYN_ENV=development $(PY) scripts/run_embedded.py
+
+## make test: the whole suite on SQLite, and again on PostgreSQL + Redis when TEST_DATABASE_URL is set (CI sets it).
+test: $(VENV)/.dev
+	$(VENV)/bin/ruff check app workers tests
+	$(VENV)/bin/mypy app workers
+ifdef TEST_DATABASE_URL
+	TEST_DB=sqlite $(PY) -m pytest -m "not browser" -q
+	TEST_DB=postgres $(PY) -m pytest -q
+else
+	TEST_DB=sqlite $(PY) -m pytest -q
+endif
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check app workers tests
+	$(VENV)/bin/ruff format --check app workers tests
+	$(VENV)/bin/mypy app workers
+
+## make translations: extract strings, update the catalogs, compile them (compiled catalogs are committed).
+translations: $(VENV)/.dev
+	$(VENV)/bin/pybabel extract --ignore-dirs=".* .venv node_modules test-artifacts instance" -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output --project "Lärande tillsyn" .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+	$(PY) scripts/fill_english_catalog.py app/translations/en/LC_MESSAGES/messages.po
+	$(VENV)/bin/pybabel compile -d app/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,65 @@
+"""The application factory: configuration, extensions, blueprints, CLI. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR, INSTANCE_DIR, Config, config_from_env
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="static",
+    )
+    if isinstance(config, dict):
+        app.config.from_object(config_from_env())
+        app.config.update(config)
+    else:
+        app.config.from_object(config or config_from_env())
+    _check_config(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    # The per-file limit is checked (with a clear message) by the evidence service; this bounds a whole request.
+    app.config["MAX_CONTENT_LENGTH"] = (
+        (app.config["MAX_UPLOAD_MB"] * app.config["MAX_FILES_PER_UPLOAD"] + 1) * 1024 * 1024
+    )
+
+    from app.extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    celery_init_app(app)
+
+    from app.core import audit, tasks, web
+
+    audit.install()
+    tasks.install()
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")
+    web.init_app(app)
+
+    from app import admin, api, auth, main, units, visits
+
+    for domain in (auth, main, units, visits, admin, api):
+        domain.init_app(app)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            return
+        raise RuntimeError("SECRET_KEY is not set. Set it in the environment (refusing to start without it).")

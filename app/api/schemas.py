@@ -1,0 +1,41 @@
+"""Marshmallow schemas: what the API takes and gives, and what the OpenAPI document describes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.core.pagination import MAX_PER_PAGE
+from app.units.models import TrustLevel, UnitKind
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class PageSchema(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema), required=True)})
+
+
+class UnitSchema(Schema):
+    # Optional on create: a client-generated id makes a repeated create return the first result (API.md).
+    id = fields.UUID(load_default=None)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.Enum(UnitKind, by_value=True, load_default=UnitKind.other)
+    contact_email = fields.Email(allow_none=True, load_default=None)
+    trust_level = fields.Enum(TrustLevel, by_value=True, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class UnitQueryArgs(PageArgs):
+    trust_level = fields.Enum(TrustLevel, by_value=True, load_default=None)
+
+
+UnitPage = page_of(UnitSchema, "UnitPage")

@@ -1,0 +1,343 @@
+"""People, login sessions, set-password links and API tokens (DESIGN.md 2, 4.6; issue: foundation)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
+
+from app.auth import passwords
+from app.auth.models import ApiToken, AuthSession, Role, SetPasswordToken, User, UserRole, hash_secret
+from app.core import access, audit, mail
+from app.core.errors import DomainError, InvalidInput
+from app.core.models import utcnow
+from app.extensions import db
+from app.units.models import Membership, Unit
+from app.units.services import normalise_email
+
+# ---- people ---------------------------------------------------------------------------------------
+
+
+def _validate_person(
+    *,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    unit_ids: Iterable[uuid.UUID],
+    language: str | None,
+    user_id: uuid.UUID | None,
+) -> dict:
+    errors: dict[str, list[str]] = {}
+    try:
+        email_norm = normalise_email(email, "email", required=True)
+        clash = select(User.id).where(User.email == email_norm)
+        if user_id is not None:
+            clash = clash.where(User.id != user_id)
+        if db.session.scalar(clash) is not None:
+            errors["email"] = [_("Someone already has this e-mail address.")]
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+        email_norm = None
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Enter the person's name.")]
+    elif len(name) > 200:
+        errors["name"] = [_("The name may be at most %(n)d characters long.", n=200)]
+    try:
+        role_set = {Role(r) for r in roles}
+    except ValueError:
+        role_set = set()
+        errors["roles"] = [_("Choose roles from the list.")]
+    if not role_set and "roles" not in errors:
+        errors["roles"] = [_("Choose at least one role.")]
+    units = list(db.session.scalars(select(Unit).where(Unit.id.in_(list(unit_ids))))) if unit_ids else []
+    if Role.unit_member in role_set and not units:
+        errors["units"] = [_("A unit member must belong to at least one unit.")]
+    if language not in (None, "", *current_app.config["LANGUAGES"]):
+        errors["language"] = [_("Choose Swedish or English.")]
+    if errors:
+        raise InvalidInput(errors)
+    return {"email": email_norm, "name": name, "roles": role_set, "units": units, "language": language or None}
+
+
+def _sync_roles_and_units(person: User, roles: set[Role], units: list[Unit]) -> None:
+    for row in list(person.role_rows):
+        if row.role not in roles:
+            person.role_rows.remove(row)
+    for role in roles - person.roles:
+        person.role_rows.append(UserRole(role=role))
+    wanted = {u.id for u in units}
+    for membership in list(person.memberships):
+        if membership.unit_id not in wanted:
+            person.memberships.remove(membership)
+    for unit in units:
+        if unit.id not in person.unit_ids:
+            person.memberships.append(Membership(unit=unit))
+
+
+def create_user(
+    *,
+    actor: User | access.Operator,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    unit_ids: Iterable[uuid.UUID] = (),
+    language: str | None = None,
+    password: str | None = None,
+) -> User:
+    access.require_role(actor, Role.coordinator)  # type: ignore[arg-type]
+    data = _validate_person(email=email, name=name, roles=roles, unit_ids=unit_ids, language=language, user_id=None)
+    if password is not None:
+        found = passwords.problems(password, email=data["email"], name=data["name"])
+        if found:
+            raise InvalidInput({"password": found})
+    person = User(email=data["email"], name=data["name"], language=data["language"], is_active_account=True)
+    person.password_hash = passwords.hash_password(password) if password is not None else None
+    db.session.add(person)
+    _sync_roles_and_units(person, data["roles"], data["units"])
+    db.session.flush()
+    return person
+
+
+def update_user(
+    user_id: uuid.UUID,
+    *,
+    actor: User,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    unit_ids: Iterable[uuid.UUID],
+    language: str | None,
+) -> User:
+    person = access.get_user(actor, user_id)
+    access.require_role(actor, Role.coordinator)
+    data = _validate_person(
+        email=email, name=name, roles=roles, unit_ids=unit_ids, language=language, user_id=person.id
+    )
+    if person.id == actor.id and Role.coordinator not in data["roles"]:
+        raise DomainError(_("You cannot remove your own coordinator role."), field="roles")
+    person.email, person.name, person.language = data["email"], data["name"], data["language"]
+    _sync_roles_and_units(person, data["roles"], data["units"])
+    db.session.flush()
+    return person
+
+
+def set_language(*, actor: User, language: str | None) -> User:
+    if language not in (None, "", *current_app.config["LANGUAGES"]):
+        raise InvalidInput({"language": [_("Choose Swedish or English.")]})
+    actor.language = language or None
+    db.session.flush()
+    return actor
+
+
+def deactivate_user(user_id: uuid.UUID, *, actor: User) -> User:
+    """Deactivation ends every session and token of the person at once."""
+    person = access.get_user(actor, user_id)
+    access.require_role(actor, Role.coordinator)
+    if person.id == actor.id:
+        raise DomainError(_("You cannot deactivate yourself."))
+    person.is_active_account = False
+    end_all_sessions(person.id)
+    for token in db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == person.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = utcnow()
+    db.session.flush()
+    return person
+
+
+def reactivate_user(user_id: uuid.UUID, *, actor: User) -> User:
+    person = access.get_user(actor, user_id)
+    access.require_role(actor, Role.coordinator)
+    person.is_active_account = True
+    db.session.flush()
+    return person
+
+
+# ---- set-password links ---------------------------------------------------------------------------
+
+
+def issue_set_password_link(user_id: uuid.UUID, *, send_email: bool = True) -> str:
+    """A one-time link valid for SET_PASSWORD_LINK_HOURS; earlier unused links of the person stop working."""
+    person = db.session.get(User, user_id)
+    if person is None:
+        raise DomainError(_("The person does not exist."))
+    now = utcnow()
+    db.session.execute(
+        update(SetPasswordToken)
+        .where(SetPasswordToken.user_id == person.id, SetPasswordToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    raw = secrets.token_urlsafe(32)
+    hours = current_app.config["SET_PASSWORD_LINK_HOURS"]
+    db.session.add(
+        SetPasswordToken(user_id=person.id, token_hash=hash_secret(raw), expires_at=now + timedelta(hours=hours))
+    )
+    audit.record(db.session, action="set_password_link", object_type="user", object_id=person.id)
+    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/set-password/{raw}"
+    if send_email:
+        mail.queue(
+            mail.render_email(
+                "auth/set_password", to=person.email, language=person.language, person=person, link=link, hours=hours
+            )
+        )
+    db.session.flush()
+    return link
+
+
+def _live_set_password_token(raw: str) -> SetPasswordToken | None:
+    row = db.session.scalar(select(SetPasswordToken).where(SetPasswordToken.token_hash == hash_secret(raw)))
+    if row is None or row.used_at is not None or row.expires_at <= utcnow() or not row.user.is_active_account:
+        return None
+    return row
+
+
+def person_for_set_password_token(raw: str) -> User | None:
+    row = _live_set_password_token(raw)
+    return row.user if row else None
+
+
+def set_password_with_token(raw: str, password: str) -> User:
+    row = _live_set_password_token(raw)
+    if row is None:
+        raise DomainError(_("This link has expired or has already been used. Ask a coordinator for a new one."))
+    found = passwords.problems(password, email=row.user.email, name=row.user.name)
+    if found:
+        raise InvalidInput({"password": found})
+    row.used_at = utcnow()
+    row.user.password_hash = passwords.hash_password(password)
+    end_all_sessions(row.user_id)
+    db.session.flush()
+    return row.user
+
+
+def change_password(*, actor: User, current: str, new: str) -> User:
+    if not passwords.verify_password(actor.password_hash, current):
+        raise InvalidInput({"current_password": [_("The current password is not right.")]})
+    found = passwords.problems(new, email=actor.email, name=actor.name)
+    if found:
+        raise InvalidInput({"new_password": found})
+    actor.password_hash = passwords.hash_password(new)
+    db.session.flush()
+    return actor
+
+
+# ---- login sessions -------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The person for these credentials, or None. Records the attempt either way."""
+    person = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if person is None:
+        passwords.verify_password(passwords.DUMMY_HASH, password)  # same time for unknown addresses
+    ok = person is not None and person.is_active_account and passwords.verify_password(person.password_hash, password)
+    audit.record(
+        db.session,
+        action="login" if ok else "login_failed",
+        object_type="user",
+        object_id=person.id if person else "-",
+        actor_label=None if ok else (email or "")[:320],
+    )
+    return person if ok else None
+
+
+def start_session(person: User, *, client_address: str | None) -> str:
+    """A new server-side session; the returned token goes into the (signed) cookie, its hash into the database."""
+    raw = secrets.token_urlsafe(32)
+    db.session.add(AuthSession(user_id=person.id, token_hash=hash_secret(raw), client_address=client_address))
+    db.session.flush()
+    return raw
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
+
+
+def load_session(raw: str | None, *, touch: bool = True) -> AuthSession | None:
+    """The live session for a cookie token, or None when it ended, went idle or its person was deactivated."""
+    if not raw:
+        return None
+    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == hash_secret(raw)))
+    if row is None or row.ended_at is not None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > _idle_limit() or not row.user.is_active_account:
+        row.ended_at = now
+        return None
+    if touch and now - row.last_seen_at > timedelta(seconds=15):
+        row.last_seen_at = now
+    return row
+
+
+def extend_session(raw: str | None) -> None:
+    row = load_session(raw, touch=False)
+    if row is not None:
+        row.last_seen_at = utcnow()
+
+
+def end_session(raw: str | None) -> None:
+    if raw:
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == hash_secret(raw), AuthSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_all_sessions(user_id: uuid.UUID) -> None:
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def purge_stale_sessions() -> int:
+    """Forget sessions that ended or went idle more than a day ago."""
+    cutoff = utcnow() - _idle_limit() - timedelta(days=1)
+    result = db.session.execute(
+        delete(AuthSession).where((AuthSession.ended_at < cutoff) | (AuthSession.last_seen_at < cutoff))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---- API tokens -----------------------------------------------------------------------------------
+
+
+def create_api_token(*, actor: User, label: str) -> tuple[ApiToken, str]:
+    """A new personal token; the raw value is returned once and only its hash is kept."""
+    label = (label or "").strip() or _("API token")
+    if len(label) > 100:
+        raise InvalidInput({"label": [_("The label may be at most %(n)d characters long.", n=100)]})
+    raw = "tl_" + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=actor.id, label=label, token_hash=hash_secret(raw), prefix=raw[:10])
+    db.session.add(token)
+    db.session.flush()
+    return token, raw
+
+
+def revoke_api_token(token_id: uuid.UUID, *, actor: User) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.id and not actor.is_coordinator):
+        from app.core.errors import NotFound
+
+        raise NotFound(_("The token does not exist."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    db.session.flush()
+    return token
+
+
+def person_for_api_token(raw: str) -> User | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(raw)))
+    if token is None or token.revoked_at is not None or not token.user.is_active_account:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+    return token.user

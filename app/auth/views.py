@@ -1,0 +1,351 @@
+"""Thin views: read the form, call one service, commit, then flash and redirect (or show the errors)."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.auth import bp, services
+from app.auth.forms import (
+    ROLE_LABELS,
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    PersonForm,
+    SetPasswordForm,
+    TokenForm,
+)
+from app.auth.models import ApiToken, Role, User
+from app.core import access, audit
+from app.core.errors import DomainError, InvalidInput
+from app.core.forms import EmptyForm, apply_errors
+from app.core.pagination import paginate
+from app.core.web import SESSION_KEY, client_address
+from app.extensions import db, limiter
+from app.units.models import Unit
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("main.start"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        person = services.authenticate(form.email.data or "", form.password.data or "")
+        if person is None:
+            db.session.commit()  # keep the record of the failed attempt
+            current_app.logger.warning("failed login for %r from %s", form.email.data, client_address())
+            form.password.errors = [_("The e-mail address or the password is not right.")]
+        else:
+            kept = {key: session[key] for key in ("lang", "form_stash") if key in session}
+            session.clear()  # a new session id at login: nothing from before carries over but language and typed text
+            session.update(kept)
+            session[SESSION_KEY] = services.start_session(person, client_address=client_address())
+            session.permanent = False
+            db.session.commit()
+            current_app.logger.info("login of %s from %s", person.email, client_address())
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.start"))
+    return render_template(
+        "auth/login.html", form=form
+    ), 200 if request.method == "GET" else 422 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    form = EmptyForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
+        services.end_session(session.get(SESSION_KEY))
+        db.session.commit()
+        session.clear()
+        flash(_("You are logged out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/session/extend")
+@login_required
+def extend_session():  # type: ignore[no-untyped-def]
+    """The idle warning's "Continue" button: the request itself renews the session."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("main.start"))
+    services.extend_session(session.get(SESSION_KEY))
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"idle_timeout_seconds": current_app.config["IDLE_TIMEOUT_MINUTES"] * 60})
+    return redirect(_safe_next(request.form.get("next")) or url_for("main.start"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def set_password(token: str):  # type: ignore[no-untyped-def]
+    person = services.person_for_set_password_token(token)
+    if person is None:
+        return render_template("auth/link_expired.html"), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password_with_token(token, form.password.data or "")
+        except InvalidInput as exc:
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            session.clear()
+            flash(_("Your password is set. Log in with it now."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, person=person), 422 if form.errors else 200
+
+
+@bp.route("/profile", methods=["GET"])
+@login_required
+def profile():  # type: ignore[no-untyped-def]
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template(
+        "auth/profile.html",
+        language_form=LanguageForm(language=current_user.language or ""),
+        password_form=ChangePasswordForm(),
+        token_form=TokenForm(),
+        revoke_form=EmptyForm(),
+        tokens=tokens,
+        new_token=session.pop("new_token", None),
+    )
+
+
+@bp.post("/profile/language")
+@login_required
+def profile_language():  # type: ignore[no-untyped-def]
+    form = LanguageForm()
+    if form.validate_on_submit():
+        services.set_language(actor=current_user, language=form.language.data)
+        db.session.commit()
+        session.pop("lang", None)
+        flash(_("Your language is saved."), "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.post("/profile/password")
+@login_required
+def profile_password():  # type: ignore[no-untyped-def]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                actor=current_user, current=form.current_password.data or "", new=form.password.data or ""
+            )
+        except InvalidInput as exc:
+            errors = dict(exc.errors)
+            if "new_password" in errors:
+                errors["password"] = errors.pop("new_password")
+            apply_errors(form, errors)
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.profile"))
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)).all()
+    return render_template(
+        "auth/profile.html",
+        language_form=LanguageForm(language=current_user.language or ""),
+        password_form=form,
+        token_form=TokenForm(),
+        revoke_form=EmptyForm(),
+        tokens=tokens,
+        new_token=None,
+    ), 422
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():  # type: ignore[no-untyped-def]
+    form = TokenForm()
+    if form.validate_on_submit():
+        _token, raw = services.create_api_token(actor=current_user, label=form.label.data or "")
+        db.session.commit()
+        session["new_token"] = raw  # shown once, on the next page, then gone
+        flash(_("The token is created. Copy it now: it will not be shown again."), "success")
+    else:
+        for messages in form.errors.values():
+            for message in messages:
+                flash(message, "error")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.post("/profile/tokens/<uuid:token_id>/revoke")
+@login_required
+def revoke_token(token_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    form = EmptyForm()
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        from flask import abort
+
+        abort(404)
+    if form.validate_on_submit():
+        services.revoke_api_token(token_id, actor=current_user)
+        db.session.commit()
+        flash(_("The token is revoked."), "success")
+    return redirect(url_for("auth.profile"))
+
+
+# ---- people (coordinators) ------------------------------------------------------------------------
+
+
+def _person_form(obj: User | None = None) -> PersonForm:
+    form = PersonForm(obj=obj) if obj is not None and request.method == "GET" else PersonForm()
+    form.roles.choices = [(r.value, ROLE_LABELS[r.value]) for r in Role]
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    form.units.choices = [(str(u.id), u.name) for u in units]
+    if obj is not None and request.method == "GET":
+        form.roles.data = sorted(r.value for r in obj.roles)
+        form.units.data = [str(uid) for uid in obj.unit_ids]
+        form.language.data = obj.language or ""
+    return form
+
+
+def _unit_ids(values: list[str] | None) -> list[uuid.UUID]:
+    ids = []
+    for value in values or []:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids
+
+
+@bp.get("/people")
+@login_required
+def people():  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator)
+    query = access.visible_users(current_user).order_by(func.lower(User.name))
+    q = (request.args.get("q") or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(func.lower(User.name).like(like) | func.lower(User.email).like(like))
+    page = paginate(query, request.args)
+    return render_template("auth/people.html", page=page, q=q, role_labels=ROLE_LABELS)
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@login_required
+def person_new():  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator)
+    form = _person_form()
+    if form.validate_on_submit():
+        try:
+            person = services.create_user(
+                actor=current_user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                roles=form.roles.data or [],
+                unit_ids=_unit_ids(form.units.data),
+                language=form.language.data,
+            )
+            if form.send_link.data:
+                services.issue_set_password_link(person.id)
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added.", name=person.name), "success")
+            return redirect(url_for("auth.person", user_id=person.id))
+    return render_template("auth/person_form.html", form=form, person=None), 422 if form.errors else 200
+
+
+@bp.get("/people/<uuid:user_id>")
+@login_required
+def person(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    person = access.get_user(current_user, user_id)
+    access.require_role(current_user, Role.coordinator)
+    events = db.session.scalars(audit.history_query("user", person.id)).all()
+    return render_template(
+        "auth/person.html", person=person, events=events, action_form=EmptyForm(), role_labels=ROLE_LABELS
+    )
+
+
+@bp.route("/people/<uuid:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    person = access.get_user(current_user, user_id)
+    access.require_role(current_user, Role.coordinator)
+    form = _person_form(person)
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                person.id,
+                actor=current_user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                roles=form.roles.data or [],
+                unit_ids=_unit_ids(form.units.data),
+                language=form.language.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors or {"": [exc.message]})
+        else:
+            db.session.commit()
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("auth.person", user_id=person.id))
+    return render_template("auth/person_form.html", form=form, person=person), 422 if form.errors else 200
+
+
+@bp.post("/people/<uuid:user_id>/deactivate")
+@login_required
+def person_deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    person = access.get_user(current_user, user_id)
+    access.require_role(current_user, Role.coordinator)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.deactivate_user(person.id, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is deactivated and logged out everywhere.", name=person.name), "success")
+    return redirect(url_for("auth.person", user_id=person.id))
+
+
+@bp.post("/people/<uuid:user_id>/reactivate")
+@login_required
+def person_reactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    person = access.get_user(current_user, user_id)
+    access.require_role(current_user, Role.coordinator)
+    if EmptyForm().validate_on_submit():
+        services.reactivate_user(person.id, actor=current_user)
+        db.session.commit()
+        flash(_("%(name)s can log in again.", name=person.name), "success")
+    return redirect(url_for("auth.person", user_id=person.id))
+
+
+@bp.post("/people/<uuid:user_id>/send-link")
+@login_required
+def person_send_link(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    person = access.get_user(current_user, user_id)
+    access.require_role(current_user, Role.coordinator)
+    if EmptyForm().validate_on_submit():
+        services.issue_set_password_link(person.id)
+        db.session.commit()
+        flash(_("A link to choose a password is sent to %(email)s.", email=person.email), "success")
+    return redirect(url_for("auth.person", user_id=person.id))

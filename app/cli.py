@@ -1,0 +1,124 @@
+"""The command line of API.md: ``flask --app app units create``, ``users create``, ``tokens create``, ``demo-data``.
+
+Each command runs as the operator (audit trail: "cli"), commits once, exits 0 on success and prints a
+one-line error (exit 1) otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.core import access, audit
+from app.core.errors import DomainError
+from app.extensions import db
+
+
+def _as_operator(func: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        audit.set_audit_context(db.session(), audit.AuditContext(actor_id=None, actor_label="cli", via="cli"))
+        try:
+            result = func(*args, **kwargs)
+            db.session.commit()
+            return result
+        except DomainError as exc:
+            db.session.rollback()
+            fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()) or exc.message
+            raise click.ClickException(fields) from None
+
+    return wrapper
+
+
+units_cli = AppGroup("units", help="Reviewed units.")
+users_cli = AppGroup("users", help="People and their roles.")
+tokens_cli = AppGroup("tokens", help="Personal API tokens.")
+
+
+@units_cli.command("create")
+@click.argument("name")
+@click.option("--kind", default="other", show_default=True, help="school, preschool, elderly_care, …")
+@click.option("--email", "contact_email", default=None, help="The unit's contact e-mail.")
+@_as_operator
+def units_create(name: str, kind: str, contact_email: str | None) -> None:
+    """Create a unit; prints its id."""
+    from app.units import services
+
+    unit = services.create_unit(actor=access.OPERATOR, name=name, kind=kind, contact_email=contact_email)  # type: ignore[arg-type]
+    db.session.flush()
+    click.echo(str(unit.id))
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, help="coordinator, reviewer or unit_member (repeatable)."
+)
+@click.option("--unit", "units", multiple=True, help="A unit's name or id (repeatable).")
+@click.option("--password", default=None, help="Set this password instead of printing a set-password link.")
+@click.option("--language", default=None, type=click.Choice(["sv", "en"]))
+@_as_operator
+def users_create(
+    email: str, name: str, roles: tuple[str, ...], units: tuple[str, ...], password: str | None, language: str | None
+) -> None:
+    """Create a person; without --password prints a one-time set-password link (also e-mailed)."""
+    from app.auth import services
+    from app.units.services import find_unit
+
+    unit_ids = []
+    for ref in units:
+        unit = find_unit(ref)
+        if unit is None:
+            raise click.ClickException(f"unit: no unit named or with id {ref!r}")
+        unit_ids.append(unit.id)
+    person = services.create_user(
+        actor=access.OPERATOR,
+        email=email,
+        name=name,
+        roles=roles,
+        unit_ids=unit_ids,
+        language=language,
+        password=password,
+    )
+    click.echo(str(person.id))
+    if password is None:
+        click.echo(services.issue_set_password_link(person.id))
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--label", default="CLI", show_default=True)
+@_as_operator
+def tokens_create(email: str, label: str) -> None:
+    """Create an API token for a person; prints the token alone on the last line."""
+    from app.auth import services
+    from app.auth.models import User
+
+    person = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if person is None or not person.is_active_account:
+        raise click.ClickException(f"email: no active person with the address {email!r}")
+    token, raw = services.create_api_token(actor=person, label=label)
+    click.echo(f"token {token.prefix}… for {person.email} ({token.label})")
+    click.echo(raw)
+
+
+@click.command("demo-data")
+@_as_operator
+def demo_data() -> None:
+    """Load the demo data set (idempotent: running it twice changes nothing)."""
+    from app import demo
+
+    created = demo.load()
+    click.echo(f"demo data: {created} new objects" if created else "demo data: already loaded, nothing changed")
+
+
+def init_app(app: Flask) -> None:
+    for command in (units_cli, users_cli, tokens_cli, demo_data):
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Shared pieces every domain uses: base models, errors, access policy, audit trail, mail, task queueing."""

@@ -1,0 +1,194 @@
+"""The audit trail: every create, update and delete of an ``Auditable`` object becomes an ``AuditEvent``
+in the same flush, so in the same transaction, as the change itself.
+
+Who acted is taken from the session's audit context, set once per request (the logged-in person and their
+address), per CLI command or per task. Services still take an explicit actor for their rules.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.core.models import Auditable, AuditEvent, utcnow
+
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    actor_id: uuid.UUID | None
+    actor_label: str | None = None
+    client_address: str | None = None
+    via: str = "system"
+
+
+SYSTEM = AuditContext(actor_id=None, actor_label="system", via="system")
+
+
+def set_audit_context(session: Session, context: AuditContext) -> None:
+    session.info["audit_context"] = context
+
+
+def get_audit_context(session: Session) -> AuditContext:
+    return session.info.get("audit_context", SYSTEM)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _column_changes(obj: Auditable, *, mode: str) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in obj.__audit_ignore__ or key == "id":
+            continue
+        if mode == "update":
+            history = state.attrs[key].history
+            if not history.has_changes():
+                continue
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            if _plain(before) == _plain(after):
+                continue
+        else:
+            value = getattr(obj, key)
+            before, after = (None, value) if mode == "create" else (value, None)
+            if value is None:
+                continue
+        if key in obj.__audit_redact__:
+            changes[key] = [REDACTED if before is not None else None, REDACTED if after is not None else None]
+        else:
+            changes[key] = [_plain(before), _plain(after)]
+    return changes
+
+
+def _event_for(obj: Auditable, action: str, changes: dict[str, list[Any]], ctx: AuditContext) -> AuditEvent:
+    unit_id, parent = obj.audit_scope()
+    return AuditEvent(
+        id=uuid.uuid4(),
+        occurred_at=utcnow(),
+        actor_id=ctx.actor_id,
+        actor_label=ctx.actor_label,
+        client_address=ctx.client_address,
+        via=ctx.via,
+        action=action,
+        object_type=obj.__audit_type__,
+        object_id=str(obj.id),  # type: ignore[attr-defined]
+        parent_type=parent[0] if parent else None,
+        parent_id=str(parent[1]) if parent else None,
+        unit_id=unit_id,
+        changes=changes,
+    )
+
+
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("audit events are append-only")
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    """Foreign keys are set and attribute history is still intact here; the events are inserted on the
+    flush's own connection, so they commit or roll back with the change."""
+    ctx = get_audit_context(session)
+    events: list[AuditEvent] = []
+    for obj in session.new:
+        if isinstance(obj, Auditable):
+            events.append(_event_for(obj, "create", _column_changes(obj, mode="create"), ctx))
+    for obj in session.dirty:
+        if isinstance(obj, Auditable) and session.is_modified(obj, include_collections=False):
+            changes = _column_changes(obj, mode="update")
+            if changes:
+                events.append(_event_for(obj, "update", changes, ctx))
+    for obj in session.deleted:
+        if isinstance(obj, Auditable):
+            events.append(_event_for(obj, "delete", _column_changes(obj, mode="delete"), ctx))
+    if events:
+        table = AuditEvent.__table__  # a Table: Core insert on the flush's connection
+        rows = [{c.key: getattr(ev, c.key) for c in table.columns} for ev in events]
+        for row in rows:
+            row["occurred_at"] = row["occurred_at"] or utcnow()
+        session.connection().execute(table.insert(), rows)  # type: ignore[attr-defined]
+
+
+def install(session_class: type[Session] = Session) -> None:
+    if not event.contains(session_class, "before_flush", _before_flush):
+        event.listen(session_class, "before_flush", _before_flush)
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+def record(
+    session: Session | Any,
+    *,
+    action: str,
+    object_type: str,
+    object_id: uuid.UUID | str,
+    unit_id: uuid.UUID | None = None,
+    changes: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Write an event that is not a column change (a login, a sent link, a refused attempt)."""
+    ctx = get_audit_context(session)
+    ev = AuditEvent(
+        id=uuid.uuid4(),
+        actor_id=ctx.actor_id,
+        actor_label=actor_label or ctx.actor_label,
+        client_address=ctx.client_address,
+        via=ctx.via,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        unit_id=unit_id,
+        changes=_plain(changes or {}),
+    )
+    session.add(ev)
+    return ev
+
+
+def history_query(object_type: str, object_id: uuid.UUID | str):  # type: ignore[no-untyped-def]
+    """Events about an object and its children (memberships of a user, roles…), oldest first."""
+    oid = str(object_id)
+    return (
+        select(AuditEvent)
+        .where(
+            or_(
+                (AuditEvent.object_type == object_type) & (AuditEvent.object_id == oid),
+                (AuditEvent.parent_type == object_type) & (AuditEvent.parent_id == oid),
+            )
+        )
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+
+
+# What a unit's own members may read of their unit's history: not the review team's working material
+# (findings and evidence before kommunicering, the team's composition changes, internal notes later).
+UNIT_MEMBER_VISIBLE_TYPES = ("unit", "membership", "visit", "response", "final_report")
+
+
+def unit_history_query(unit_id: uuid.UUID, *, for_unit_member: bool = False):  # type: ignore[no-untyped-def]
+    """Everything that happened in a unit (the unit itself, its memberships, its visits…), oldest first."""
+    query = select(AuditEvent).where(AuditEvent.unit_id == unit_id)
+    if for_unit_member:
+        query = query.where(AuditEvent.object_type.in_(UNIT_MEMBER_VISIBLE_TYPES))
+    return query.options(selectinload(AuditEvent.actor)).order_by(AuditEvent.occurred_at, AuditEvent.id)

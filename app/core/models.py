@@ -1,0 +1,90 @@
+"""Base mixins and the append-only audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from app.extensions import Model
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite drops the offset; this puts it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use app.core.models.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class IdMixin:
+    # Client-visible ids are UUIDs (API.md); set eagerly so the audit hook can name new objects before the INSERT.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Auditable:
+    """Marks a model whose creates, updates and deletes are written to the audit trail.
+
+    ``__audit_type__`` names the object in the trail; ``__audit_redact__`` lists columns recorded
+    only as "changed" (secrets); ``audit_scope()`` tells which unit (and parent object) an event belongs to.
+    """
+
+    __audit_type__: str = ""
+    __audit_redact__: frozenset[str] = frozenset()
+    __audit_ignore__: frozenset[str] = frozenset({"updated_at", "created_at"})
+
+    def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
+        """(unit id, (parent type, parent id)) of this object, for timelines and access."""
+        return None, None
+
+
+class AuditEvent(IdMixin, Model):
+    """One change to a domain object. Append-only: nothing updates or deletes a row (DB triggers enforce it)."""
+
+    __tablename__ = "audit_events"
+
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # Who acted when no person did: "cli", "system", or the e-mail typed at a failed login.
+    actor_label: Mapped[str | None] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(64))
+    parent_type: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # {field: [before, after]}; redacted fields carry "***".
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(10), default="system")
+
+    actor = relationship("User", viewonly=True, lazy="raise")
+
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index("ix_audit_events_parent", "parent_type", "parent_id"),
+    )

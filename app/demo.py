@@ -1,0 +1,178 @@
+"""The demo data set of the embedded default: a few units and people of every role (idempotent)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth import services as auth_services
+from app.auth.models import User
+from app.core import access
+from app.extensions import db
+from app.units import services as unit_services
+from app.units.models import Unit, UnitKind
+
+DEMO_PASSWORD = "tillsyn-demo-2026"  # noqa: S105  (printed by `make run`; demo data only)
+
+UNITS = [
+    ("Solrosens förskola", UnitKind.preschool, "solrosen@demo.tillsyn.se"),
+    ("Björkbackens äldreboende", UnitKind.elderly_care, "bjorkbacken@demo.tillsyn.se"),
+    ("Östra gymnasiet", UnitKind.school, "ostra@demo.tillsyn.se"),
+    ("Medborgarkontoret Centrum", UnitKind.municipal_office, "medborgarkontoret@demo.tillsyn.se"),
+]
+
+# (e-mail, name, roles, units, language)
+PEOPLE = [
+    ("samordnare@demo.tillsyn.se", "Sara Samordnare", ["coordinator"], [], "sv"),
+    ("granskare@demo.tillsyn.se", "Gustav Granskare", ["reviewer"], [], "sv"),
+    ("kollega@demo.tillsyn.se", "Karin Kollega", ["reviewer", "unit_member"], ["Östra gymnasiet"], "sv"),
+    ("enhet@demo.tillsyn.se", "Elin Enhetschef", ["unit_member"], ["Björkbackens äldreboende"], "sv"),
+    ("unit@demo.tillsyn.se", "Ulla Unit", ["unit_member"], ["Solrosens förskola"], "en"),
+]
+
+# What `make run` prints: one login per role.
+DEMO_LOGINS = [
+    ("coordinator", "samordnare@demo.tillsyn.se"),
+    ("reviewer", "granskare@demo.tillsyn.se"),
+    ("unit_member", "enhet@demo.tillsyn.se"),
+]
+
+
+def load() -> int:
+    """Create what is missing; returns how many objects were created (0 on a second run)."""
+    created = 0
+    units: dict[str, Unit] = {u.name: u for u in db.session.scalars(select(Unit))}
+    for name, kind, email in UNITS:
+        if name not in units:
+            units[name] = unit_services.create_unit(actor=access.OPERATOR, name=name, kind=kind, contact_email=email)  # type: ignore[arg-type]
+            created += 1
+    existing = set(db.session.scalars(select(User.email)))
+    for email, name, roles, unit_names, language in PEOPLE:
+        if email in existing:
+            continue
+        auth_services.create_user(
+            actor=access.OPERATOR,  # type: ignore[arg-type]
+            email=email,
+            name=name,
+            roles=roles,
+            unit_ids=[units[n].id for n in unit_names],
+            language=language,
+            password=DEMO_PASSWORD,
+        )
+        created += 1
+    db.session.flush()
+    created += _load_visits()
+    db.session.flush()
+    return created
+
+
+ELDERLY_CARE = """Trygghet och säkerhet
+- Hur arbetar ni med riskbedömningar för fall, trycksår och undernäring?
+- Hur rapporteras, analyseras och följs avvikelser upp?
+- Hur säkerställs att larm besvaras i tid, även nattetid?
+Bemötande, delaktighet och självbestämmande
+- Hur görs de boende delaktiga i planeringen av sin vardag?
+- Hur tas hänsyn till den enskildes vanor och önskemål?
+Personal och kompetens
+- Hur introduceras ny personal och timanställda?
+- Hur säkerställs kontinuitet i vem som ger stöd till den enskilde?
+Dokumentation
+- Är genomförandeplanerna aktuella och kända av personalen?
+"""
+
+SCHOOL = """Undervisning och lärande
+- Hur anpassas undervisningen efter elevernas olika behov?
+- Hur följs elevernas kunskapsutveckling upp?
+Trygghet och studiero
+- Hur arbetar skolan förebyggande mot kränkande behandling?
+- Hur utreds och åtgärdas anmälda kränkningar?
+Elevhälsa
+- Hur samverkar elevhälsan med lärarna?
+- Hur snabbt får elever i behov av särskilt stöd en utredning?
+Styrning och utveckling
+- Hur används resultaten i det systematiska kvalitetsarbetet?
+"""
+
+
+def _load_visits() -> int:
+    """Two realistic templates and visits in several statuses (only when none exist yet)."""
+    from datetime import date, timedelta
+
+    from app.visits import services as visit_services
+    from app.visits.models import Template, Visit, VisitPurpose, VisitStatus
+
+    if db.session.scalar(select(Template.id).limit(1)) is not None:
+        return 0
+    operator = access.OPERATOR
+    elderly = visit_services.create_template(
+        actor=operator,  # type: ignore[arg-type]
+        name="Äldreomsorg – särskilt boende",
+        description="Granskningsmall för kollegial granskning av särskilda boenden.",
+        areas=ELDERLY_CARE,
+    )
+    school = visit_services.create_template(
+        actor=operator,  # type: ignore[arg-type]
+        name="Skola – grundskola och gymnasium",
+        description="Granskningsmall för tillsyn av skolor.",
+        areas=SCHOOL,
+    )
+    people = {u.email: u for u in db.session.scalars(select(User))}
+    units = {u.name: u for u in db.session.scalars(select(Unit))}
+    lead = people["granskare@demo.tillsyn.se"]
+    peer = people["kollega@demo.tillsyn.se"]
+    today = date.today()
+
+    def plan(unit: str, template: Template, when: date | None, members: list[User], purpose: str = "planned") -> Visit:
+        return visit_services.create_visit(
+            actor=operator,  # type: ignore[arg-type]
+            unit_id=units[unit].id,
+            template_id=template.id,
+            visit_date=when,
+            lead_id=lead.id,
+            member_ids=[m.id for m in members],
+            purpose=VisitPurpose(purpose),
+            aim="Ordinarie tillsyn enligt tillsynsplanen.",
+        )
+
+    def move(visit: Visit, *steps: VisitStatus, **kwargs: object) -> None:
+        for step in steps:
+            visit_services.transition(visit.id, actor=operator, to=step, **kwargs)  # type: ignore[arg-type]
+
+    # Björkbackens äldreboende: the draft report is out for comment with the unit.
+    care = plan("Björkbackens äldreboende", elderly, today - timedelta(days=6), [peer])
+    move(care, VisitStatus.in_progress)
+    areas = care.template_version.areas
+    for area, kind, severity, text in [
+        (areas[1], "strength", None, "Personalen känner de boendes vanor väl och ger dem tid vid måltiderna."),
+        (areas[0], "development", None, "Riskbedömningar görs, men åtgärderna följs inte alltid upp i journalen."),
+        (
+            areas[0],
+            "deviation",
+            "serious",
+            "Två larm nattetid besvarades efter mer än 20 minuter under granskad vecka.",
+        ),
+        (areas[3], "deviation", "minor", "Tre av tio genomförandeplaner var äldre än ett år."),
+    ]:
+        visit_services.add_finding(
+            care.id,
+            actor=operator,  # type: ignore[arg-type]
+            kind=kind,
+            severity=severity,
+            text=text,
+            review_area_id=area.id,  # type: ignore[arg-type]
+        )
+    move(care, VisitStatus.draft)
+    move(care, VisitStatus.sent_for_comment, comment_deadline=today + timedelta(days=10))
+
+    # Östra gymnasiet: on site today (the peer reviewer is a member of this unit, so not on the team: jäv).
+    gym = plan("Östra gymnasiet", school, today, [])
+    move(gym, VisitStatus.in_progress)
+    visit_services.add_finding(
+        gym.id,
+        actor=operator,  # type: ignore[arg-type]
+        kind="strength",
+        text="Eleverna beskriver en trygg skolmiljö och vet vart de vänder sig.",
+        review_area_id=gym.template_version.areas[1].id,
+    )
+    # Solrosens förskola: planned.
+    plan("Solrosens förskola", school, today + timedelta(days=21), [peer])
+    return 6

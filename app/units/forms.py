@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+KIND_LABELS = {
+    "school": _l("School"),
+    "preschool": _l("Preschool"),
+    "elderly_care": _l("Elderly care"),
+    "disability_care": _l("Disability care"),
+    "social_services": _l("Social services"),
+    "municipal_office": _l("Municipal office"),
+    "other": _l("Other"),
+}
+
+TRUST_LABELS = {"baseline": _l("Baseline trust"), "closer_review": _l("Closer review")}
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the unit's name.")), Length(max=200)])
+    kind = SelectField(_l("Kind of unit"), choices=list(KIND_LABELS.items()))
+    contact_email = EmailField(
+        _l("Contact e-mail"),
+        validators=[Optional(), Length(max=320)],
+        description=_l("A shared address of the unit, for example the principal's office."),
+    )

@@ -1,0 +1,73 @@
+"""Reviewed units (granskade enheter) and who belongs to them."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import Auditable, IdMixin, TimestampMixin
+from app.extensions import Model
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+
+
+class UnitKind(enum.StrEnum):
+    school = "school"
+    preschool = "preschool"
+    elderly_care = "elderly_care"
+    disability_care = "disability_care"
+    social_services = "social_services"
+    municipal_office = "municipal_office"
+    other = "other"
+
+
+class TrustLevel(enum.StrEnum):
+    baseline = "baseline"
+    closer_review = "closer_review"
+
+
+class Unit(IdMixin, TimestampMixin, Auditable, Model):
+    __tablename__ = "units"
+    __audit_type__ = "unit"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[UnitKind] = mapped_column(
+        Enum(UnitKind, native_enum=False, length=30, validate_strings=True), default=UnitKind.other
+    )
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    trust_level: Mapped[TrustLevel] = mapped_column(
+        Enum(TrustLevel, native_enum=False, length=20, validate_strings=True),
+        default=TrustLevel.baseline,
+        index=True,
+    )
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="unit", cascade="all, delete-orphan")
+
+    def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
+        return self.id, None
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.name!r}>"
+
+
+class Membership(IdMixin, TimestampMixin, Auditable, Model):
+    """A person belongs to a unit (företrädare för granskad enhet)."""
+
+    __tablename__ = "unit_memberships"
+    __audit_type__ = "membership"
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    unit: Mapped[Unit] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+    __table_args__ = (UniqueConstraint("unit_id", "user_id"),)
+
+    def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
+        return self.unit_id, ("user", self.user_id)

@@ -1,0 +1,104 @@
+"""Thin views of units; every query goes through app.core.access."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.auth.models import Role, User
+from app.core import access, audit
+from app.core.errors import InvalidInput
+from app.core.forms import apply_errors
+from app.core.models import AuditEvent
+from app.core.pagination import paginate
+from app.extensions import db
+from app.units import bp, services
+from app.units.forms import KIND_LABELS, TRUST_LABELS, UnitForm
+from app.units.models import Membership, TrustLevel, Unit
+
+
+@bp.get("/units")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    query = access.visible_units(current_user).order_by(func.lower(Unit.name))
+    q = (request.args.get("q") or "").strip()
+    trust = request.args.get("trust_level") or ""
+    if q:
+        query = query.where(func.lower(Unit.name).like(f"%{q.lower()}%"))
+    if trust in TrustLevel.__members__:
+        query = query.where(Unit.trust_level == TrustLevel(trust))
+    page = paginate(query, request.args)
+    return render_template(
+        "units/index.html", page=page, q=q, trust=trust, kind_labels=KIND_LABELS, trust_labels=TRUST_LABELS
+    )
+
+
+@bp.get("/units/<uuid:unit_id>")
+@login_required
+def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    unit = access.get_unit(current_user, unit_id)
+    members = db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.unit_id == unit.id)
+        .order_by(func.lower(User.name))
+    ).all()
+    events: Sequence[AuditEvent] = ()
+    if access.may_see_audit_of_unit(current_user, unit.id):
+        events = db.session.scalars(audit.unit_history_query(unit.id, for_unit_member=not current_user.is_staff)).all()
+    return render_template(
+        "units/show.html", unit=unit, members=members, events=events, kind_labels=KIND_LABELS, trust_labels=TRUST_LABELS
+    )
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator)
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            unit = services.create_unit(
+                actor=current_user,
+                name=form.name.data or "",
+                kind=form.kind.data,
+                contact_email=form.contact_email.data,
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The unit %(name)s is created.", name=unit.name), "success")
+            return redirect(url_for("units.show", unit_id=unit.id))
+    return render_template("units/form.html", form=form, unit=None), 422 if form.errors else 200
+
+
+@bp.route("/units/<uuid:unit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    unit = access.get_unit(current_user, unit_id)
+    access.require_role(current_user, Role.coordinator)
+    form = UnitForm(obj=unit) if request.method == "GET" else UnitForm()
+    if form.validate_on_submit():
+        try:
+            services.update_unit(
+                unit.id,
+                actor=current_user,
+                name=form.name.data or "",
+                kind=form.kind.data,
+                contact_email=form.contact_email.data,
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("units.show", unit_id=unit.id))
+    return render_template("units/form.html", form=form, unit=unit), 422 if form.errors else 200

@@ -1,0 +1,122 @@
+"""Evidence in the browser: adding photos and documents to a finding, serving them to those allowed to see
+them, removing them. CSRF is checked for every POST by the app-wide CSRFProtect."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, request, send_file
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.core import access
+from app.core.errors import DomainError
+from app.extensions import db
+from app.visits import bp, evidence
+
+log = logging.getLogger(__name__)
+
+# A served file is never a page of this site: no scripts, plugins or forms, and a unique origin (sandbox),
+# whatever a browser or a PDF viewer makes of its bytes.
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def is_local_path(target: str) -> bool:
+    """A path on this site ("/visits/…"), never another site: no "//host", no "/\\host", no scheme."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def _back_to(visit_id: uuid.UUID) -> Response:
+    target = request.form.get("next", "")
+    return redirect(target if is_local_path(target) else f"/visits/{visit_id}")
+
+
+@bp.post("/findings/<uuid:finding_id>/evidence")
+@login_required
+def upload_evidence(finding_id: uuid.UUID) -> Response:
+    """One or more files (field ``files``) in one transaction: all are stored, or none."""
+    finding = access.get_finding(current_user, finding_id)
+    access.require_visit_editor(current_user, finding.visit)
+    visit_id = finding.visit_id
+    uploads = [upload for upload in request.files.getlist("files") if upload and upload.filename]
+    if not uploads:
+        flash(_("Choose at least one photo or document to add."), "error")
+        return _back_to(visit_id)
+    try:
+        for upload in uploads:
+            evidence.store_upload(finding.id, actor=current_user, filename=upload.filename or "", data=upload.read())
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status in (403, 404):
+            raise
+        flash(exc.message, "error")
+        return _back_to(visit_id)
+    db.session.commit()
+    flash(
+        ngettext("%(num)d file is added to the finding.", "%(num)d files are added to the finding.", len(uploads)),
+        "success",
+    )
+    return _back_to(visit_id)
+
+
+def _send(path: Path, *, mimetype: str, name: str) -> Response:
+    if not path.is_file():
+        log.error("evidence file missing from storage: %s", path.name)
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=not mimetype.startswith("image/"),
+        download_name=name,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    return response
+
+
+@bp.get("/evidence/<uuid:evidence_id>")
+@login_required
+def evidence_file(evidence_id: uuid.UUID) -> Response:
+    """The stored file: photos inline, documents as a download; 404 to anyone who may not see the finding."""
+    item = access.get_evidence(current_user, evidence_id)
+    return _send(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
+
+
+@bp.get("/evidence/<uuid:evidence_id>/thumb")
+@login_required
+def evidence_thumbnail(evidence_id: uuid.UUID) -> Response:
+    item = access.get_evidence(current_user, evidence_id)
+    if not item.thumbnail_name:
+        abort(404)  # documents have none
+    return _send(
+        evidence.thumbnail_path(item), mimetype=evidence.JPEG, name=evidence.download_name(item, thumbnail=True)
+    )
+
+
+@bp.post("/evidence/<uuid:evidence_id>/delete")
+@login_required
+def delete_evidence(evidence_id: uuid.UUID) -> Response:
+    item = access.get_evidence(current_user, evidence_id)
+    visit_id = item.finding.visit_id
+    try:
+        evidence.delete_evidence(item.id, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status in (403, 404):
+            raise
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The file is removed."), "success")
+    return _back_to(visit_id)

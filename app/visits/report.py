@@ -1,0 +1,85 @@
+"""The report: one template for the HTML view and the PDF (WeasyPrint). On ``final`` the PDF is stored once
+with its SHA-256 and served byte-identical afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from flask import render_template
+from sqlalchemy import select
+
+from app.extensions import db
+from app.visits.models import FinalReport, Finding, FindingKind, Visit
+
+KIND_ORDER = [FindingKind.strength, FindingKind.development, FindingKind.deviation]
+
+
+def report_context(visit: Visit) -> dict[str, Any]:
+    """Findings grouped by review area, and within an area strengths first (learning-oriented supervision)."""
+    from app.visits.services import current_responses
+
+    areas = list(visit.template_version.areas)
+    grouped: list[tuple[Any, list[tuple[FindingKind, list[Finding]]]]] = []
+    for area in [*areas, None]:
+        in_area = [f for f in visit.findings if (f.review_area_id == (area.id if area else None))]
+        if not in_area:
+            continue
+        by_kind = [(kind, [f for f in in_area if f.kind == kind]) for kind in KIND_ORDER]
+        grouped.append((area, [(k, fs) for k, fs in by_kind if fs]))
+    return {"visit": visit, "grouped": grouped, "responses": current_responses(visit)}
+
+
+def render_report_html(visit: Visit, *, for_pdf: bool = False) -> str:
+    """The web view, or the standalone document WeasyPrint turns into the PDF; both include the same body."""
+    template = "visits/report_pdf.html" if for_pdf else "visits/report.html"
+    return render_template(template, for_pdf=for_pdf, stored=stored_report(visit), **report_context(visit))
+
+
+def render_pdf(visit: Visit) -> bytes:
+    from weasyprint import HTML
+
+    html = render_report_html(visit, for_pdf=True)
+    return HTML(string=html, url_fetcher=_evidence_fetcher(), base_url="tillsyn:/").write_pdf()
+
+
+def _evidence_fetcher() -> Any:
+    """Images in the PDF come straight from evidence storage; nothing else may be fetched (no network)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from app.visits import evidence
+    from app.visits.models import Evidence
+
+    class EvidenceFetcher(URLFetcher):  # type: ignore[misc]
+        prefix = "tillsyn:/evidence/"
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            if not url.startswith(self.prefix):
+                raise ValueError(f"not allowed in a report: {url}")
+            evidence_id, _sep, variant = url[len(self.prefix) :].partition("/")
+            item = db.session.get(Evidence, uuid.UUID(evidence_id))
+            if item is None:
+                raise ValueError("no such evidence")
+            thumb = variant == "thumb" and item.thumbnail_name
+            path = evidence.thumbnail_path(item) if thumb else evidence.file_path(item)
+            mime = "image/jpeg" if thumb else item.content_type
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
+
+    return EvidenceFetcher(allowed_protocols={"tillsyn"})
+
+
+def stored_report(visit: Visit) -> FinalReport | None:
+    return db.session.scalar(select(FinalReport).where(FinalReport.visit_id == visit.id))
+
+
+def store_final_report(visit: Visit) -> FinalReport:
+    """Render and keep the final PDF once; a second call returns the stored one unchanged."""
+    existing = stored_report(visit)
+    if existing is not None:
+        return existing
+    pdf = render_pdf(visit)
+    row = FinalReport(id=uuid.uuid4(), visit=visit, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
+    db.session.add(row)
+    db.session.flush()
+    return row

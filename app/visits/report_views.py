@@ -1,0 +1,47 @@
+"""The report as a web page and as a PDF; a final report's PDF is the stored one, byte for byte."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, current_app, render_template
+from flask_login import current_user, login_required
+
+from app.core import access
+from app.visits import bp, report
+from app.visits.models import VisitStatus
+
+
+@bp.get("/visits/<uuid:visit_id>/report")
+@login_required
+def report_page(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit_with_content(current_user, visit_id)
+    return report.render_report_html(visit)
+
+
+@bp.get("/visits/<uuid:visit_id>/report.pdf")
+@login_required
+def report_pdf(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit_with_content(current_user, visit_id)
+    return pdf_response(visit)
+
+
+def pdf_response(visit) -> Response:  # type: ignore[no-untyped-def]
+    """The stored PDF of a final report (with its SHA-256), or a draft rendered now."""
+    stored = report.stored_report(visit) if visit.status in (VisitStatus.final, VisitStatus.closed) else None
+    if stored is not None:
+        body, digest = stored.pdf, stored.sha256
+    else:
+        try:
+            body, digest = report.render_pdf(visit), None
+        except OSError:  # WeasyPrint without its system libraries (Pango): say so, don't crash
+            current_app.logger.exception("could not render the PDF of %s", visit.case_number)
+            return Response(render_template("errors/error.html", status=503, title="PDF"), status=503)
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{visit.case_number}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    if digest:
+        response.headers["X-Report-SHA256"] = digest
+        response.set_etag(digest)
+    return response

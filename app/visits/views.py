@@ -1,0 +1,556 @@
+"""Thin views of templates, visits, the on-site screen, findings and the unit's response."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import Role, User, UserRole
+from app.core import access, audit
+from app.core.errors import DomainError, InvalidInput
+from app.core.forms import EmptyForm, apply_errors
+from app.core.models import AuditEvent
+from app.core.pagination import paginate
+from app.extensions import db
+from app.units.models import Unit
+from app.visits import bp, services
+from app.visits.forms import (
+    STANCE_CHOICES,
+    FindingForm,
+    FollowUpForm,
+    PlanForm,
+    TemplateForm,
+    TransitionForm,
+    VisitForm,
+)
+from app.visits.models import Finding, TeamMember, Template, TemplateVersion, Visit, VisitStatus
+
+# ---- templates ------------------------------------------------------------------------------------
+
+
+@bp.get("/templates")
+@login_required
+def templates():  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator, Role.reviewer)
+    rows = db.session.scalars(
+        select(Template).options(selectinload(Template.versions)).order_by(func.lower(Template.name))
+    ).all()
+    return render_template("visits/templates.html", templates=rows)
+
+
+@bp.route("/templates/new", methods=["GET", "POST"])
+@login_required
+def template_new():  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator)
+    form = TemplateForm()
+    if form.validate_on_submit():
+        try:
+            template = services.create_template(
+                actor=current_user,
+                name=form.name.data or "",
+                description=form.description.data or "",
+                areas=form.areas.data or "",
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The template %(name)s is created.", name=template.name), "success")
+            return redirect(url_for("visits.template", template_id=template.id))
+    return render_template("visits/template_form.html", form=form, template=None), 422 if form.errors else 200
+
+
+def _get_template(template_id: uuid.UUID) -> Template:
+    template = db.session.get(Template, template_id)
+    if template is None:
+        abort(404)
+    return template
+
+
+@bp.get("/templates/<uuid:template_id>")
+@login_required
+def template(template_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator, Role.reviewer)
+    template = _get_template(template_id)
+    return render_template(
+        "visits/template.html",
+        template=template,
+        in_use=services.version_in_use(template.current.id),
+        events=db.session.scalars(audit.history_query("template", template.id)).all(),
+    )
+
+
+@bp.route("/templates/<uuid:template_id>/edit", methods=["GET", "POST"])
+@login_required
+def template_edit(template_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator)
+    template = _get_template(template_id)
+    form = TemplateForm()
+    if request.method == "GET":
+        form.name.data = template.name
+        form.description.data = template.current.description
+        form.areas.data = services.areas_text(template.current)
+    if form.validate_on_submit():
+        try:
+            version = services.update_template(
+                template.id,
+                actor=current_user,
+                name=form.name.data or "",
+                description=form.description.data or "",
+                areas=form.areas.data or "",
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The template is saved as version %(n)d.", n=version.number), "success")
+            return redirect(url_for("visits.template", template_id=template.id))
+    in_use = services.version_in_use(template.current.id)
+    return render_template("visits/template_form.html", form=form, template=template, in_use=in_use), (
+        422 if form.errors else 200
+    )
+
+
+# ---- lists ----------------------------------------------------------------------------------------
+
+
+def _reviewer_choices() -> list[tuple[str, str]]:
+    people = db.session.scalars(
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.reviewer, User.is_active_account.is_(True))
+        .order_by(func.lower(User.name))
+    ).all()
+    return [(str(p.id), p.name) for p in people]
+
+
+@bp.get("/visits")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    query = access.visible_visits(current_user).options(
+        selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user)
+    )
+    status = request.args.get("status") or ""
+    unit = request.args.get("unit") or ""
+    reviewer = request.args.get("reviewer") or ""
+    if status in VisitStatus.__members__:
+        query = query.where(Visit.status == VisitStatus(status))
+    if unit_id := _uuid(unit):
+        query = query.where(Visit.unit_id == unit_id)
+    if reviewer_id := (current_user.id if reviewer == "me" else _uuid(reviewer)):
+        query = query.where(Visit.team.any(TeamMember.user_id == reviewer_id))
+    query = query.order_by(Visit.visit_date.desc().nulls_first(), Visit.case_number.desc())
+    page = paginate(query, request.args)
+    units = db.session.scalars(access.visible_units(current_user).order_by(func.lower(Unit.name))).all()
+    reviewers = _reviewer_choices() if current_user.is_staff else []
+    return render_template(
+        "visits/index.html", page=page, status=status, unit=unit, reviewer=reviewer, units=units, reviewers=reviewers
+    )
+
+
+# ---- planning -------------------------------------------------------------------------------------
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _uuids(values: list[str] | None) -> list[uuid.UUID]:
+    return [u for u in (_uuid(v) for v in values or []) if u is not None]
+
+
+@bp.route("/visits/new", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    access.require_role(current_user, Role.coordinator, Role.reviewer)
+    form = VisitForm()
+    form.unit.choices = [("", _("Choose…"))] + [
+        (str(u.id), u.name) for u in db.session.scalars(select(Unit).order_by(func.lower(Unit.name)))
+    ]
+    form.template.choices = [("", _("Choose…"))] + [(str(t.id), t.name) for t in services.active_templates()]
+    reviewers = _reviewer_choices()
+    form.lead.choices = [("", _("Choose…")), *reviewers]
+    form.team.choices = reviewers
+    if request.method == "GET":
+        form.unit.data = request.args.get("unit", "")
+        if current_user.is_reviewer:
+            form.lead.data = str(current_user.id)
+    if form.validate_on_submit():
+        try:
+            visit = services.create_visit(
+                actor=current_user,
+                unit_id=_uuid(form.unit.data),  # type: ignore[arg-type]
+                template_id=_uuid(form.template.data),  # type: ignore[arg-type]
+                visit_date=form.visit_date.data,
+                lead_id=_uuid(form.lead.data),
+                member_ids=_uuids(form.team.data),
+                purpose=form.purpose.data or "planned",
+                aim=form.aim.data or "",
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors or {"": [exc.message]})
+        else:
+            db.session.commit()
+            flash(_("The visit %(case)s is planned.", case=visit.case_number), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id))
+    return render_template("visits/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/visits/<uuid:visit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit(current_user, visit_id)
+    access.require_visit_editor(current_user, visit)
+    form = PlanForm()
+    reviewers = _reviewer_choices()
+    form.lead.choices = [("", _("Choose…")), *reviewers]
+    form.team.choices = reviewers
+    if request.method == "GET":
+        form.visit_date.data = visit.visit_date
+        form.lead.data = str(visit.lead.id) if visit.lead else ""
+        form.team.data = [str(m.user_id) for m in visit.team if not m.is_lead]
+        form.aim.data = visit.aim
+    if form.validate_on_submit():
+        try:
+            services.update_plan(
+                visit.id,
+                actor=current_user,
+                visit_date=form.visit_date.data,
+                lead_id=_uuid(form.lead.data),
+                member_ids=_uuids(form.team.data),
+                aim=form.aim.data or "",
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors or {"": [exc.message]})
+        else:
+            db.session.commit()
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id))
+    return render_template("visits/edit.html", form=form, visit=visit), 422 if form.errors else 200
+
+
+# ---- the visit ------------------------------------------------------------------------------------
+
+# The buttons the visit page offers, per status: (target, label key).
+NEXT_STEPS = {
+    VisitStatus.planned: [VisitStatus.in_progress],
+    VisitStatus.in_progress: [VisitStatus.draft],
+    VisitStatus.draft: [VisitStatus.sent_for_comment, VisitStatus.in_progress, VisitStatus.final],
+    VisitStatus.sent_for_comment: [VisitStatus.final],
+    VisitStatus.final: [VisitStatus.closed],
+    VisitStatus.closed: [],
+}
+
+
+def _visit_page_context(visit: Visit) -> dict[str, Any]:
+    show_content = access.can_see_visit_content(current_user, visit)
+    findings = visit.findings if show_content else []
+    events: Sequence[AuditEvent] = ()
+    if current_user.is_staff:
+        events = db.session.scalars(audit.history_query("visit", visit.id)).all()
+    return {
+        "visit": visit,
+        "show_content": show_content,
+        "findings": findings,
+        "can_edit": access.can_edit_visit(current_user, visit),
+        "can_respond": visit.status == VisitStatus.sent_for_comment and visit.unit_id in current_user.unit_ids,
+        "next_steps": NEXT_STEPS[visit.status] if access.can_edit_visit(current_user, visit) else [],
+        "transition_form": TransitionForm(),
+        "follow_up_form": FollowUpForm(),
+        "action_form": EmptyForm(),
+        "responses": services.current_responses(visit) if show_content else {},
+        "has_response": services.has_response(visit) if show_content else False,
+        "events": events,
+        "today": date.today(),
+    }
+
+
+def full_visit_options() -> list[Any]:
+    """Everything a visit page shows, loaded in a fixed number of queries however many findings there are."""
+    return [
+        selectinload(Visit.unit),
+        selectinload(Visit.team).selectinload(TeamMember.user),
+        selectinload(Visit.template_version).selectinload(TemplateVersion.areas),
+        selectinload(Visit.template_version).selectinload(TemplateVersion.template),
+        selectinload(Visit.findings).selectinload(Finding.evidence),
+        selectinload(Visit.findings).selectinload(Finding.review_area),
+    ]
+
+
+@bp.get("/visits/<uuid:visit_id>")
+@login_required
+def show(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit(current_user, visit_id, options=full_visit_options())
+    return render_template("visits/show.html", **_visit_page_context(visit))
+
+
+@bp.post("/visits/<uuid:visit_id>/transition")
+@login_required
+def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit(current_user, visit_id)
+    form = TransitionForm()
+    if form.validate_on_submit():
+        try:
+            services.transition(
+                visit.id,
+                actor=current_user,
+                to=form.to.data or "",
+                comment_deadline=form.comment_deadline.data,
+                waiver_reason=form.waiver_reason.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                raise
+            context = _visit_page_context(access.get_visit(current_user, visit_id))
+            context["transition_form"] = form
+            apply_errors(form, exc.errors or {"": [exc.message]})
+            return render_template("visits/show.html", transition_error=exc.message, **context), exc.status
+        db.session.commit()
+        flash(_("The visit is now: %(status)s.", status=services.status_label(visit.status)), "success")
+    return redirect(url_for("visits.show", visit_id=visit.id))
+
+
+@bp.post("/visits/<uuid:visit_id>/follow-up")
+@login_required
+def follow_up(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit(current_user, visit_id)
+    form = FollowUpForm()
+    if form.validate_on_submit():
+        try:
+            new_visit = services.start_follow_up(visit.id, actor=current_user, visit_date=form.visit_date.data)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                raise
+            flash(exc.message, "error")
+            return redirect(url_for("visits.show", visit_id=visit.id))
+        db.session.commit()
+        flash(_("The follow-up visit %(case)s is planned.", case=new_visit.case_number), "success")
+        return redirect(url_for("visits.show", visit_id=new_visit.id))
+    return redirect(url_for("visits.show", visit_id=visit.id))
+
+
+# ---- on site --------------------------------------------------------------------------------------
+
+
+def _finding_form(visit: Visit, obj: Finding | None = None) -> FindingForm:
+    form = FindingForm()
+    form.review_area.choices = [("", _("Other observations"))] + [
+        (str(a.id), a.title) for a in visit.template_version.areas
+    ]
+    if obj is not None and request.method == "GET":
+        form.kind.data = obj.kind.value
+        form.severity.data = obj.severity.value if obj.severity else None
+        form.text.data = obj.text
+        form.review_area.data = str(obj.review_area_id) if obj.review_area_id else ""
+    return form
+
+
+def _restored(form: FindingForm, visit: Visit) -> FindingForm:
+    """Put back what was typed before a session or form expired (app.core.web.stash_form)."""
+    from werkzeug.datastructures import MultiDict
+
+    from app.core.web import take_stash
+
+    kept = take_stash(request.path)
+    if kept:
+        form.process(formdata=MultiDict(kept))
+        form.restored = True  # type: ignore[attr-defined]
+    return form
+
+
+def _site_context(visit: Visit, area_id: uuid.UUID | None, form: FindingForm | None = None) -> dict[str, Any]:
+    areas = list(visit.template_version.areas)
+    area = next((a for a in areas if a.id == area_id), None)
+    if area_id is None and areas and request.args.get("area") != "other":
+        area = areas[0]
+    form = form or _finding_form(visit)
+    if request.method == "GET" and not getattr(form, "restored", False):
+        form.review_area.data = str(area.id) if area else ""
+    in_area = [f for f in visit.findings if f.review_area_id == (area.id if area else None)]
+    return {
+        "visit": visit,
+        "areas": areas,
+        "area": area,
+        "form": form,
+        "in_area": in_area,
+        "action_form": EmptyForm(),
+        "responses": {},
+        "can_edit": True,
+    }
+
+
+@bp.get("/visits/<uuid:visit_id>/site")
+@login_required
+def site(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The on-site screen: one review area at a time, its guiding questions and what is recorded so far."""
+    visit = access.get_visit(current_user, visit_id, options=full_visit_options())
+    access.require_visit_editor(current_user, visit)
+    form = _restored(_finding_form(visit), visit)
+    return render_template("visits/site.html", **_site_context(visit, _uuid(request.args.get("area")), form))
+
+
+@bp.post("/visits/<uuid:visit_id>/findings")
+@login_required
+def add_finding(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit(current_user, visit_id)
+    access.require_visit_editor(current_user, visit)
+    form = _finding_form(visit)
+    area_id = _uuid(form.review_area.data)
+    if form.validate_on_submit():
+        try:
+            finding = services.add_finding(
+                visit.id,
+                actor=current_user,
+                kind=form.kind.data,
+                severity=form.severity.data,
+                text=form.text.data or "",
+                review_area_id=area_id,
+            )
+            files = [f for f in request.files.getlist("files") if f and f.filename]
+            if files:
+                from app.visits import evidence
+
+                for upload in files:
+                    evidence.store_upload(
+                        finding.id, actor=current_user, filename=upload.filename or "", data=upload.read()
+                    )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                raise
+            errors = dict(exc.errors or {"": [exc.message]})
+            if "file" in errors:
+                errors["files"] = errors.pop("file")
+            apply_errors(form, errors)
+        else:
+            db.session.commit()
+            flash(_("The finding is saved."), "success")
+            return redirect(
+                url_for("visits.site", visit_id=visit.id, area=str(area_id) if area_id else "other") + "#findings"
+            )
+    visit = access.get_visit(current_user, visit_id)
+    return render_template("visits/site.html", **_site_context(visit, area_id, form)), 422
+
+
+@bp.route("/findings/<uuid:finding_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    finding = access.get_finding(current_user, finding_id)
+    visit = finding.visit
+    access.require_visit_editor(current_user, visit)
+    form = _finding_form(visit, finding)
+    if form.validate_on_submit():
+        try:
+            services.update_finding(
+                finding.id,
+                actor=current_user,
+                kind=form.kind.data,
+                severity=form.severity.data,
+                text=form.text.data or "",
+                review_area_id=_uuid(form.review_area.data),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                raise
+            apply_errors(form, exc.errors or {"": [exc.message]})
+        else:
+            db.session.commit()
+            flash(_("The finding is saved."), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id) + f"#finding-{finding.id}")
+    return render_template(
+        "visits/finding_edit.html", form=form, finding=finding, visit=visit
+    ), 422 if form.errors else 200
+
+
+@bp.post("/findings/<uuid:finding_id>/delete")
+@login_required
+def delete_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    finding = access.get_finding(current_user, finding_id)
+    visit_id = finding.visit_id
+    if EmptyForm().validate_on_submit():
+        try:
+            services.delete_finding(finding.id, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                raise
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The finding is removed."), "success")
+    return redirect(url_for("visits.show", visit_id=visit_id))
+
+
+# ---- the unit's response --------------------------------------------------------------------------
+
+
+@bp.route("/visits/<uuid:visit_id>/respond", methods=["GET", "POST"])
+@login_required
+def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    visit = access.get_visit_with_content(current_user, visit_id)
+    form = EmptyForm()
+    errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        answers = [
+            services.FindingAnswer(
+                finding_id=f.id,
+                stance=request.form.get(f"stance-{f.id}") or None,
+                text=request.form.get(f"text-{f.id}", ""),
+            )
+            for f in visit.findings
+        ]
+        try:
+            services.submit_response(
+                visit.id, actor=current_user, overall=request.form.get("overall", ""), answers=answers
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                raise
+            errors = exc.errors or {"": [exc.message]}
+        else:
+            db.session.commit()
+            flash(_("Your response is received. Thank you!"), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id))
+    visit = access.get_visit_with_content(current_user, visit_id)
+    return render_template(
+        "visits/respond.html",
+        visit=visit,
+        form=form,
+        errors=errors,
+        values=request.form,
+        stance_choices=STANCE_CHOICES,
+        responses=services.current_responses(visit),
+        history=services.responses_history(visit),
+    ), 422 if errors else 200
+
+
+def my_visits(person: User, limit: int = 10) -> list[Visit]:
+    """A reviewer's current visits (not closed), soonest first: the start page's list."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.team.any(TeamMember.user_id == person.id), Visit.status != VisitStatus.closed)
+            .options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
+            .order_by(Visit.visit_date.asc().nulls_last())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,125 @@
+"""Every setting of the product, read from the environment, with its default.
+
+Nothing else in the code reads ``os.environ``: a setting lives here or nowhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    """Settings shared by every environment; values come from the environment."""
+
+    DEBUG = _bool("FLASK_DEBUG", False)
+    TESTING = False
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    # Mail: SMTP when SMTP_HOST is set, otherwise .eml files in the outbox folder.
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = _int("SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+    SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 20)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Lärande tillsyn <noreply@tillsyn.local>")
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    # Absolute base of links in e-mails and CLI output (no request exists there).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # Sessions and login.
+    SESSION_COOKIE_NAME = "tillsyn_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)
+    IDLE_WARNING_SECONDS = _int("IDLE_WARNING_SECONDS", 120)
+    SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+        os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = True
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; the idle timeout ends both
+    WTF_CSRF_SSL_STRICT = True
+
+    BABEL_DEFAULT_LOCALE = "sv"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+    LANGUAGES = ("sv", "en")
+
+    CASE_NUMBER_PREFIX = os.environ.get("CASE_NUMBER_PREFIX", "TS")
+    MAX_ACTIVE_BOUNDARIES = _int("MAX_ACTIVE_BOUNDARIES", 5)
+    COMMENT_DEADLINE_DAYS = _int("COMMENT_DEADLINE_DAYS", 14)
+    MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 15)
+    # Several camera photos go in one request; the whole request may carry this many files of the limit above.
+    MAX_FILES_PER_UPLOAD = _int("MAX_FILES_PER_UPLOAD", 10)
+    # Evidence files, outside the static folder, under server-generated names.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    API_MAX_PER_PAGE = 200
+
+    # Celery: Redis in production, an SQLite-backed kombu transport when embedded.
+    CELERY_EMBEDDED_BROKER = os.environ.get(
+        "CELERY_EMBEDDED_BROKER", f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.sqlite'}"
+    )
+    CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+    # OpenAPI document (flask-smorest / apispec).
+    API_TITLE = "Lärande tillsyn API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = None  # served by our own route at /api/v1/openapi.json
+
+    # Served behind a TLS-terminating proxy in production: trust one hop of X-Forwarded-*.
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+
+
+
+class DevelopmentConfig(Config):
+    """The embedded default of ``make run``: debug on, a fixed dev secret, cookies over plain HTTP."""
+
+    DEBUG = True
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SESSION_COOKIE_SECURE = False
+    SERVER_NAME = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    WTF_CSRF_ENABLED = True
+    CELERY_TASK_ALWAYS_EAGER = False
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestConfig}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS[os.environ.get("TILLSYN_ENV", "production")]
+
+

@@ -1,0 +1,114 @@
+"""Fixtures for the browser tests: the app behind a real HTTP server, and Debian's Chromium via Playwright.
+
+Playwright's own browser download is never used: the tests drive the system Chromium (``CHROMIUM_PATH``,
+else ``chromium`` on PATH, else /usr/bin/chromium). Without it the tests skip locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_executable() -> str:
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return shutil.which(configured) or configured
+    return shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def live_server_url(app_config: dict[str, Any]) -> Iterator[str]:
+    """The app (on this test's database) served by werkzeug on 127.0.0.1 from a background thread."""
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.extensions import db
+
+    flask_app = create_app(app_config)
+    server = make_server(host="127.0.0.1", port=0, app=flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with flask_app.app_context():
+            db.engine.dispose()  # no pooled connection outlives the test (TRUNCATE on PostgreSQL waits for none)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One system Chromium for the whole run."""
+    executable = chromium_executable()
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        message = (
+            f"Chromium not found at {executable!r}: install Debian's chromium (apt-get install chromium) "
+            "or set CHROMIUM_PATH. Do not run `playwright install`."
+        )
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def tablet_context(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """Opens a fresh browser context at a tablet viewport with touch (an iPad); all are closed after the test."""
+    contexts: list[Any] = []
+
+    def open_context(width: int, height: int) -> Any:
+        context = chromium.new_context(
+            viewport={"width": width, "height": height},
+            has_touch=True,
+            is_mobile=False,
+            device_scale_factor=2,
+            locale="sv-SE",
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR

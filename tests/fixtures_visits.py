@@ -1,0 +1,97 @@
+"""Factories for the visits domain: templates, visits in any status, findings, responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+AREAS = """Trygghet och säkerhet
+- Hur arbetar ni med riskbedömningar?
+- Hur följs avvikelser upp?
+Bemötande och delaktighet
+- Hur görs de boende delaktiga i sin vardag?
+"""
+
+
+@pytest.fixture
+def make_template(db, make_user) -> Callable[..., Any]:
+    from app.core import access
+    from app.visits import services
+
+    def make(name: str = "Äldreomsorg", areas: str = AREAS) -> Any:
+        template = services.create_template(actor=access.OPERATOR, name=name, areas=areas)  # type: ignore[arg-type]
+        db.session.commit()
+        return template
+
+    return make
+
+
+@pytest.fixture
+def make_visit(db, make_unit, make_user, make_template) -> Callable[..., Any]:
+    """A visit moved to ``status`` through the real services; the team lead is returned as ``visit.lead``."""
+    from app.core import access
+    from app.visits import services
+    from app.visits.models import VisitStatus
+
+    def make(
+        status: str = "planned",
+        *,
+        unit: Any = None,
+        lead: Any = None,
+        members: tuple[Any, ...] = (),
+        template: Any = None,
+        findings: tuple[tuple[str, str | None, str], ...] = (("strength", None, "Bra rutiner för överlämning."),),
+        visit_date: date | None = None,
+        today: date | None = None,
+    ) -> Any:
+        unit = unit or make_unit()
+        lead = lead or make_user("reviewer", name="Lena Lead")
+        template = template or make_template()
+        operator = access.OPERATOR
+        visit = services.create_visit(
+            actor=operator,  # type: ignore[arg-type]
+            unit_id=unit.id,
+            template_id=template.id,
+            visit_date=visit_date or date.today(),
+            lead_id=lead.id,
+            member_ids=[m.id for m in members],
+        )
+        order = list(VisitStatus)
+        target = VisitStatus(status)
+        if order.index(target) >= order.index(VisitStatus.in_progress):
+            services.transition(visit.id, actor=operator, to=VisitStatus.in_progress)  # type: ignore[arg-type]
+            area = visit.template_version.areas[0]
+            for kind, severity, text in findings:
+                services.add_finding(
+                    visit.id,
+                    actor=operator,
+                    kind=kind,
+                    severity=severity,
+                    text=text,
+                    review_area_id=area.id,  # type: ignore[arg-type]
+                )
+        if order.index(target) >= order.index(VisitStatus.draft):
+            services.transition(visit.id, actor=operator, to=VisitStatus.draft)  # type: ignore[arg-type]
+        if order.index(target) >= order.index(VisitStatus.sent_for_comment):
+            services.transition(
+                visit.id,
+                actor=operator,  # type: ignore[arg-type]
+                to=VisitStatus.sent_for_comment,
+                comment_deadline=(today or date.today()) + timedelta(days=14),
+            )
+        if order.index(target) >= order.index(VisitStatus.final):
+            services.transition(
+                visit.id,
+                actor=operator,  # type: ignore[arg-type]
+                to=VisitStatus.final,
+                waiver_reason="Enheten har avstått från att yttra sig i telefonsamtal.",
+            )
+        if order.index(target) >= order.index(VisitStatus.closed):
+            services.transition(visit.id, actor=operator, to=VisitStatus.closed)  # type: ignore[arg-type]
+        db.session.commit()
+        return visit
+
+    return make

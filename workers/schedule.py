@@ -1,0 +1,9 @@
+"""The whole beat schedule. Run exactly one beat (``celery -A workers.celery_app beat``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "auth.purge-ended-sessions": {"task": "auth.purge_sessions", "schedule": 3600.0},
+}
