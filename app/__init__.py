@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -47,9 +48,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")
     web.init_app(app)
 
-    from app import admin, api, auth, main, units, visits
+    from app import admin, api, auth, dialogue, followups, main, trust, units, visits
 
-    for domain in (auth, main, units, visits, admin, api):
+    for domain in (auth, main, units, visits, followups, trust, dialogue, admin, api):
         domain.init_app(app)
 
     from app import cli
@@ -58,8 +59,17 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     return app
 
 
+MISSING_SECRET_KEY = "SECRET_KEY is not set. Set it in the environment (refusing to start without it)."  # noqa: S105
+
+
 def _check_config(app: Flask) -> None:
-    if not app.config.get("SECRET_KEY"):
-        if app.debug or app.testing:
-            return
-        raise RuntimeError("SECRET_KEY is not set. Set it in the environment (refusing to start without it).")
+    """No secret key outside debug: the web server and the workers refuse to start. Operators' commands
+    (``flask db upgrade``, ``flask users create``) sign nothing and may run, but even then no request is served."""
+    if app.config.get("SECRET_KEY") or app.debug or app.testing:
+        return
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # set by the Flask command line before it loads the app
+        raise RuntimeError(MISSING_SECRET_KEY)
+
+    @app.before_request
+    def _refuse_without_secret_key() -> None:
+        raise RuntimeError(MISSING_SECRET_KEY)

@@ -23,7 +23,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-pytest_plugins = ["tests.fixtures_visits"]
+pytest_plugins = [
+    "tests.fixtures_visits",
+    "tests.fixtures_followups",
+    "tests.fixtures_trust",
+    "tests.fixtures_dialogue",
+]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DB = os.environ.get("TEST_DB", "sqlite")

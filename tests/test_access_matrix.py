@@ -3,14 +3,20 @@
 A unit member must get 404 for anything of another unit, and nothing in the database may change. The
 matrix is built from the URL map itself, so a new route joins it automatically; a route whose URL takes a
 parameter this file does not know fails the test until the parameter is described in ``PARAMS`` below.
+
+Each domain adds its own objects in ``tests/<domain>/matrix.py``: a ``PARAMS`` dict merged into the one below
+and an ``extend(world, request)`` function that creates the own and other unit's objects (with the fixtures it
+asks ``request`` for) and keeps them in ``world.extra``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +44,7 @@ class World:
     template: Any
     own_evidence: Any
     other_evidence: Any
+    extra: dict[str, Any] = field(default_factory=dict)  # the domains' objects (tests/<domain>/matrix.py)
 
 
 # How to fill each URL parameter: (kind, value for the actor's own side, value for the other unit's side).
@@ -56,6 +63,13 @@ PARAMS: dict[str, tuple[str, Any, Any]] = {
     "template_id": ("unscoped", lambda w, actor: w.template.id, lambda w, actor: w.template.id),
     "evidence_id": ("unit", lambda w, actor: w.own_evidence.id, lambda w, actor: w.other_evidence.id),
 }
+
+EXTENSIONS = [
+    importlib.import_module(f"tests.{path.parent.name}.matrix")
+    for path in sorted(Path(__file__).resolve().parent.glob("*/matrix.py"))
+]
+for _extension in EXTENSIONS:
+    PARAMS.update(_extension.PARAMS)
 
 
 def _visit_with_photo(make_visit, unit, lead, template) -> tuple[Any, Any]:
@@ -94,7 +108,7 @@ def database_fingerprint() -> str:
 
 
 @pytest.fixture
-def world(app, db, make_unit, make_user, make_template, make_visit, tmp_path) -> World:
+def world(app, db, make_unit, make_user, make_template, make_visit, tmp_path, request) -> World:
     from app.auth import services
     from app.core import mail
 
@@ -118,7 +132,7 @@ def world(app, db, make_unit, make_user, make_template, make_visit, tmp_path) ->
     lead = make_user("reviewer", name="Lars Lead")
     own_visit, own_evidence = _visit_with_photo(make_visit, own_unit, lead, template)
     other_visit, other_evidence = _visit_with_photo(make_visit, other_unit, lead, template)
-    return World(
+    built = World(
         own_unit,
         other_unit,
         actors,
@@ -134,6 +148,10 @@ def world(app, db, make_unit, make_user, make_template, make_visit, tmp_path) ->
         own_evidence,
         other_evidence,
     )
+    for extension in EXTENSIONS:
+        extension.extend(built, request)
+    db.session.commit()
+    return built
 
 
 def _routes(app) -> list[tuple[Any, str]]:

@@ -6,4 +6,7 @@ from typing import Any
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "auth.purge-ended-sessions": {"task": "auth.purge_sessions", "schedule": 3600.0},
+    # follow-ups and reminders
+    # conditional trust
+    # dialogue
 }

@@ -167,3 +167,12 @@ def get_evidence(actor: User, evidence_id: uuid.UUID) -> Evidence:
         raise NotFound(_("The file does not exist or you may not see it."))
     get_finding(actor, item.finding_id)
     return item
+
+
+# ---- follow-ups (DESIGN.md 4.4, 4.6) --------------------------------------------------------------
+
+
+# ---- conditional trust (DESIGN.md 4.3, 4.6) -------------------------------------------------------
+
+
+# ---- dialogue (DESIGN.md 4.2, 4.6) ----------------------------------------------------------------

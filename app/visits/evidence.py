@@ -55,7 +55,6 @@ THUMBNAIL_QUALITY = 80
 MAX_NAME_LENGTH = 255
 
 
-
 def storage_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.auth.models import Role, User
-from app.core import access, mail
+from app.core import access, mail, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput
 from app.core.models import utcnow
 from app.extensions import db
@@ -317,11 +317,6 @@ def has_response(visit: Visit) -> bool:
     return bool(db.session.scalar(select(exists().where(Response.visit_id == visit.id))))
 
 
-def open_follow_up_count(visit: Visit) -> int:
-    """Follow-ups of the visit that are neither verified nor cancelled (the follow-ups capability fills this)."""
-    return 0
-
-
 def transition(
     visit_id: uuid.UUID,
     *,
@@ -361,12 +356,15 @@ def transition(
     if target == VisitStatus.final:
         _check_may_finalise(visit, actor, waiver_reason, today)
         visit.finalised_at = now
+    # Other domains' gates (follow-ups: a serious deviation needs an agreed follow-up before final, closing
+    # needs every follow-up verified or cancelled) refuse the move by raising a DomainError.
+    signals.before_visit_transition.send(visit, actor=actor, to=target, today=today)
     if target == VisitStatus.closed:
-        if open_follow_up_count(visit):
-            raise DomainError(_("A visit can be closed only when all its follow-ups are verified or cancelled."))
         visit.closed_at = now
+    previous = visit.status
     visit.status = target
     db.session.flush()
+    signals.visit_status_changed.send(visit, actor=actor, previous=previous)
     if target == VisitStatus.final:
         from app.visits import report
 
@@ -489,6 +487,7 @@ def add_finding(
     )
     db.session.add(finding)
     db.session.flush()
+    signals.finding_changed.send(visit, actor=actor, finding=finding, action="create")
     return finding
 
 
@@ -508,6 +507,7 @@ def update_finding(
     for key, value in _validated_finding(finding.visit, kind, severity, text, review_area_id).items():
         setattr(finding, key, value)
     db.session.flush()
+    signals.finding_changed.send(finding.visit, actor=actor, finding=finding, action="update")
     return finding
 
 
@@ -519,6 +519,7 @@ def delete_finding(finding_id: uuid.UUID, *, actor: User) -> Visit:
         raise DomainError(_("Findings can be changed only while the visit is in progress or a draft."))
     db.session.delete(finding)
     db.session.flush()
+    signals.finding_changed.send(visit, actor=actor, finding=None, action="delete")
     return visit
 
 

@@ -58,6 +58,17 @@ def test_production_refuses_to_start_without_secret_key():
         create_app({"SECRET_KEY": None, "TESTING": False, "DEBUG": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+def test_operators_commands_run_without_a_secret_key_but_nothing_is_served(monkeypatch, caplog):
+    from app import create_app
+
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    app = create_app({"SECRET_KEY": None, "TESTING": False, "DEBUG": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with caplog.at_level("ERROR"):
+        response = app.test_client().get("/healthz")
+    assert response.status_code == 500
+    assert "SECRET_KEY is not set" in caplog.text
+
+
 @pytest.mark.parametrize(("lang", "title"), [("sv", "Sidan finns inte"), ("en", "Page not found")])
 def test_404_page_in_both_languages(client, lang, title):
     response = client.get(f"/no-such-page?lang={lang}")

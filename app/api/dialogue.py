@@ -1,0 +1,3 @@
+"""/api/v1 endpoints of the dialogue domain."""
+
+from __future__ import annotations

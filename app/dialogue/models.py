@@ -1,0 +1,3 @@
+"""Models of the dialogue domain."""
+
+from __future__ import annotations

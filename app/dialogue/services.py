@@ -1,0 +1,3 @@
+"""The rules of the dialogue domain: module-level functions with an explicit actor; they flush, never commit."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the followups domain."""
+
+from __future__ import annotations

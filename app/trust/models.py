@@ -1,0 +1,3 @@
+"""Models of the trust domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Factories for the dialogue domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Factories for the followups domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Factories for the trust domain."""
+
+from __future__ import annotations
