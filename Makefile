@@ -24,8 +24,12 @@ run: $(VENV)/.runtime
 	TILLSYN_ENV=development $(FLASK) demo-data
 	TILLSYN_ENV=development $(PY) scripts/run_embedded.py
 
+# axe-core for the browser tests' accessibility checks; skipped without npm (the browser tests then skip locally).
+node_modules/.installed: package.json package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; fi
+
 ## make test: the whole suite on SQLite, and again on PostgreSQL + Redis when TEST_DATABASE_URL is set (CI sets it).
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/.installed
 	$(VENV)/bin/ruff check app workers tests
 	$(VENV)/bin/mypy app workers
 ifdef TEST_DATABASE_URL

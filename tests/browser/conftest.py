@@ -19,6 +19,10 @@ from tests.conftest import IN_CI
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "test-artifacts" / "screenshots"
+# axe-core, the npm package (package.json; `make test` runs `npm ci` when npm is there).
+AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The rules of WCAG 2.0 and 2.1, levels A and AA.
+WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -112,3 +116,35 @@ def tablet_context(chromium: Any) -> Iterator[Callable[..., Any]]:
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_SCRIPT.is_file():
+        message = f"axe-core not found at {AXE_SCRIPT}: run `npm ci` (make test does when npm is installed)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def check_accessibility(axe_source: str) -> Callable[[Any, str], None]:
+    """Runs axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is now; any violation fails the test,
+    listing each rule with the elements it found."""
+
+    def check(page: Any, where: str) -> None:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source)  # through the DevTools protocol: the page's CSP (script-src 'self') stays on
+        result = page.evaluate(
+            "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+            WCAG_AA_TAGS,
+        )
+        problems = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+            for v in result["violations"]
+        ]
+        assert not problems, f"accessibility violations on {where} ({page.url}):\n" + "\n".join(problems)
+
+    return check

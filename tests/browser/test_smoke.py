@@ -71,3 +71,40 @@ def test_role_logs_in_on_a_tablet_and_reaches_start_page(
     assert scroll_width <= inner_width, f"horizontal scroll at {orientation}: {scroll_width}px > {inner_width}px"
 
     page.screenshot(path=screenshot_dir / f"start-{role}-{orientation}-{TEST_DB}.png", full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_login_and_start_pages_have_no_wcag_violations(
+    lang: str,
+    live_server_url: str,
+    tablet_context: Callable[..., Any],
+    check_accessibility: Callable[[Any, str], None],
+    make_user: Callable[..., Any],
+    make_unit: Callable[..., Any],
+) -> None:
+    school = make_unit("Östra gymnasiet")
+    for role in PEOPLE:
+        make_user(role, name=PEOPLE[role], email=f"{role}-{lang}@example.se", units=[school], language=lang)
+    page = tablet_context(*VIEWPORTS["landscape"]).new_page()
+    page.goto(f"{live_server_url}/login?lang={lang}")
+    check_accessibility(page, f"the login page ({lang})")
+    for role in PEOPLE:
+        page.goto(f"{live_server_url}/login?lang={lang}")
+        page.locator("#email").fill(f"{role}-{lang}@example.se")
+        page.locator("#password").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/start$"))
+        check_accessibility(page, f"the {role}'s start page ({lang})")
+        page.locator("header form button[type=submit]").click()
+
+
+@pytest.mark.browser
+def test_the_accessibility_check_finds_a_violation(
+    tablet_context: Callable[..., Any], check_accessibility: Callable[[Any, str], None]
+) -> None:
+    """The check above could pass by not running at all: here it must fail on a field without a label."""
+    page = tablet_context(*VIEWPORTS["portrait"]).new_page()
+    page.set_content('<html lang="sv"><head><title>t</title></head><body><main><input></main></body></html>')
+    with pytest.raises(AssertionError, match="label"):
+        check_accessibility(page, "a page with an unlabelled field")
