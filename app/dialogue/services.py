@@ -268,6 +268,18 @@ def visible_messages(actor: User) -> Select[Any]:
     )
 
 
+def get_attachment(actor: User, attachment_id: uuid.UUID) -> Attachment:
+    """An attachment of a message the actor may read; anything else is a 404 (an internal note's files too)."""
+    item = db.session.scalar(
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id, Message.id.in_(visible_messages(actor).with_only_columns(Message.id)))
+    )
+    if item is None:
+        raise NotFound(_("The file does not exist or you may not see it."))
+    return item
+
+
 @dataclass
 class ThreadView:
     visit: Visit
@@ -402,7 +414,7 @@ def _unread_condition(actor: User) -> Any:
     )
 
 
-def _with_read_state(query: Select[Any], actor: User) -> Select[Any]:
+def _with_read_state(query: Select, actor: User) -> Select:  # type: ignore[type-arg]
     return query.outerjoin(ThreadRead, and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == actor.id))
 
 
@@ -419,6 +431,20 @@ def _count_unread(actor: User, *, thread_ids: Iterable[uuid.UUID] | None = None)
     if thread_ids is not None:
         query = query.where(Thread.id.in_(list(thread_ids)))
     return int(db.session.scalar(query) or 0)
+
+
+def unread_by_unit(actor: User, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many messages are new to the actor in each of these units (one query)."""
+    if actor.id is None:
+        return {}
+    query = _with_read_state(
+        select(Thread.unit_id, func.count(Message.id))
+        .select_from(Message)
+        .join(Thread, Thread.id == Message.thread_id)
+        .join(Visit, Visit.id == Thread.visit_id),
+        actor,
+    ).where(access.message_visibility(actor), _unread_condition(actor), Thread.unit_id.in_(list(unit_ids)))
+    return {unit_id: int(count) for unit_id, count in db.session.execute(query.group_by(Thread.unit_id)).all()}
 
 
 def unread_total(actor: User) -> int:
