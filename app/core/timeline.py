@@ -100,6 +100,8 @@ def _visit_sentence(event: AuditEvent, who: str) -> str | None:
             return str(template) % {"who": who}
     if _change(event, "visit_date"):
         return _("%(who)s changed the date of the visit.", who=who)
+    if _change(event, "comment_deadline"):
+        return _("%(who)s set the deadline for the unit's comments.", who=who)
     return None
 
 
