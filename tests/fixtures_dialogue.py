@@ -43,15 +43,23 @@ def write(db) -> Callable[..., Any]:
         internal: bool = False,
         uploads: tuple[Any, ...] = (),
     ) -> Any:
-        message = services.post_message(
-            actor=author,
-            visit_id=visit.id if visit is not None else None,
-            finding_id=finding.id if finding is not None else None,
-            text=text,
-            internal=internal,
-            uploads=list(uploads),
-        )
-        db.session.commit()
+        from app.core import audit
+
+        session = db.session()
+        previous = audit.get_audit_context(session)
+        audit.set_audit_context(session, audit.AuditContext(actor_id=author.id, via="web"))  # as a request would
+        try:
+            message = services.post_message(
+                actor=author,
+                visit_id=visit.id if visit is not None else None,
+                finding_id=finding.id if finding is not None else None,
+                text=text,
+                internal=internal,
+                uploads=list(uploads),
+            )
+            db.session.commit()
+        finally:
+            audit.set_audit_context(session, previous)
         return message
 
     return make

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -680,7 +681,9 @@ def due_recipients(*, now: datetime | None = None) -> list[Due]:
         if mode == NotificationMode.off:
             continue
         if mode == NotificationMode.daily:
-            if last is None or last < digest_moment:
+            # What came before the latest digest time goes in that digest (late, after downtime, if need be);
+            # what came after waits for the next.
+            if oldest <= digest_moment and (last is None or last < digest_moment):
                 due.append(Due(recipient_id, True, digest_moment - timedelta(microseconds=1)))
         elif oldest <= now - window and (last is None or last <= now - window):
             due.append(Due(recipient_id, False, now - window))
@@ -828,7 +831,11 @@ def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
     recipient = batch.recipient
     if not recipient.is_active_account:
         return None
-    news = batch_news(batch, recipient)
+    config = current_app.config
+    with force_locale(
+        recipient.language if recipient.language in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
+    ):
+        news = batch_news(batch, recipient)  # the titles in the recipient's language
     if not news:
         return None
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
@@ -844,5 +851,5 @@ def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
         settings_link=f"{base}/profile#notifications",
     )
     # One identity per batch: a resend after a lost acknowledgement is recognisable as the same e-mail.
-    outgoing.message_id = f"<dialogue-batch-{batch.id}@tillsyn.local>"
+    outgoing.message_id = f"<{batch.id.hex}.dialogue@tillsyn.local>"
     return outgoing

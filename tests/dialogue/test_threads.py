@@ -270,8 +270,10 @@ def test_conversations_are_listed_newest_activity_first(browser, make_visit, mak
     page = browser.get("/messages").text
 
     finding_link = f"/findings/{older.findings[0].id}/messages"
-    assert page.index(finding_link) < page.index(f"/visits/{newer.id}/messages") < page.index(
-        f"/visits/{older.id}/messages"
+    assert (
+        page.index(finding_link)
+        < page.index(f"/visits/{newer.id}/messages")
+        < page.index(f"/visits/{older.id}/messages")
     )
 
 
