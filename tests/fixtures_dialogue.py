@@ -149,7 +149,7 @@ class TaskQueue:
 
 @pytest.fixture
 def task_queue(app, monkeypatch) -> TaskQueue:
-    import workers.dialogue  # noqa: F401  (registers the dialogue tasks)
+    import workers.dialogue  # registers the dialogue tasks
     import workers.mail  # noqa: F401
 
     celery = app.extensions["celery"]

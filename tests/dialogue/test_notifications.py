@@ -4,6 +4,7 @@ once and never lost; delivered to a real SMTP server in the recipient's language
 
 from __future__ import annotations
 
+import itertools
 import smtplib
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -108,7 +109,7 @@ def test_no_two_emails_to_one_person_come_closer_than_the_window(clock, setting,
         if len(mails_to(smtp, member.email)) > before:
             sent_at.append(minute)
     assert len(sent_at) >= 3
-    assert all(later - earlier >= 15 for earlier, later in zip(sent_at, sent_at[1:], strict=False))
+    assert all(later - earlier >= 15 for earlier, later in itertools.pairwise(sent_at))
 
 
 def test_the_window_is_configurable(app, clock, setting, write, task_queue, smtp):
@@ -259,7 +260,7 @@ def test_an_unknown_choice_is_refused_with_a_message(browser, make_user):
 
 
 def test_the_send_is_enqueued_only_after_the_batch_is_committed(clock, setting, write, task_queue, db):
-    visit, member = setting
+    visit, _member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
     [due] = services.due_recipients()
@@ -270,7 +271,7 @@ def test_the_send_is_enqueued_only_after_the_batch_is_committed(clock, setting, 
 
 
 def test_two_workers_make_one_batch_for_one_person(clock, setting, write, task_queue, db):
-    visit, member = setting
+    visit, _member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
     [due] = services.due_recipients()
@@ -283,7 +284,7 @@ def test_two_workers_make_one_batch_for_one_person(clock, setting, write, task_q
 
 
 def test_a_batch_sent_twice_is_delivered_once_with_a_stable_message_id(clock, setting, write, task_queue, smtp):
-    visit, member = setting
+    visit, _member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
     task_queue.celery.tasks["dialogue.flush_notifications"].apply().get()
@@ -331,7 +332,7 @@ def test_a_worker_killed_mid_send_leaves_the_batch_to_a_flush_after_its_claim(
 def test_a_permanent_refusal_gives_the_batch_up(clock, setting, write, task_queue, db, monkeypatch):
     from app.core import mail
 
-    visit, member = setting
+    visit, _member = setting
     write(visit.lead, visit=visit)
 
     def refuse(email):

@@ -7,7 +7,6 @@ import io
 import re
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
