@@ -118,8 +118,14 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
     units = list(db.session.scalars(access.visible_units(actor).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.name)))
     unit_ids = [u.id for u in units]
     mine = access.visible_visits(actor).where(Visit.unit_id.in_(unit_ids)).options(selectinload(Visit.unit))
+    # Out for comment and the deadline not yet passed: after it, nothing is left for the unit to do there.
     for_comment = list(
-        db.session.scalars(mine.where(Visit.status == VisitStatus.sent_for_comment).order_by(Visit.comment_deadline))
+        db.session.scalars(
+            mine.where(
+                Visit.status == VisitStatus.sent_for_comment,
+                (Visit.comment_deadline.is_(None)) | (Visit.comment_deadline >= today),
+            ).order_by(Visit.comment_deadline)
+        )
     )
     upcoming = list(
         db.session.scalars(

@@ -145,3 +145,14 @@ def test_portal_queries_do_not_grow_with_what_waits(
         make_visit("planned", unit=visit.unit, lead=visit.lead)
 
     assert count_queries(browser, "/start") == few
+
+
+def test_a_report_whose_deadline_has_passed_no_longer_waits(browser, make_visit, make_user):
+    import time_machine
+
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit])
+    with time_machine.travel(visit.comment_deadline + timedelta(days=1)):
+        browser.login(member)
+        page = browser.get("/start").text
+    assert f'href="/visits/{visit.id}/respond"' not in page
