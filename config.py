@@ -81,6 +81,11 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     API_MAX_PER_PAGE = 200
 
+    # Dialogue (DESIGN.md 4.2): e-mails about new messages go out at most once per person per window, listing
+    # everything new since; the daily digest goes out from this hour, Europe/Stockholm.
+    DIALOGUE_NOTIFICATION_WINDOW_MINUTES = _int("DIALOGUE_NOTIFICATION_WINDOW_MINUTES", 15)
+    DIALOGUE_DIGEST_HOUR = _int("DIALOGUE_DIGEST_HOUR", 7)
+
     # Celery: Redis in production, an SQLite-backed kombu transport when embedded.
     CELERY_EMBEDDED_BROKER = os.environ.get(
         "CELERY_EMBEDDED_BROKER", f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.sqlite'}"

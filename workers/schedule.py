@@ -9,4 +9,5 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # follow-ups and reminders
     # conditional trust
     # dialogue
+    "dialogue.flush-notifications": {"task": "dialogue.flush_notifications", "schedule": 60.0},
 }

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
 from app.core.errors import Forbidden, NotFound
 from app.extensions import db
@@ -176,3 +176,40 @@ def get_evidence(actor: User, evidence_id: uuid.UUID) -> Evidence:
 
 
 # ---- dialogue (DESIGN.md 4.2, 4.6) ----------------------------------------------------------------
+
+
+def sees_internal_notes(actor: User, unit_id: uuid.UUID) -> bool:
+    """Internal notes are the supervising side's: reviewers and coordinators, never the unit's own members, even
+    when they hold a reviewer's role as well (jäv: they take part as the unit)."""
+    return actor.is_staff and unit_id not in actor.unit_ids
+
+
+def writes_for_unit(actor: User, visit: Visit) -> bool:
+    """A member of the visited unit takes part in its conversations as the unit, whatever other roles they hold."""
+    return visit.unit_id in actor.unit_ids
+
+
+def can_write_in_dialogue(actor: User, visit: Visit) -> bool:
+    """The unit's members, the review team and coordinators; other reviewers read along."""
+    return writes_for_unit(actor, visit) or can_edit_visit(actor, visit)
+
+
+def message_visibility(actor: User) -> ColumnElement[bool]:
+    """Which messages a person may read, as one condition over Message joined with its Thread and Visit.
+
+    Every list, count, page, API answer and e-mail about messages uses it, so none can forget a rule: another
+    unit's conversations never; a finding's conversation only once the unit may see the finding; internal notes
+    only for the supervising side (``sees_internal_notes``)."""
+    from app.dialogue.models import Message, Thread
+    from app.visits.models import STATUS_ORDER, Visit, VisitStatus
+
+    member_units = list(actor.unit_ids)
+    open_to_unit = STATUS_ORDER[STATUS_ORDER.index(VisitStatus.sent_for_comment) :]
+    public = Message.is_internal.is_(False)
+    if actor.is_staff:
+        return or_(public, Thread.unit_id.not_in(member_units)) if member_units else true()
+    return and_(
+        Thread.unit_id.in_(member_units),
+        or_(Thread.finding_id.is_(None), Visit.status.in_(open_to_unit)),
+        public,
+    )

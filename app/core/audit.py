@@ -165,30 +165,45 @@ def record(
     return ev
 
 
-def history_query(object_type: str, object_id: uuid.UUID | str):  # type: ignore[no-untyped-def]
-    """Events about an object and its children (memberships of a user, roles…), oldest first."""
-    oid = str(object_id)
-    return (
-        select(AuditEvent)
-        .where(
-            or_(
-                (AuditEvent.object_type == object_type) & (AuditEvent.object_id == oid),
-                (AuditEvent.parent_type == object_type) & (AuditEvent.parent_id == oid),
-            )
-        )
-        .options(selectinload(AuditEvent.actor))
-        .order_by(AuditEvent.occurred_at, AuditEvent.id)
-    )
-
-
 # What a unit's own members may read of their unit's history: not the review team's working material
-# (findings and evidence before kommunicering, the team's composition changes, internal notes later).
-UNIT_MEMBER_VISIBLE_TYPES = ("unit", "membership", "visit", "response", "final_report")
+# (findings and evidence before kommunicering, the team's composition changes) and never internal notes.
+# A message shows here only as "message" (what the unit can read); an internal note is "internal_note".
+UNIT_MEMBER_VISIBLE_TYPES = ("unit", "membership", "visit", "response", "final_report", "message")
+# What only the supervising side reads, and not even a reviewer who is a member of the unit (app.core.access).
+INTERNAL_TYPES = ("internal_note",)
 
 
-def unit_history_query(unit_id: uuid.UUID, *, for_unit_member: bool = False):  # type: ignore[no-untyped-def]
-    """Everything that happened in a unit (the unit itself, its memberships, its visits…), oldest first."""
-    query = select(AuditEvent).where(AuditEvent.unit_id == unit_id)
+def _readable(query, *, for_unit_member: bool, with_internal: bool):  # type: ignore[no-untyped-def]
     if for_unit_member:
         query = query.where(AuditEvent.object_type.in_(UNIT_MEMBER_VISIBLE_TYPES))
+    if not with_internal:
+        query = query.where(AuditEvent.object_type.not_in(INTERNAL_TYPES))
+    return query
+
+
+def history_query(  # type: ignore[no-untyped-def]
+    object_type: str, object_id: uuid.UUID | str, *, for_unit_member: bool = False, with_internal: bool = True
+):
+    """Events about an object and its children (memberships of a user, roles, a visit's findings and messages…),
+    oldest first; ``for_unit_member`` keeps what the unit may read, ``with_internal=False`` drops internal notes."""
+    oid = str(object_id)
+    query = select(AuditEvent).where(
+        or_(
+            (AuditEvent.object_type == object_type) & (AuditEvent.object_id == oid),
+            (AuditEvent.parent_type == object_type) & (AuditEvent.parent_id == oid),
+        )
+    )
+    query = _readable(query, for_unit_member=for_unit_member, with_internal=with_internal)
+    return query.options(selectinload(AuditEvent.actor)).order_by(AuditEvent.occurred_at, AuditEvent.id)
+
+
+def unit_history_query(  # type: ignore[no-untyped-def]
+    unit_id: uuid.UUID, *, for_unit_member: bool = False, with_internal: bool = True
+):
+    """Everything that happened in a unit (the unit itself, its memberships, its visits…), oldest first."""
+    query = _readable(
+        select(AuditEvent).where(AuditEvent.unit_id == unit_id),
+        for_unit_member=for_unit_member,
+        with_internal=with_internal,
+    )
     return query.options(selectinload(AuditEvent.actor)).order_by(AuditEvent.occurred_at, AuditEvent.id)

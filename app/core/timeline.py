@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
 from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +26,9 @@ OBJECT_LABELS = {
     "evidence": _l("a photo or document"),
     "response": _l("a response from the unit"),
     "final_report": _l("the final report"),
+    "message": _l("a message"),
+    "internal_note": _l("an internal note"),
+    "notification_setting": _l("the choice of e-mails about messages"),
 }
 
 FIELD_LABELS = {
@@ -50,6 +57,9 @@ FIELD_LABELS = {
     "sent_for_comment_at": _l("Sent for comment"),
     "finalised_at": _l("Finalised"),
     "closed_at": _l("Closed"),
+    "mode": _l("E-mails about new messages"),
+    "author_side": _l("Written for"),
+    "is_internal": _l("Internal note"),
 }
 
 
@@ -61,8 +71,76 @@ def actor_name(event: AuditEvent) -> str:
     return _("The system")
 
 
+# A visit's moves along its status machine, in the words both parties use (DESIGN.md 4.1).
+STATUS_SENTENCES = {
+    "in_progress": _l("%(who)s started the visit."),
+    "draft": _l("%(who)s marked the report as a draft."),
+    "sent_for_comment": _l("%(who)s sent the draft report to the unit for comment."),
+    "final": _l("%(who)s finalised the report."),
+    "closed": _l("%(who)s closed the case."),
+}
+
+
+def _change(event: AuditEvent, field: str) -> list | None:
+    pair = (event.changes or {}).get(field)
+    return pair if isinstance(pair, list) and len(pair) == 2 else None
+
+
+def _visit_sentence(event: AuditEvent, who: str) -> str | None:
+    if event.action == "create":
+        return _("%(who)s planned the visit.", who=who)
+    if event.action != "update":
+        return None
+    status = _change(event, "status")
+    if status:
+        if status[0] == "draft" and status[1] == "in_progress":
+            return _("%(who)s took the report back to recording findings.", who=who)
+        template = STATUS_SENTENCES.get(status[1])
+        if template is not None:
+            return str(template) % {"who": who}
+    if _change(event, "visit_date"):
+        return _("%(who)s changed the date of the visit.", who=who)
+    if _change(event, "comment_deadline"):
+        return _("%(who)s set the deadline for the unit's comments.", who=who)
+    return None
+
+
+def _domain_sentence(event: AuditEvent, who: str) -> str | None:
+    """The events both parties read most, in plain sentences; None falls back to the general form."""
+    kind, action = event.object_type, event.action
+    if kind == "visit":
+        return _visit_sentence(event, who)
+    if kind == "message" and action == "create":
+        return _("%(who)s wrote a message.", who=who)
+    if kind == "internal_note" and action == "create":
+        return _("%(who)s wrote an internal note (not shown to the unit).", who=who)
+    if kind == "response" and action == "create":
+        if _change(event, "finding_id"):
+            return _("%(who)s responded to a finding on behalf of the unit.", who=who)
+        return _("%(who)s responded to the report on behalf of the unit.", who=who)
+    if kind == "final_report" and action == "create":
+        return _("The final report was stored as a PDF.")
+    if kind == "finding":
+        return {
+            "create": _("%(who)s recorded a finding.", who=who),
+            "update": _("%(who)s changed a finding.", who=who),
+            "delete": _("%(who)s removed a finding.", who=who),
+        }.get(action)
+    if kind == "team_member":
+        return {
+            "create": _("%(who)s added a reviewer to the team.", who=who),
+            "delete": _("%(who)s removed a reviewer from the team.", who=who),
+        }.get(action)
+    if kind == "notification_setting":
+        return _("%(who)s chose which e-mails to get about new messages.", who=who)
+    return None
+
+
 def sentence(event: AuditEvent) -> str:
     who = actor_name(event)
+    specific = _domain_sentence(event, who)
+    if specific is not None:
+        return specific
     what = OBJECT_LABELS.get(event.object_type, event.object_type)
     if event.action == "create":
         return _("%(who)s created %(what)s.", who=who, what=what)
@@ -88,3 +166,24 @@ def field_label(name: str) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(sentence, "audit_sentence")
     app.add_template_filter(field_label, "audit_field")
+
+
+def visit_refs(events: Iterable[AuditEvent]) -> dict[str, Any]:
+    """The visits the events belong to, by id (one query), so a timeline can name each event's case."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.visits.models import Visit
+
+    ids = set()
+    for event in events:
+        ref = event.object_id if event.object_type == "visit" else None
+        ref = ref or (event.parent_id if event.parent_type == "visit" else None)
+        if ref:
+            try:
+                ids.add(uuid.UUID(ref))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    return {str(v.id): v for v in db.session.scalars(select(Visit).where(Visit.id.in_(ids)))}

@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask import jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import selectinload
 
 from app.core import access
 from app.extensions import db
@@ -38,21 +37,12 @@ def start():  # type: ignore[no-untyped-def]
             trust_labels=TRUST_LABELS,
             kind_labels=KIND_LABELS,
         )
-    from app.visits.models import Visit, VisitStatus
+    from app.dialogue import portal
 
-    units = db.session.scalars(access.visible_units(current_user).order_by(Unit.name)).all()
-    mine = access.visible_visits(current_user).options(selectinload(Visit.unit))
-    for_comment = db.session.scalars(
-        mine.where(Visit.status == VisitStatus.sent_for_comment).order_by(Visit.comment_deadline)
-    ).all()
-    upcoming = db.session.scalars(
-        mine.where(Visit.status.in_([VisitStatus.planned, VisitStatus.in_progress])).order_by(Visit.visit_date)
-    ).all()
     return render_template(
         "main/start_unit.html",
-        units=units,
-        for_comment=for_comment,
-        upcoming=upcoming,
+        portal=portal.unit_portal(current_user),
+        follow_up_path=portal.follow_up_path,
         trust_labels=TRUST_LABELS,
         kind_labels=KIND_LABELS,
     )

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth.models import Role, User
-from app.core import access, audit
+from app.core import access, audit, timeline
 from app.core.errors import InvalidInput
 from app.core.forms import apply_errors
 from app.core.models import AuditEvent
@@ -50,9 +50,21 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     ).all()
     events: Sequence[AuditEvent] = ()
     if access.may_see_audit_of_unit(current_user, unit.id):
-        events = db.session.scalars(audit.unit_history_query(unit.id, for_unit_member=not current_user.is_staff)).all()
+        events = db.session.scalars(
+            audit.unit_history_query(
+                unit.id,
+                for_unit_member=not current_user.is_staff,
+                with_internal=access.sees_internal_notes(current_user, unit.id),
+            )
+        ).all()
     return render_template(
-        "units/show.html", unit=unit, members=members, events=events, kind_labels=KIND_LABELS, trust_labels=TRUST_LABELS
+        "units/show.html",
+        unit=unit,
+        members=members,
+        events=events,
+        visits=timeline.visit_refs(events),
+        kind_labels=KIND_LABELS,
+        trust_labels=TRUST_LABELS,
     )
 
 

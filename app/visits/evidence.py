@@ -5,6 +5,9 @@ pixels alone, so nothing of the camera's metadata (EXIF with GPS position, XMP, 
 colour profiles with device names) reaches the server's disk; they also get a thumbnail. HEIC from the tablet
 camera becomes JPEG, which every browser shows. PDFs are kept as they are. Every file is stored under a
 server-generated name in UPLOAD_DIR, outside the static folder, and served only through the access policy.
+
+The checking and storing steps (``check_upload``, ``write_upload``, ``remove_files_after_commit``) are shared with
+every other upload of the product (attachments of messages, app.dialogue), so one set of rules holds for all files.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -59,11 +62,20 @@ def storage_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
 
-def file_path(item: Evidence) -> Path:
+class StoredFileRow(Protocol):
+    """What a row describing a stored upload has (Evidence, a message's attachment)."""
+
+    original_name: str
+    content_type: str
+    storage_name: str
+    thumbnail_name: str | None
+
+
+def file_path(item: StoredFileRow) -> Path:
     return storage_dir() / item.storage_name
 
 
-def thumbnail_path(item: Evidence) -> Path:
+def thumbnail_path(item: StoredFileRow) -> Path:
     return storage_dir() / (item.thumbnail_name or item.storage_name)
 
 
@@ -107,7 +119,7 @@ def clean_filename(filename: str) -> str:
     return name or "file"
 
 
-def download_name(item: Evidence, *, thumbnail: bool = False) -> str:
+def download_name(item: StoredFileRow, *, thumbnail: bool = False) -> str:
     """The original name, with the extension of what is actually served (a HEIC photo is served as JPEG)."""
     content_type = JPEG if thumbnail else item.content_type
     name = item.original_name
@@ -269,19 +281,36 @@ def _remove_after_commit(paths: list[Path]) -> None:
         transaction.on_commit(functools.partial(_remove, path))
 
 
-# ---- services --------------------------------------------------------------------------------------
+# ---- checking and storing any upload (evidence here, attachments of messages in app.dialogue) -------
 
 
-def _require_editable(status: Any) -> None:
-    if status not in EDITABLE:
-        raise DomainError(_("Photos and documents can be changed only while the visit is in progress or a draft."))
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed every rule: its cleaned name and the bytes to store (metadata already stripped)."""
+
+    name: str
+    data: bytes
+    content_type: str
+    kind: EvidenceKind
+    thumbnail: bytes | None = None
 
 
-def store_upload(finding_id: uuid.UUID, *, actor: User, filename: str, data: bytes) -> Evidence:
-    """Check, clean and store one uploaded file as evidence of a finding."""
-    finding = access.get_finding(actor, finding_id)
-    access.require_visit_editor(actor, finding.visit)
-    _require_editable(finding.visit.status)
+@dataclass(frozen=True)
+class StoredUpload:
+    """A checked upload written to storage: what its row records."""
+
+    original_name: str
+    content_type: str
+    kind: EvidenceKind
+    size_bytes: int
+    sha256: str
+    storage_name: str
+    thumbnail_name: str | None
+
+
+def check_upload(filename: str, data: bytes) -> CheckedUpload:
+    """The rules for every uploaded file: not empty, within the size limit, a photo (JPEG, PNG, HEIC) or a PDF
+    by its content; photos decoded and encoded again without their metadata. Errors name the file (field "file")."""
     name = clean_filename(filename)
     limit_mb = int(current_app.config["MAX_UPLOAD_MB"])
     if not data:
@@ -305,28 +334,62 @@ def store_upload(finding_id: uuid.UUID, *, actor: User, filename: str, data: byt
     prepared = (
         _Prepared(data, PDF, EvidenceKind.document) if content_type == PDF else _prepare_image(data, content_type, name)
     )
+    return CheckedUpload(name, prepared.data, prepared.content_type, prepared.kind, prepared.thumbnail)
 
+
+def write_upload(checked: CheckedUpload) -> StoredUpload:
+    """Write a checked upload under a server-generated name; the files go again if the transaction rolls back."""
     token = uuid.uuid4().hex
-    storage_name = token + EXTENSIONS[prepared.content_type]
-    thumbnail_name = f"{token}-thumb.jpg" if prepared.thumbnail is not None else None
+    storage_name = token + EXTENSIONS[checked.content_type]
+    thumbnail_name = f"{token}-thumb.jpg" if checked.thumbnail is not None else None
     folder = storage_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    files = [(folder / storage_name, prepared.data)]
-    if thumbnail_name and prepared.thumbnail is not None:
-        files.append((folder / thumbnail_name, prepared.thumbnail))
+    files = [(folder / storage_name, checked.data)]
+    if thumbnail_name and checked.thumbnail is not None:
+        files.append((folder / thumbnail_name, checked.thumbnail))
     _remove_after_rollback([path for path, _content in files])  # before writing: a failure halfway is cleaned up too
     for path, content in files:
         _write_atomically(path, content)
+    return StoredUpload(
+        original_name=checked.name,
+        content_type=checked.content_type,
+        kind=checked.kind,
+        size_bytes=len(checked.data),
+        sha256=hashlib.sha256(checked.data).hexdigest(),
+        storage_name=storage_name,
+        thumbnail_name=thumbnail_name,
+    )
+
+
+def remove_files_after_commit(item: StoredFileRow) -> None:
+    """A deleted row's files (and thumbnail) go once the deletion has committed; a rollback keeps them."""
+    _remove_after_commit([file_path(item)] + ([thumbnail_path(item)] if item.thumbnail_name else []))
+
+
+# ---- services --------------------------------------------------------------------------------------
+
+
+def _require_editable(status: Any) -> None:
+    if status not in EDITABLE:
+        raise DomainError(_("Photos and documents can be changed only while the visit is in progress or a draft."))
+
+
+def store_upload(finding_id: uuid.UUID, *, actor: User, filename: str, data: bytes) -> Evidence:
+    """Check, clean and store one uploaded file as evidence of a finding."""
+    finding = access.get_finding(actor, finding_id)
+    access.require_visit_editor(actor, finding.visit)
+    _require_editable(finding.visit.status)
+    stored = write_upload(check_upload(filename, data))
     item = Evidence(
         id=uuid.uuid4(),
         finding=finding,
-        kind=prepared.kind,
-        original_name=name,
-        content_type=prepared.content_type,
-        size_bytes=len(prepared.data),
-        sha256=hashlib.sha256(prepared.data).hexdigest(),
-        storage_name=storage_name,
-        thumbnail_name=thumbnail_name,
+        kind=stored.kind,
+        original_name=stored.original_name,
+        content_type=stored.content_type,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
+        storage_name=stored.storage_name,
+        thumbnail_name=stored.thumbnail_name,
         uploaded_by_id=actor.id,
     )
     db.session.add(item)
@@ -340,7 +403,6 @@ def delete_evidence(evidence_id: uuid.UUID, *, actor: User) -> None:
     visit = item.finding.visit
     access.require_visit_editor(actor, visit)
     _require_editable(visit.status)
-    paths = [file_path(item)] + ([thumbnail_path(item)] if item.thumbnail_name else [])
     db.session.delete(item)
     db.session.flush()
-    _remove_after_commit(paths)
+    remove_files_after_commit(item)

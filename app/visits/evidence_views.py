@@ -69,7 +69,7 @@ def upload_evidence(finding_id: uuid.UUID) -> Response:
     return _back_to(visit_id)
 
 
-def _send(path: Path, *, mimetype: str, name: str) -> Response:
+def send_stored_file(path: Path, *, mimetype: str, name: str) -> Response:
     if not path.is_file():
         log.error("evidence file missing from storage: %s", path.name)
         abort(404)
@@ -90,7 +90,7 @@ def _send(path: Path, *, mimetype: str, name: str) -> Response:
 def evidence_file(evidence_id: uuid.UUID) -> Response:
     """The stored file: photos inline, documents as a download; 404 to anyone who may not see the finding."""
     item = access.get_evidence(current_user, evidence_id)
-    return _send(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
+    return send_stored_file(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
 
 
 @bp.get("/evidence/<uuid:evidence_id>/thumb")
@@ -99,7 +99,7 @@ def evidence_thumbnail(evidence_id: uuid.UUID) -> Response:
     item = access.get_evidence(current_user, evidence_id)
     if not item.thumbnail_name:
         abort(404)  # documents have none
-    return _send(
+    return send_stored_file(
         evidence.thumbnail_path(item), mimetype=evidence.JPEG, name=evidence.download_name(item, thumbnail=True)
     )
 

@@ -260,9 +260,15 @@ NEXT_STEPS = {
 def _visit_page_context(visit: Visit) -> dict[str, Any]:
     show_content = access.can_see_visit_content(current_user, visit)
     findings = visit.findings if show_content else []
-    events: Sequence[AuditEvent] = ()
-    if current_user.is_staff:
-        events = db.session.scalars(audit.history_query("visit", visit.id)).all()
+    # The visit's history to both parties; the unit reads what is theirs to read (app.core.audit).
+    events: Sequence[AuditEvent] = db.session.scalars(
+        audit.history_query(
+            "visit",
+            visit.id,
+            for_unit_member=not current_user.is_staff,
+            with_internal=access.sees_internal_notes(current_user, visit.unit_id),
+        )
+    ).all()
     return {
         "visit": visit,
         "show_content": show_content,

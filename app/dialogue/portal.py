@@ -1,0 +1,161 @@
+"""The unit's portal: a unit member's start page, with above all what waits for them, each a link to the place
+to act, and who in the unit did what. A fixed number of queries however much there is (eager loading, one
+aggregate per kind of item).
+
+Boundary proposals to answer and readings due belong here too; the trust capability adds them (see
+templates/dialogue/_portal.html for their place)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.core import access, audit, timeline
+from app.core.models import AuditEvent
+from app.dialogue import services
+from app.extensions import db
+from app.followups.models import FollowUp, FollowUpStatus
+from app.units.models import Membership, Unit
+from app.visits.models import Response, Visit, VisitStatus
+
+ACTIVITY_SHOWN = 12
+UNREAD_SHOWN = 10
+
+
+@dataclass
+class UnitCard:
+    unit: Unit
+    members: int
+    for_comment: int = 0
+    follow_ups_open: int = 0
+    unread: int = 0
+
+
+@dataclass
+class Portal:
+    units: list[UnitCard]
+    for_comment: list[Visit]
+    # The newest response per visit out for comment: who answered for the unit, and when.
+    responses: dict[uuid.UUID, Response]
+    follow_ups_to_accept: list[FollowUp]
+    follow_ups_to_report: list[FollowUp]
+    unread_threads: list[services.ThreadSummary]
+    unread_total: int
+    activity: Sequence[AuditEvent]
+    activity_visits: dict[str, Any]
+    upcoming: list[Visit]
+    today: date = field(default_factory=date.today)
+
+    @property
+    def nothing_waits(self) -> bool:
+        return not (self.for_comment or self.follow_ups_to_accept or self.follow_ups_to_report or self.unread_threads)
+
+
+def follow_up_path(follow_up: FollowUp) -> str:
+    """Where a follow-up is acted on (the follow-ups capability's page)."""
+    return f"/follow-ups/{follow_up.id}"
+
+
+def open_follow_ups(unit_ids: Sequence[uuid.UUID]) -> tuple[list[FollowUp], list[FollowUp]]:
+    """Follow-ups that wait for the unit: proposed by the review team and not yet accepted by the unit, and
+    agreed ones to carry out and report done (DESIGN.md 4.4); the soonest due first."""
+    rows = db.session.scalars(
+        select(FollowUp)
+        .where(
+            FollowUp.unit_id.in_(unit_ids),
+            (FollowUp.status == FollowUpStatus.agreed)
+            | ((FollowUp.status == FollowUpStatus.proposed) & FollowUp.unit_accepted_at.is_(None)),
+        )
+        .options(selectinload(FollowUp.owner), selectinload(FollowUp.unit))
+        .order_by(FollowUp.due_date, FollowUp.id)
+    ).all()
+    to_accept = [f for f in rows if f.status == FollowUpStatus.proposed]
+    to_report = [f for f in rows if f.status == FollowUpStatus.agreed]
+    return to_accept, to_report
+
+
+def _latest_responses(visit_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Response]:
+    if not visit_ids:
+        return {}
+    newest: dict[uuid.UUID, Response] = {}
+    for row in db.session.scalars(
+        select(Response)
+        .where(Response.visit_id.in_(visit_ids))
+        .options(selectinload(Response.submitted_by))
+        .order_by(Response.received_at, Response.id)
+    ):
+        newest[row.visit_id] = row
+    return newest
+
+
+def unit_activity(unit_ids: Sequence[uuid.UUID], *, limit: int = ACTIVITY_SHOWN) -> list[AuditEvent]:
+    """What happened lately in the person's units, newest first: who did what, as the unit may read it."""
+    if not unit_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.unit_id.in_(unit_ids),
+                AuditEvent.object_type.in_(audit.UNIT_MEMBER_VISIBLE_TYPES),
+            )
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unit_portal(actor: User, *, today: date | None = None) -> Portal:
+    today = today or date.today()
+    units = list(db.session.scalars(access.visible_units(actor).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.name)))
+    unit_ids = [u.id for u in units]
+    mine = access.visible_visits(actor).where(Visit.unit_id.in_(unit_ids)).options(selectinload(Visit.unit))
+    # Out for comment and the deadline not yet passed: after it, nothing is left for the unit to do there.
+    for_comment = list(
+        db.session.scalars(
+            mine.where(
+                Visit.status == VisitStatus.sent_for_comment,
+                (Visit.comment_deadline.is_(None)) | (Visit.comment_deadline >= today),
+            ).order_by(Visit.comment_deadline)
+        )
+    )
+    upcoming = list(
+        db.session.scalars(
+            mine.where(Visit.status.in_([VisitStatus.planned, VisitStatus.in_progress])).order_by(
+                Visit.visit_date.asc().nulls_last()
+            )
+        )
+    )
+    to_accept, to_report = open_follow_ups(unit_ids)
+    unread_page = services.thread_list(actor, unread_only=True, unit_ids=unit_ids, per_page=UNREAD_SHOWN)
+    per_unit = select(Membership.unit_id, func.count()).where(Membership.unit_id.in_(unit_ids))
+    members = dict(db.session.execute(per_unit.group_by(Membership.unit_id)).all())
+    unread_by_unit = services.unread_by_unit(actor, unit_ids)
+    cards = []
+    for unit in units:
+        card = UnitCard(unit, int(members.get(unit.id, 0)), unread=unread_by_unit.get(unit.id, 0))
+        card.for_comment = sum(1 for v in for_comment if v.unit_id == unit.id)
+        card.follow_ups_open = sum(1 for f in [*to_accept, *to_report] if f.unit_id == unit.id)
+        cards.append(card)
+    activity = unit_activity(unit_ids)
+    return Portal(
+        units=cards,
+        for_comment=for_comment,
+        responses=_latest_responses([v.id for v in for_comment]),
+        follow_ups_to_accept=to_accept,
+        follow_ups_to_report=to_report,
+        unread_threads=unread_page.items,
+        unread_total=sum(unread_by_unit.values()),
+        activity=activity,
+        activity_visits=timeline.visit_refs(activity),
+        upcoming=upcoming,
+        today=today,
+    )

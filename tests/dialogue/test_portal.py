@@ -1,0 +1,158 @@
+"""The unit's portal (a unit member's start page): what waits for them, each a link to where it is done; their
+units with trust level; who in the unit did what; and a fixed number of queries however much there is."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from app.visits import services as visit_services
+
+
+def test_a_report_out_for_comment_waits_with_its_deadline_and_a_link_to_respond(browser, make_visit, make_user):
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit])
+    browser.login(member)
+
+    page = browser.get("/start").text
+
+    assert f'href="/visits/{visit.id}/respond"' in page
+    assert visit.comment_deadline.strftime("%Y") in page
+    assert "Rapporter där ni kan lämna synpunkter" in page
+
+
+def test_a_colleagues_response_shows_who_answered_for_the_unit(browser, make_visit, make_user, db):
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit], name="Ulla Unitmember")
+    colleague = make_user("unit_member", units=[visit.unit], name="Kalle Kollega")
+    visit_services.submit_response(visit.id, actor=colleague, overall="Vi instämmer i stort.")
+    db.session.commit()
+    browser.login(member)
+
+    page = browser.get("/start").text
+
+    assert "Kalle Kollega lämnade yttrande för enheten den" in page
+
+
+def test_follow_ups_wait_with_links_to_their_pages(browser, make_visit, make_user, make_follow_up):
+    visit = make_visit("final")
+    member = make_user("unit_member", units=[visit.unit], name="Ulla Unitmember")
+    to_accept = make_follow_up(visit.unit, member, status="proposed", title="Ny rutin för nattbemanning")
+    to_report = make_follow_up(
+        visit.unit, member, status="agreed", title="Uppdatera genomförandeplaner", due=date.today() - timedelta(days=2)
+    )
+    make_follow_up(visit.unit, member, status="done_reported", title="Redan rapporterad")
+    browser.login(member)
+
+    page = browser.get("/start").text
+
+    assert f'href="/follow-ups/{to_accept.id}">Ny rutin för nattbemanning</a>' in page
+    assert f'href="/follow-ups/{to_report.id}">Uppdatera genomförandeplaner</a>' in page
+    assert "Försenad" in page and "du är ansvarig" in page
+    assert "Redan rapporterad" not in page
+
+
+def test_new_messages_wait_with_links_to_their_conversations(browser, make_visit, make_user, write):
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit])
+    write(visit.lead, finding=visit.findings[0], text="Vad säger ni om detta?")
+    browser.login(member)
+
+    page = browser.get("/start").text
+
+    assert f'href="/findings/{visit.findings[0].id}/messages"' in page
+    assert "1 nytt meddelande" in page
+
+
+def test_nothing_waits_says_so(browser, make_unit, make_user):
+    member = make_user("unit_member", units=[make_unit("Lugna enheten")])
+    browser.login(member)
+    page = browser.get("/start").text
+    assert "Inget väntar på dig just nu." in page
+    assert "Lugna enheten" in page and "Grundförtroende" in page
+
+
+def test_units_are_shown_with_trust_level_and_counts(browser, make_visit, make_user, write):
+    from app.units.models import TrustLevel
+
+    visit = make_visit("sent_for_comment")
+    visit.unit.trust_level = TrustLevel.closer_review
+    member = make_user("unit_member", units=[visit.unit])
+    make_user("unit_member", units=[visit.unit])
+    write(visit.lead, visit=visit)
+    browser.login(member)
+
+    page = browser.get("/start").text
+
+    assert "Fördjupad granskning" in page
+    assert "2 medlemmar · 1 rapport på kommunicering · 1 nytt meddelande" in page
+
+
+def test_who_did_what_in_the_unit_lately(browser, make_visit, make_user, write, db):
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit], name="Ulla Unitmember")
+    colleague = make_user("unit_member", units=[visit.unit], name="Kalle Kollega")
+    write(colleague, visit=visit, text="Vi har en fråga.")
+    browser.login(member)
+
+    page = browser.get("/start").text
+    activity = page.split('id="activity-h"')[1]
+
+    assert "Kalle Kollega skrev ett meddelande." in activity
+    assert visit.case_number in activity
+    assert "iakttagelse" not in activity  # the team's working material stays out
+
+
+def test_another_units_matters_never_show(browser, make_visit, make_user, write, make_follow_up):
+    own = make_visit("sent_for_comment")
+    other = make_visit("sent_for_comment", lead=own.lead)
+    member = make_user("unit_member", units=[own.unit])
+    other_member = make_user("unit_member", units=[other.unit], name="Otto Other")
+    write(own.lead, visit=other, text="Till den andra enheten.")
+    make_follow_up(other.unit, other_member, title="Den andra enhetens åtgärd")
+    browser.login(member)
+
+    page = browser.get("/start").text
+
+    for trace in (other.case_number, other.unit.name, "Otto Other", "Den andra enhetens åtgärd"):
+        assert trace not in page
+
+
+def test_portal_queries_do_not_grow_with_what_waits(
+    browser, make_visit, make_user, write, make_follow_up, count_queries, db
+):
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit])
+    colleague = make_user("unit_member", units=[visit.unit])
+    visit_services.submit_response(visit.id, actor=colleague, overall="Synpunkt.")
+    db.session.commit()
+    make_follow_up(visit.unit, member, status="proposed")
+    make_follow_up(visit.unit, colleague, status="agreed")
+    write(visit.lead, visit=visit)
+    write(visit.lead, finding=visit.findings[0])
+    make_visit("planned", unit=visit.unit, lead=visit.lead)
+    browser.login(member)
+    few = count_queries(browser, "/start")
+
+    for i in range(6):
+        more = make_visit("sent_for_comment", unit=visit.unit, lead=visit.lead)
+        visit_services.submit_response(more.id, actor=colleague, overall=f"Synpunkt {i}.")
+        db.session.commit()
+        make_follow_up(visit.unit, member, status="proposed", title=f"Förslag {i}")
+        make_follow_up(visit.unit, colleague, status="agreed", title=f"Åtgärd {i}")
+        write(visit.lead, visit=more, text=f"Meddelande {i}.")
+        write(visit.lead, finding=more.findings[0], text=f"Om iakttagelsen {i}.")
+        write(colleague, visit=visit, text=f"Från kollegan {i}.")
+        make_visit("planned", unit=visit.unit, lead=visit.lead)
+
+    assert count_queries(browser, "/start") == few
+
+
+def test_a_report_whose_deadline_has_passed_no_longer_waits(browser, make_visit, make_user):
+    import time_machine
+
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit])
+    with time_machine.travel(visit.comment_deadline + timedelta(days=1)):
+        browser.login(member)
+        page = browser.get("/start").text
+    assert f'href="/visits/{visit.id}/respond"' not in page
