@@ -277,10 +277,17 @@ def _require_editable(status: Any) -> None:
         raise DomainError(_("Photos and documents can be changed only while the visit is in progress or a draft."))
 
 
-def store_upload(finding_id: uuid.UUID, *, actor: User, filename: str, data: bytes) -> Evidence:
-    """Check, clean and store one uploaded file as evidence of a finding."""
+def store_upload(
+    finding_id: uuid.UUID, *, actor: User, filename: str, data: bytes, evidence_id: uuid.UUID | None = None
+) -> Evidence:
+    """Check, clean and store one uploaded file as evidence of a finding. A client-chosen ``evidence_id``
+    makes a repeated upload (the tablet sending again after a lost answer) return the first one."""
     finding = access.get_finding(actor, finding_id)
     access.require_visit_editor(actor, finding.visit)
+    if evidence_id is not None and (existing := db.session.get(Evidence, evidence_id)) is not None:
+        if existing.finding_id != finding.id:
+            raise InvalidInput({"id": [_("This id already belongs to another file.")]})
+        return existing
     _require_editable(finding.visit.status)
     name = clean_filename(filename)
     limit_mb = int(current_app.config["MAX_UPLOAD_MB"])
@@ -318,7 +325,7 @@ def store_upload(finding_id: uuid.UUID, *, actor: User, filename: str, data: byt
     for path, content in files:
         _write_atomically(path, content)
     item = Evidence(
-        id=uuid.uuid4(),
+        id=evidence_id or uuid.uuid4(),
         finding=finding,
         kind=prepared.kind,
         original_name=name,

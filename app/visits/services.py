@@ -7,16 +7,18 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
 from app.core import access, mail, signals
-from app.core.errors import DomainError, Forbidden, InvalidInput
+from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
 from app.extensions import db
 from app.units.models import Membership
@@ -35,6 +37,13 @@ from app.visits.models import (
     VisitPurpose,
     VisitStatus,
 )
+
+
+def local_today() -> date:
+    """Today where the supervision happens (Europe/Stockholm): deadlines and visit dates are dates there,
+    and just after midnight in Sweden the UTC date is still yesterday's."""
+    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
 
 # ---- templates ------------------------------------------------------------------------------------
 
@@ -129,8 +138,6 @@ def update_template(
     access.require_role(actor, Role.coordinator)
     template = db.session.get(Template, template_id)
     if template is None:
-        from app.core.errors import NotFound
-
         raise NotFound(_("The template does not exist."))
     name, specs = _validated_template(name, areas)
     template.name = name
@@ -144,6 +151,23 @@ def update_template(
     _fill_version(version, specs)
     db.session.flush()
     return version
+
+
+def template_query(*, actor: User, include_archived: bool = False) -> Select[Template]:
+    """Templates for planning and for the tablet (reviewers and coordinators), by name, with their versions."""
+    access.require_role(actor, Role.coordinator, Role.reviewer)
+    query = select(Template).options(selectinload(Template.versions).selectinload(TemplateVersion.areas))
+    if not include_archived:
+        query = query.where(Template.is_archived.is_(False))
+    return query.order_by(func.lower(Template.name), Template.id)
+
+
+def get_template(template_id: uuid.UUID, *, actor: User) -> Template:
+    access.require_role(actor, Role.coordinator, Role.reviewer)
+    template = db.session.get(Template, template_id)
+    if template is None:
+        raise NotFound(_("The template does not exist."))
+    return template
 
 
 def active_templates() -> list[Template]:
@@ -233,7 +257,7 @@ def create_visit(
     if errors:
         raise InvalidInput(errors)
     assert template is not None
-    year = (visit_date or utcnow().date()).year
+    year = (visit_date or local_today()).year
     visit = Visit(
         id=visit_id or uuid.uuid4(),
         case_number=next_case_number(year),
@@ -281,10 +305,17 @@ def update_plan(
     return visit
 
 
-def start_follow_up(previous_visit_id: uuid.UUID, *, actor: User, visit_date: date | None) -> Visit:
-    """A new visit to the same unit with the same template (its current version) and team."""
+def start_follow_up(
+    previous_visit_id: uuid.UUID, *, actor: User, visit_date: date | None, visit_id: uuid.UUID | None = None
+) -> Visit:
+    """A new visit to the same unit with the same template (its current version) and team. A client-chosen
+    ``visit_id`` makes a repeated call return the first follow-up visit."""
     previous = access.get_visit(actor, previous_visit_id)
     access.require_role(actor, Role.coordinator, Role.reviewer)
+    if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
+        if existing.previous_visit_id != previous.id:
+            raise InvalidInput({"id": [_("This id already belongs to another visit.")]})
+        return existing
     lead = previous.lead
     return create_visit(
         actor=actor,
@@ -296,6 +327,39 @@ def start_follow_up(previous_visit_id: uuid.UUID, *, actor: User, visit_date: da
         purpose=VisitPurpose.follow_up,
         aim=_("Follow-up of %(case)s", case=previous.case_number),
         previous_visit_id=previous.id,
+        visit_id=visit_id,
+    )
+
+
+def visit_query(
+    actor: User,
+    *,
+    status: VisitStatus | str | None = None,
+    unit_id: uuid.UUID | None = None,
+    reviewer_id: uuid.UUID | None = None,
+) -> Select[Visit]:
+    """The visits a person may see, filtered by status, unit and a reviewer on the team; the newest first
+    (those without a date, still to be planned, at the top). The UI's list and the API's share it."""
+    query = access.visible_visits(actor)
+    if status:
+        query = query.where(Visit.status == VisitStatus(status))
+    if unit_id is not None:
+        query = query.where(Visit.unit_id == unit_id)
+    if reviewer_id is not None:
+        query = query.where(Visit.team.any(TeamMember.user_id == reviewer_id))
+    return query.order_by(Visit.visit_date.desc().nulls_first(), Visit.case_number.desc())
+
+
+def my_visits(person: User, limit: int = 10) -> list[Visit]:
+    """A reviewer's current visits (not closed), soonest first: the start page's list."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.team.any(TeamMember.user_id == person.id), Visit.status != VisitStatus.closed)
+            .options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
+            .order_by(Visit.visit_date.asc().nulls_last(), Visit.case_number)
+            .limit(limit)
+        )
     )
 
 
@@ -340,7 +404,7 @@ def transition(
                 **{"from": status_label(visit.status), "to": status_label(target)},
             )
         )
-    today = today or utcnow().date()
+    today = today or local_today()
     now = utcnow()
     if target == VisitStatus.in_progress and visit.visit_date is None:
         raise DomainError(_("Set the date of the visit before starting it."), field="visit_date")
@@ -474,7 +538,9 @@ def add_finding(
     visit = access.get_visit(actor, visit_id)
     access.require_visit_editor(actor, visit)
     if finding_id is not None and (existing := db.session.get(Finding, finding_id)) is not None:
-        return existing
+        if existing.visit_id != visit.id:  # a client id is unique across visits, not reusable
+            raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
+        return existing  # a repeated create with the client's id (API.md, the tablet's offline queue)
     if visit.status == VisitStatus.planned:
         raise DomainError(_("Start the visit before recording findings."))
     if visit.status not in EDITABLE:
@@ -552,7 +618,7 @@ def submit_response(
 ) -> list[Response]:
     """The unit's response: the report as a whole and any findings, received now and never edited after."""
     visit = access.get_visit_with_content(actor, visit_id)
-    _may_respond(actor, visit, today or utcnow().date())
+    _may_respond(actor, visit, today or local_today())
     findings = {f.id: f for f in visit.findings}
     errors: dict[str, list[str]] = {}
     rows: list[Response] = []
@@ -599,7 +665,25 @@ def current_responses(visit: Visit) -> dict[uuid.UUID | None, Response]:
     return newest
 
 
+def responses_query(visit: Visit) -> Select[Response]:
+    """Every response the unit has given on a visit, newest first (corrections are newer rows)."""
+    return (
+        select(Response)
+        .where(Response.visit_id == visit.id)
+        .options(selectinload(Response.submitted_by))
+        .order_by(Response.received_at.desc(), Response.id)
+    )
+
+
 def responses_history(visit: Visit) -> list[Response]:
-    return list(
-        db.session.scalars(select(Response).where(Response.visit_id == visit.id).order_by(Response.received_at.desc()))
+    return list(db.session.scalars(responses_query(visit)))
+
+
+def finding_query(visit: Visit) -> Select[Finding]:
+    """A visit's findings in the order they were recorded, with their evidence."""
+    return (
+        select(Finding)
+        .where(Finding.visit_id == visit.id)
+        .options(selectinload(Finding.evidence))
+        .order_by(Finding.created_at, Finding.id)
     )
