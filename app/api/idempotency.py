@@ -75,7 +75,17 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
         if not key:
             response = make_response(view(*args, **kwargs))
-            db.session.commit()
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # Two requests creating the same client-chosen id at once: the loser changes nothing, and
+                # sending it again answers the winner's object.
+                db.session.rollback()
+                return problem(
+                    409,
+                    _("This is not possible right now"),
+                    _("Someone changed the same thing at the same time. Send it again."),
+                )
             return response
         fingerprint = _fingerprint()
         lookup = select(IdempotencyRecord).where(

@@ -36,25 +36,25 @@ from app.api.visits_schemas import (
     FindingPage,
     FindingPageArgs,
     FindingPatchSchema,
-    FindingResponseSchema,
     FindingSchema,
     FollowUpVisitSchema,
+    NewFindingResponseSchema,
+    NewVisitResponseSchema,
     ProblemSchema,
-    ResponseList,
-    ResponsePage,
-    ResponseSchema,
     SyncRequestSchema,
     SyncResponseSchema,
     TemplateDetailSchema,
     TemplatePage,
     TemplateQueryArgs,
     TransitionSchema,
+    UnitResponseList,
+    UnitResponsePage,
+    UnitResponseSchema,
     VisitCreateSchema,
     VisitDetailSchema,
     VisitPage,
     VisitPatchSchema,
     VisitQueryArgs,
-    VisitResponseSchema,
 )
 from app.auth.models import Role
 from app.core import access
@@ -148,8 +148,11 @@ URL_OBJECTS: dict[str, Callable[[Any, uuid.UUID], Any]] = {
 
 @blp.before_request
 def _url_objects_through_the_access_policy() -> None:
-    """Another unit's object (or a draft's finding, for the unit) is a 404 before anything else is read, so
-    what the body holds (a 422) never tells whether the object exists."""
+    """For a write, another unit's object (or a draft's finding, for the unit) is a 404 before the body is
+    read, so what the body holds (a 422) never tells whether the object exists. (Reads fetch their object
+    first anyway, with the loader options their answer needs.)"""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
     for name, value in (request.view_args or {}).items():
         if name in URL_OBJECTS:
             URL_OBJECTS[name](current_user, value)
@@ -512,8 +515,8 @@ def delete_evidence(evidence_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 @blp.route("/findings/<uuid:finding_id>/response", methods=["POST"])
 @idempotent
-@blp.arguments(FindingResponseSchema)
-@blp.response(201, ResponseSchema)
+@blp.arguments(NewFindingResponseSchema)
+@blp.response(201, UnitResponseSchema)
 @problems(403, 404, 409, 422)
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
 def respond_to_finding(data: dict[str, Any], finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -528,8 +531,8 @@ def respond_to_finding(data: dict[str, Any], finding_id: uuid.UUID):  # type: ig
 
 @blp.route("/visits/<uuid:visit_id>/response", methods=["POST"])
 @idempotent
-@blp.arguments(VisitResponseSchema)
-@blp.response(201, ResponseList)
+@blp.arguments(NewVisitResponseSchema)
+@blp.response(201, UnitResponseList)
 @problems(403, 404, 409, 422)
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
 def respond_to_visit(data: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -546,7 +549,7 @@ def respond_to_visit(data: dict[str, Any], visit_id: uuid.UUID):  # type: ignore
 
 @blp.route("/visits/<uuid:visit_id>/responses", methods=["GET"])
 @blp.arguments(FindingPageArgs, location="query")
-@blp.response(200, ResponsePage)
+@blp.response(200, UnitResponsePage)
 @problems(404, 422)
 def list_responses(args: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Every response the unit has given, newest first: the newest per finding (or for the whole report) is

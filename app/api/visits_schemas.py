@@ -100,7 +100,7 @@ class UnitRefSchema(Schema):
 
 class TeamMemberSchema(Schema):
     user_id = fields.UUID()
-    name = fields.Function(lambda member: member.user.name)
+    name = fields.Function(lambda member: member.user.name, metadata={"type": "string"})
     is_lead = fields.Boolean()
 
 
@@ -263,9 +263,11 @@ class EvidenceSchema(Schema):
     size_bytes = fields.Integer()
     sha256 = fields.String()
     created_at = fields.DateTime()
-    url = fields.Function(lambda item: f"/api/v1/evidence/{item.id}")
+    url = fields.Function(lambda item: f"/api/v1/evidence/{item.id}", metadata={"type": "string"})
     thumbnail_url = fields.Function(
-        lambda item: f"/api/v1/evidence/{item.id}/thumbnail" if item.thumbnail_name else None, allow_none=True
+        lambda item: f"/api/v1/evidence/{item.id}/thumbnail" if item.thumbnail_name else None,
+        allow_none=True,
+        metadata={"type": ["string", "null"], "description": "Photos only."},
     )
 
 
@@ -333,7 +335,7 @@ class EvidenceUploadSchema(EvidenceFileSchema, EvidenceFormSchema):
 # ---- the unit's response --------------------------------------------------------------------------
 
 
-class ResponseSchema(Schema):
+class UnitResponseSchema(Schema):
     """A response (yttrande) as received: never changed afterwards; a correction is a newer response."""
 
     id = fields.UUID()
@@ -345,27 +347,27 @@ class ResponseSchema(Schema):
     received_at = fields.DateTime()
 
 
-class ResponseList(Schema):
-    items = fields.List(fields.Nested(ResponseSchema), required=True)
+class UnitResponseList(Schema):
+    items = fields.List(fields.Nested(UnitResponseSchema), required=True)
 
 
-ResponsePage = page_of(ResponseSchema, "ResponsePage")
+UnitResponsePage = page_of(UnitResponseSchema, "UnitResponsePage")
 
 
-class FindingResponseSchema(TranslatedSchema):
+class NewFindingResponseSchema(TranslatedSchema):
     stance = fields.Enum(Stance, by_value=True, required=True)
     text = fields.String(load_default="", validate=_at_most(MAX_TEXT))
 
 
-class AnswerSchema(FindingResponseSchema):
+class FindingAnswerSchema(NewFindingResponseSchema):
     finding_id = fields.UUID(required=True)
 
 
-class VisitResponseSchema(TranslatedSchema):
+class NewVisitResponseSchema(TranslatedSchema):
     text = fields.String(
         load_default="", validate=_at_most(MAX_TEXT), metadata={"description": "A comment on the report as a whole."}
     )
-    findings = fields.List(fields.Nested(AnswerSchema), load_default=list)
+    findings = fields.List(fields.Nested(FindingAnswerSchema), load_default=list)
 
 
 # ---- audit trail ----------------------------------------------------------------------------------

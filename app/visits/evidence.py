@@ -30,7 +30,7 @@ from app.core import access, transaction
 from app.core.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.visits.models import Evidence, EvidenceKind
-from app.visits.services import EDITABLE
+from app.visits.services import EDITABLE, created_once
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -321,23 +321,32 @@ def store_upload(
     files = [(folder / storage_name, prepared.data)]
     if thumbnail_name and prepared.thumbnail is not None:
         files.append((folder / thumbnail_name, prepared.thumbnail))
-    _remove_after_rollback([path for path, _content in files])  # before writing: a failure halfway is cleaned up too
-    for path, content in files:
-        _write_atomically(path, content)
-    item = Evidence(
-        id=evidence_id or uuid.uuid4(),
-        finding=finding,
-        kind=prepared.kind,
-        original_name=name,
-        content_type=prepared.content_type,
-        size_bytes=len(prepared.data),
-        sha256=hashlib.sha256(prepared.data).hexdigest(),
-        storage_name=storage_name,
-        thumbnail_name=thumbnail_name,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(item)
-    db.session.flush()
+
+    def insert() -> Evidence:
+        # Registered before writing (a failure halfway is cleaned up too) and inside the savepoint of a
+        # client-chosen id, so a lost race removes this upload's files at once.
+        _remove_after_rollback([path for path, _content in files])
+        for path, content in files:
+            _write_atomically(path, content)
+        item = Evidence(
+            id=evidence_id or uuid.uuid4(),
+            finding=finding,
+            kind=prepared.kind,
+            original_name=name,
+            content_type=prepared.content_type,
+            size_bytes=len(prepared.data),
+            sha256=hashlib.sha256(prepared.data).hexdigest(),
+            storage_name=storage_name,
+            thumbnail_name=thumbnail_name,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(item)
+        db.session.flush()
+        return item
+
+    item = created_once(Evidence, evidence_id, insert)
+    if item.finding_id != finding.id:
+        raise InvalidInput({"id": [_("This id already belongs to another file.")]})
     return item
 
 

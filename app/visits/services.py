@@ -4,9 +4,10 @@ machine with the kommunicering gate, findings, and the unit's responses."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
@@ -43,6 +45,26 @@ def local_today() -> date:
     """Today where the supervision happens (Europe/Stockholm): deadlines and visit dates are dates there,
     and just after midnight in Sweden the UTC date is still yesterday's."""
     return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+T = TypeVar("T")
+
+
+def created_once(model: type[Any], object_id: uuid.UUID | None, insert: Callable[[], T]) -> T:
+    """Insert an object whose id the client chose (API.md: a repeated create returns the first one). Two
+    requests racing with the same id both pass the "does it exist yet" check; the insert of the one that
+    loses fails on the primary key, its savepoint rolls back (with anything numbered in it), and the object
+    the winner committed is returned instead."""
+    if object_id is None:
+        return insert()
+    try:
+        with db.session.begin_nested():
+            return insert()
+    except IntegrityError:
+        existing = db.session.get(model, object_id)
+        if existing is None:
+            raise
+        return cast(T, existing)
 
 
 # ---- templates ------------------------------------------------------------------------------------
@@ -258,21 +280,25 @@ def create_visit(
         raise InvalidInput(errors)
     assert template is not None
     year = (visit_date or local_today()).year
-    visit = Visit(
-        id=visit_id or uuid.uuid4(),
-        case_number=next_case_number(year),
-        unit=unit,
-        template_version_id=template.current.id,
-        purpose=purpose,
-        status=VisitStatus.planned,
-        visit_date=visit_date,
-        aim=(aim or "").strip(),
-        previous_visit_id=previous_visit_id,
-    )
-    visit.team = team
-    db.session.add(visit)
-    db.session.flush()
-    return visit
+
+    def insert() -> Visit:
+        visit = Visit(
+            id=visit_id or uuid.uuid4(),
+            case_number=next_case_number(year),  # in the savepoint: a lost race gives its number back
+            unit=unit,
+            template_version_id=template.current.id,
+            purpose=purpose,
+            status=VisitStatus.planned,
+            visit_date=visit_date,
+            aim=(aim or "").strip(),
+            previous_visit_id=previous_visit_id,
+        )
+        visit.team = team
+        db.session.add(visit)
+        db.session.flush()
+        return visit
+
+    return created_once(Visit, visit_id, insert)
 
 
 def update_plan(
@@ -545,15 +571,18 @@ def add_finding(
         raise DomainError(_("Start the visit before recording findings."))
     if visit.status not in EDITABLE:
         raise DomainError(_("Findings can be changed only while the visit is in progress or a draft."))
-    finding = Finding(
-        id=finding_id or uuid.uuid4(),
-        visit=visit,
-        created_by_id=actor.id,
-        **_validated_finding(visit, kind, severity, text, review_area_id),
-    )
-    db.session.add(finding)
-    db.session.flush()
-    signals.finding_changed.send(visit, actor=actor, finding=finding, action="create")
+    fields = _validated_finding(visit, kind, severity, text, review_area_id)
+
+    def insert() -> Finding:
+        finding = Finding(id=finding_id or uuid.uuid4(), visit=visit, created_by_id=actor.id, **fields)
+        db.session.add(finding)
+        db.session.flush()
+        signals.finding_changed.send(visit, actor=actor, finding=finding, action="create")
+        return finding
+
+    finding = created_once(Finding, finding_id, insert)
+    if finding.visit_id != visit.id:
+        raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
     return finding
 
 

@@ -270,6 +270,51 @@ def test_a_repeated_create_with_a_client_id_returns_the_first_visit(client, plan
     assert count(db, Visit) == 1
 
 
+def test_two_tablets_creating_the_same_visit_at_once_make_one_visit(postgres_app):
+    """PostgreSQL: the same create (client id) sent twice at the same moment, as a retry racing the original."""
+    import threading
+
+    from app.auth import services as auth_services
+    from app.auth.models import Role, User, UserRole
+    from app.extensions import db as pg_db
+    from app.units.models import Unit
+
+    with postgres_app.app_context():
+        unit = Unit(name="Samtidiga enheten")
+        lead = User(email="lead@example.se", name="Lena Lead", role_rows=[UserRole(role=Role.reviewer)])
+        pg_db.session.add_all([unit, lead])
+        pg_db.session.flush()
+        template = services.create_template(actor=access.OPERATOR, name="Mall", areas="Område\n- Fråga?")  # type: ignore[arg-type]
+        _token, raw = auth_services.create_api_token(actor=lead, label="surfplatta")
+        pg_db.session.commit()
+        body = {
+            "id": str(uuid.uuid4()),
+            "unit_id": str(unit.id),
+            "template_id": str(template.id),
+            "lead_id": str(lead.id),
+            "visit_date": "2026-10-05",
+        }
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def send() -> None:
+        client = postgres_app.test_client()
+        start.wait(timeout=30)
+        statuses.append(client.post(f"{API}/visits", json=body, headers={"Authorization": f"Bearer {raw}"}).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) in ([201, 201], [201, 409])
+    with postgres_app.app_context():
+        assert pg_db.session.scalars(select(Visit.case_number)).all() == ["TS-2026-0001"]
+        again = postgres_app.test_client().post(f"{API}/visits", json=body, headers={"Authorization": f"Bearer {raw}"})
+        assert (again.status_code, again.json["id"]) == (201, body["id"])
+        pg_db.session.remove()
+
+
 def test_a_repeated_create_with_an_idempotency_key_changes_nothing_more(client, plan, as_, db):
     body, lead = plan
     headers = as_(lead, **{"Idempotency-Key": "plan-1"})

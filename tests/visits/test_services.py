@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from app.core import access
@@ -20,7 +20,6 @@ from app.core.errors import DomainError, Forbidden, InvalidInput
 from app.core.models import AuditEvent
 from app.visits import report, services
 from app.visits.models import FinalReport, Response, Visit, VisitStatus
-from tests.conftest import TEST_DATABASE_URL, _base_config, require_service
 
 S = VisitStatus
 ROLES = ("coordinator", "lead", "team_reviewer", "other_reviewer", "unit_member")
@@ -439,40 +438,6 @@ def test_my_visits_are_the_open_visits_i_am_on_the_team_of(make_visit, make_user
 
 
 # ---- case numbers under concurrent creation (PostgreSQL) -------------------------------------------
-
-
-@pytest.fixture
-def postgres_app(make_app, tmp_path) -> Iterator[Any]:
-    """An app on a schema of its own in the PostgreSQL test database (whichever database the rest of the run
-    uses), migrated from scratch, with a connection pool large enough for the threads below."""
-    from flask_migrate import upgrade
-
-    from app.extensions import db
-
-    url = require_service(TEST_DATABASE_URL, "TEST_DATABASE_URL")
-    schema = f"concurrency_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    config = _base_config(tmp_path, url)
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "connect_args": {"options": f"-csearch_path={schema}"},
-        "pool_size": 12,
-        "max_overflow": 0,
-    }
-    pg_app = make_app(config)
-    try:
-        with pg_app.app_context():
-            upgrade()
-            db.engine.dispose()
-        yield pg_app
-    finally:
-        with pg_app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_case_numbers_stay_unique_and_gap_free_under_concurrent_creation(postgres_app):
