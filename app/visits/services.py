@@ -645,8 +645,10 @@ def submit_response(
     answers: Iterable[FindingAnswer] = (),
     today: date | None = None,
 ) -> list[Response]:
-    """The unit's response: the report as a whole and any findings, received now and never edited after."""
-    visit = access.get_visit_with_content(actor, visit_id)
+    """The unit's response: the report as a whole and any findings, received now and never edited after.
+    The unit knows of its visits before kommunicering (date and team), so responding then is refused by
+    rule (409), not hidden; the findings are read only once the report is out for comment."""
+    visit = access.get_visit(actor, visit_id)
     _may_respond(actor, visit, today or local_today())
     findings = {f.id: f for f in visit.findings}
     errors: dict[str, list[str]] = {}

@@ -701,6 +701,14 @@ def test_a_response_outside_kommunicering_is_a_409(client, make_visit, make_user
     assert response.json["detail"]
 
 
+def test_responding_to_a_draft_the_unit_knows_of_is_a_409_that_shows_nothing_of_it(client, draft, make_user, as_, db):
+    member = make_user("unit_member", units=[draft.unit])
+    response = client.post(f"{API}/visits/{draft.id}/response", json={"text": "Redan nu?"}, headers=as_(member))
+    assert response.status_code == 409
+    assert "Hemlig" not in response.get_data(as_text=True)
+    assert count(db, Response) == 0
+
+
 def test_a_reviewer_may_not_respond_for_the_unit(client, make_visit, as_):
     visit = make_visit("sent_for_comment")
     response = client.post(f"{API}/visits/{visit.id}/response", json={"text": "Jag svarar."}, headers=as_(visit.lead))
