@@ -60,6 +60,11 @@ class TranslatedSchema(Schema):
         elif isinstance(field_obj, fields.Dict):
             messages["invalid"] = _l("Send a JSON object.")
         field_obj.error_messages = {**field_obj.error_messages, **messages}
+        for validator in field_obj.validators:
+            if isinstance(validator, validate.Range) and validator.error is None:
+                validator.error = _l("Enter a number from %(min)s to %(max)s.", min=validator.min, max=validator.max)
+            elif isinstance(validator, validate.Length) and validator.error is None and validator.max is not None:
+                validator.error = _l("At most %(n)d characters.", n=validator.max)
 
 
 def _at_most(n: int) -> validate.Length:

@@ -188,6 +188,12 @@ def test_the_list_holds_only_the_unit_members_own_units_visits(client, make_visi
     assert body["total"] == 1
 
 
+def test_a_page_size_over_the_limit_is_refused_in_the_callers_language(client, make_user, as_):
+    response = client.get(f"{API}/visits?per_page=500", headers=as_(make_user("reviewer")))
+    assert response.status_code == 422
+    assert response.json["errors"]["per_page"] == ["Ange ett tal från 1 till 200."]
+
+
 def test_the_list_filters_by_status_unit_and_reviewer(client, make_visit, make_user, as_):
     me = make_user("reviewer")
     mine = make_visit("planned", lead=me)
