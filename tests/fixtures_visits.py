@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 AREAS = """Trygghet och säkerhet
 - Hur arbetar ni med riskbedömningar?
@@ -95,3 +97,38 @@ def make_visit(db, make_unit, make_user, make_template) -> Callable[..., Any]:
         return visit
 
     return make
+
+
+@pytest.fixture
+def postgres_app(make_app, tmp_path) -> Iterator[Any]:
+    """An app on a schema of its own in the PostgreSQL test database (whichever database the rest of the run
+    uses), migrated from scratch, with a connection pool large enough for tests acting from several threads."""
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+    from tests.conftest import TEST_DATABASE_URL, _base_config, require_service
+
+    url = require_service(TEST_DATABASE_URL, "TEST_DATABASE_URL")
+    schema = f"concurrency_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    config = _base_config(tmp_path, url)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "connect_args": {"options": f"-csearch_path={schema}"},
+        "pool_size": 12,
+        "max_overflow": 0,
+    }
+    pg_app = make_app(config)
+    try:
+        with pg_app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield pg_app
+    finally:
+        with pg_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -16,8 +16,7 @@ from app.api.idempotency import idempotent
 from app.api.schemas import PageArgs, PageSchema
 from app.core.errors import InvalidInput
 from app.dialogue import services
-from app.visits import evidence
-from app.visits.evidence_views import send_stored_file
+from app.visits.evidence_views import stored_file_response
 
 
 class AuthorSchema(Schema):
@@ -266,5 +265,4 @@ def list_threads(args: dict):  # type: ignore[no-untyped-def]
 @blp.response(200, content_type="application/octet-stream")
 def get_attachment(attachment_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """An attached file of a message the caller may read (an internal note's files only for the supervising side)."""
-    item = services.get_attachment(current_user, attachment_id)
-    return send_stored_file(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
+    return stored_file_response(services.get_attachment(current_user, attachment_id))

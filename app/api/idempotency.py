@@ -40,8 +40,18 @@ class IdempotencyRecord(IdMixin, Model):
 
 
 def _fingerprint() -> str:
-    raw = f"{request.method} {request.path}\n".encode() + request.get_data(cache=True)
-    return hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    if request.mimetype == "multipart/form-data":
+        # A client sending an upload again picks a new multipart boundary: compare what was sent, not the bytes.
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"form {name}={value}\n".encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
+            content = upload.stream.read()
+            upload.stream.seek(0)
+            digest.update(f"file {name} {upload.filename} {hashlib.sha256(content).hexdigest()}\n".encode())
+    else:
+        digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
@@ -65,7 +75,17 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
         if not key:
             response = make_response(view(*args, **kwargs))
-            db.session.commit()
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # Two requests creating the same client-chosen id at once: the loser changes nothing, and
+                # sending it again answers the winner's object.
+                db.session.rollback()
+                return problem(
+                    409,
+                    _("This is not possible right now"),
+                    _("Someone changed the same thing at the same time. Send it again."),
+                )
             return response
         fingerprint = _fingerprint()
         lookup = select(IdempotencyRecord).where(

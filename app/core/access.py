@@ -169,6 +169,84 @@ def get_evidence(actor: User, evidence_id: uuid.UUID) -> Evidence:
     return item
 
 
+# What a unit member may know of a visit before kommunicering (DESIGN.md 4.1, issue 3): when, who comes, where
+# the case stands and its number. Everything else (aim, purpose, template, findings…) is the team's draft.
+VISIT_FIELDS_BEFORE_KOMMUNICERING = frozenset({"id", "case_number", "unit", "unit_id", "status", "visit_date", "team"})
+# The columns of a visit whose changes a unit member may read in the audit trail (the aim and the waiver are
+# the team's working text until the report reaches them, and the report carries them then).
+VISIT_AUDIT_FIELDS_FOR_UNIT = frozenset(
+    {
+        "case_number",
+        "unit_id",
+        "status",
+        "visit_date",
+        "comment_deadline",
+        "sent_for_comment_at",
+        "finalised_at",
+        "closed_at",
+    }
+)
+# Events about people's accounts (logins, roles, tokens) belong to the coordinators, who manage people.
+ACCOUNT_AUDIT_TYPES = frozenset({"user", "user_role", "api_token"})
+TEMPLATE_AUDIT_TYPES = frozenset({"template", "template_version"})
+
+
+def visit_fields_visible(actor: User, visit: Visit) -> frozenset[str] | None:
+    """The fields of a visit the actor may read; None: all of them."""
+    return None if can_see_visit_content(actor, visit) else VISIT_FIELDS_BEFORE_KOMMUNICERING
+
+
+def audit_events(actor: User, *, object_type: str | None = None, object_id: str | None = None) -> Select[Any]:
+    """The audit trail a person may read (DESIGN.md 4.6), oldest first; with an object, its events and its
+    children's (for a unit: everything that happened in it, as its timeline shows).
+
+    Coordinators read everything. Reviewers read the trail of the supervision (units, everything in them,
+    review templates) as they read the units and visits themselves, but not people's accounts (logins,
+    roles, tokens): that is personal data the coordinators who manage people need, reviewers do not. A unit
+    member reads only their own units' events of the kinds a unit may see (``UNIT_MEMBER_VISIBLE_TYPES``);
+    any other object answers 404."""
+    from app.core import audit
+    from app.core.models import AuditEvent
+
+    if object_type == "unit" and object_id is not None:
+        try:
+            unit_id = uuid.UUID(object_id)
+        except ValueError:
+            raise NotFound(_("The unit does not exist or you may not see it.")) from None
+        query = audit.unit_history_query(get_unit(actor, unit_id).id, for_unit_member=not actor.is_staff)
+    elif object_type is not None and object_id is not None:
+        query = audit.history_query(object_type, object_id)
+    else:  # the whole trail, or every event about one kind of object
+        from sqlalchemy.orm import selectinload
+
+        query = (
+            select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.occurred_at, AuditEvent.id)
+        )
+        if object_type is not None:
+            query = query.where(AuditEvent.object_type == object_type)
+    if actor.is_coordinator:
+        return query
+    if actor.is_reviewer:
+        if object_type in ACCOUNT_AUDIT_TYPES and object_id is not None:
+            raise Forbidden(_("Only coordinators may read the history of people's accounts."))
+        return query.where(AuditEvent.unit_id.is_not(None) | AuditEvent.object_type.in_(TEMPLATE_AUDIT_TYPES))
+    own = AuditEvent.unit_id.in_(select(Membership.unit_id).where(Membership.user_id == actor.id))
+    if object_type is not None and object_id is not None and object_type != "unit":
+        known = db.session.scalar(
+            select(exists().where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id), own))
+        )
+        if object_type not in audit.UNIT_MEMBER_VISIBLE_TYPES or not known:
+            raise NotFound(_("The object does not exist or you may not see its history."))
+    return query.where(own, AuditEvent.object_type.in_(audit.UNIT_MEMBER_VISIBLE_TYPES))
+
+
+def visible_audit_changes(actor: User, event: Any) -> dict[str, Any]:
+    """The before/after values of an event the actor may read (a unit member: not the team's working text)."""
+    if actor.is_staff or event.object_type != "visit":
+        return dict(event.changes or {})
+    return {k: v for k, v in (event.changes or {}).items() if k in VISIT_AUDIT_FIELDS_FOR_UNIT}
+
+
 # ---- follow-ups (DESIGN.md 4.4, 4.6) --------------------------------------------------------------
 
 

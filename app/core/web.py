@@ -151,6 +151,22 @@ ERROR_TITLES = {
 }
 
 
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as ``{"findings.0.stance": [msg]}``: one dotted path per field."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(messages, list) and any(isinstance(m, dict) for m in messages):
+        flat = {}
+        for message in messages:
+            flat.update(flatten_errors(message, prefix))
+        return flat
+    listed = messages if isinstance(messages, list) else [messages]
+    return {prefix or "_schema": [str(m) for m in listed]}
+
+
 def _title(status: int) -> str:
     return ERROR_TITLES.get(status, ERROR_TITLES[500])()
 
@@ -166,8 +182,7 @@ def _handle_http(exc: HTTPException) -> Any:
             flat = {}
             for loc in errors.values():
                 if isinstance(loc, dict):
-                    for key, msgs in loc.items():
-                        flat[key] = [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
+                    flat.update(flatten_errors(loc))
         response = problem(status, _title(status), detail, flat)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'

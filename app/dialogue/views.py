@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -18,8 +18,7 @@ from app.dialogue import bp, services
 from app.dialogue.forms import MarkReadForm, MessageForm, notification_form
 from app.dialogue.labels import SIDE
 from app.extensions import db
-from app.visits import evidence
-from app.visits.evidence_views import send_stored_file
+from app.visits.evidence_views import stored_file_response
 
 
 def _page_number() -> int | None:
@@ -158,19 +157,13 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/attachments/<uuid:attachment_id>")
 @login_required
 def attachment_file(attachment_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    item = services.get_attachment(current_user, attachment_id)
-    return send_stored_file(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
+    return stored_file_response(services.get_attachment(current_user, attachment_id))
 
 
 @bp.get("/attachments/<uuid:attachment_id>/thumb")
 @login_required
 def attachment_thumbnail(attachment_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    item = services.get_attachment(current_user, attachment_id)
-    if not item.thumbnail_name:
-        abort(404)  # documents have none
-    return send_stored_file(
-        evidence.thumbnail_path(item), mimetype=evidence.JPEG, name=evidence.download_name(item, thumbnail=True)
-    )
+    return stored_file_response(services.get_attachment(current_user, attachment_id), thumbnail=True)
 
 
 @bp.post("/profile/notifications")

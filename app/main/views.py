@@ -25,7 +25,12 @@ def start():  # type: ignore[no-untyped-def]
         closer = db.session.scalars(
             select(Unit).where(Unit.trust_level == TrustLevel.closer_review).order_by(Unit.name).limit(10)
         ).all()
-        return render_template("main/start_coordinator.html", counts=counts, closer=closer, trust_labels=TRUST_LABELS)
+        from app.visits.services import my_visits
+
+        visits = my_visits(current_user) if current_user.is_reviewer else []
+        return render_template(
+            "main/start_coordinator.html", counts=counts, closer=closer, trust_labels=TRUST_LABELS, visits=visits
+        )
     if current_user.is_reviewer:
         from app.visits.views import my_visits
 

@@ -1,6 +1,8 @@
 """Review visits: templates, planning, findings with evidence, kommunicering and the report (DESIGN.md 4.1)."""
 
 from flask import Blueprint, Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 bp = Blueprint("visits", __name__)
 
@@ -9,4 +11,6 @@ def init_app(app: Flask) -> None:
     from app.visits import evidence_views, labels, models, report_views, views  # noqa: F401  (routes; imported late so models never import views)
 
     labels.register(app)
+    if not event.contains(Session, "before_flush", models.refuse_changes_to_documents):
+        event.listen(Session, "before_flush", models.refuse_changes_to_documents)
     app.register_blueprint(bp)

@@ -33,7 +33,7 @@ from app.core import access, transaction
 from app.core.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.visits.models import Evidence, EvidenceKind
-from app.visits.services import EDITABLE
+from app.visits.services import EDITABLE, created_once
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -374,26 +374,42 @@ def _require_editable(status: Any) -> None:
         raise DomainError(_("Photos and documents can be changed only while the visit is in progress or a draft."))
 
 
-def store_upload(finding_id: uuid.UUID, *, actor: User, filename: str, data: bytes) -> Evidence:
-    """Check, clean and store one uploaded file as evidence of a finding."""
+def store_upload(
+    finding_id: uuid.UUID, *, actor: User, filename: str, data: bytes, evidence_id: uuid.UUID | None = None
+) -> Evidence:
+    """Check, clean and store one uploaded file as evidence of a finding. A client-chosen ``evidence_id``
+    makes a repeated upload (the tablet sending again after a lost answer) return the first one."""
     finding = access.get_finding(actor, finding_id)
     access.require_visit_editor(actor, finding.visit)
+    if evidence_id is not None and (existing := db.session.get(Evidence, evidence_id)) is not None:
+        if existing.finding_id != finding.id:
+            raise InvalidInput({"id": [_("This id already belongs to another file.")]})
+        return existing
     _require_editable(finding.visit.status)
-    stored = write_upload(check_upload(filename, data))
-    item = Evidence(
-        id=uuid.uuid4(),
-        finding=finding,
-        kind=stored.kind,
-        original_name=stored.original_name,
-        content_type=stored.content_type,
-        size_bytes=stored.size_bytes,
-        sha256=stored.sha256,
-        storage_name=stored.storage_name,
-        thumbnail_name=stored.thumbnail_name,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(item)
-    db.session.flush()
+    checked = check_upload(filename, data)
+
+    def insert() -> Evidence:
+        # The files are written inside the savepoint of a client-chosen id, so a lost race removes them at once.
+        stored = write_upload(checked)
+        item = Evidence(
+            id=evidence_id or uuid.uuid4(),
+            finding=finding,
+            kind=stored.kind,
+            original_name=stored.original_name,
+            content_type=stored.content_type,
+            size_bytes=stored.size_bytes,
+            sha256=stored.sha256,
+            storage_name=stored.storage_name,
+            thumbnail_name=stored.thumbnail_name,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(item)
+        db.session.flush()
+        return item
+
+    item = created_once(Evidence, evidence_id, insert)
+    if item.finding_id != finding.id:
+        raise InvalidInput({"id": [_("This id already belongs to another file.")]})
     return item
 
 

@@ -18,6 +18,7 @@ from app.core import access
 from app.core.errors import DomainError
 from app.extensions import db
 from app.visits import bp, evidence
+from app.visits.evidence import StoredFileRow
 
 log = logging.getLogger(__name__)
 
@@ -85,23 +86,29 @@ def send_stored_file(path: Path, *, mimetype: str, name: str) -> Response:
     return response
 
 
+def stored_file_response(item: StoredFileRow, *, thumbnail: bool = False) -> Response:
+    """A stored upload (evidence, or a message's attachment) or its thumbnail, with the headers that keep it
+    from being run as a page; the UI and the API serve uploads only through this."""
+    if thumbnail:
+        if not item.thumbnail_name:
+            abort(404)  # documents have none
+        return send_stored_file(
+            evidence.thumbnail_path(item), mimetype=evidence.JPEG, name=evidence.download_name(item, thumbnail=True)
+        )
+    return send_stored_file(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
+
+
 @bp.get("/evidence/<uuid:evidence_id>")
 @login_required
 def evidence_file(evidence_id: uuid.UUID) -> Response:
     """The stored file: photos inline, documents as a download; 404 to anyone who may not see the finding."""
-    item = access.get_evidence(current_user, evidence_id)
-    return send_stored_file(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
+    return stored_file_response(access.get_evidence(current_user, evidence_id))
 
 
 @bp.get("/evidence/<uuid:evidence_id>/thumb")
 @login_required
 def evidence_thumbnail(evidence_id: uuid.UUID) -> Response:
-    item = access.get_evidence(current_user, evidence_id)
-    if not item.thumbnail_name:
-        abort(404)  # documents have none
-    return send_stored_file(
-        evidence.thumbnail_path(item), mimetype=evidence.JPEG, name=evidence.download_name(item, thumbnail=True)
-    )
+    return stored_file_response(access.get_evidence(current_user, evidence_id), thumbnail=True)
 
 
 @bp.post("/evidence/<uuid:evidence_id>/delete")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.auth.models import User
 from app.core.models import Auditable, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -307,3 +308,11 @@ class FinalReport(IdMixin, Auditable, Model):
 
     def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
         return self.visit.unit_id, ("visit", self.visit_id)
+
+
+def refuse_changes_to_documents(session: Session, flush_context: Any, instances: Any) -> None:
+    """A response or a final report is written once and never changed or removed through the ORM (the
+    database refuses an UPDATE too, see the migration): a correction is a new response."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (Response, FinalReport)) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError(f"{obj.__tablename__} rows are never changed once written")

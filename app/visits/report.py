@@ -11,9 +11,18 @@ from flask import render_template
 from sqlalchemy import select
 
 from app.extensions import db
-from app.visits.models import FinalReport, Finding, FindingKind, Visit
+from app.visits.models import FinalReport, Finding, FindingKind, Severity, Visit
 
 KIND_ORDER = [FindingKind.strength, FindingKind.development, FindingKind.deviation]
+
+
+def ordered_findings(findings: list[Finding]) -> list[Finding]:
+    """Strengths first, then areas for development, then deviations (serious before minor); in each kind in
+    the order they were recorded. Learning-oriented supervision opens with what works."""
+    return sorted(
+        findings,
+        key=lambda f: (KIND_ORDER.index(f.kind), f.severity != Severity.serious, f.created_at, f.id),
+    )
 
 
 def report_context(visit: Visit) -> dict[str, Any]:
@@ -23,7 +32,7 @@ def report_context(visit: Visit) -> dict[str, Any]:
     areas = list(visit.template_version.areas)
     grouped: list[tuple[Any, list[tuple[FindingKind, list[Finding]]]]] = []
     for area in [*areas, None]:
-        in_area = [f for f in visit.findings if (f.review_area_id == (area.id if area else None))]
+        in_area = [f for f in ordered_findings(visit.findings) if f.review_area_id == (area.id if area else None)]
         if not in_area:
             continue
         by_kind = [(kind, [f for f in in_area if f.kind == kind]) for kind in KIND_ORDER]
@@ -67,6 +76,18 @@ def _evidence_fetcher() -> Any:
             return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
 
     return EvidenceFetcher(allowed_protocols={"tillsyn"})
+
+
+def pdf_bytes(visit: Visit) -> tuple[bytes, str | None]:
+    """The report's PDF and, for a final report, its SHA-256: the stored bytes once final, never rendered
+    again (data changed since then do not touch it); a draft is rendered now and has no fixed hash."""
+    from app.visits.models import VisitStatus
+
+    if visit.status in (VisitStatus.final, VisitStatus.closed):
+        stored = stored_report(visit)
+        if stored is not None:
+            return stored.pdf, stored.sha256
+    return render_pdf(visit), None
 
 
 def stored_report(visit: Visit) -> FinalReport | None:

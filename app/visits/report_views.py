@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from flask import Response, current_app, render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.core import access
+from app.core.web import is_api_request, problem
 from app.visits import bp, report
-from app.visits.models import VisitStatus
+from app.visits.models import Visit
 
 
 @bp.get("/visits/<uuid:visit_id>/report")
@@ -26,22 +29,22 @@ def report_pdf(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return pdf_response(visit)
 
 
-def pdf_response(visit) -> Response:  # type: ignore[no-untyped-def]
-    """The stored PDF of a final report (with its SHA-256), or a draft rendered now."""
-    stored = report.stored_report(visit) if visit.status in (VisitStatus.final, VisitStatus.closed) else None
-    if stored is not None:
-        body, digest = stored.pdf, stored.sha256
-    else:
-        try:
-            body, digest = report.render_pdf(visit), None
-        except OSError:  # WeasyPrint without its system libraries (Pango): say so, don't crash
-            current_app.logger.exception("could not render the PDF of %s", visit.case_number)
-            return Response(render_template("errors/error.html", status=503, title="PDF"), status=503)
+def pdf_response(visit: Visit) -> Response:
+    """The stored PDF of a final report (with its SHA-256 in ``X-Report-SHA256``, ``Repr-Digest`` and the
+    ETag), or a draft rendered now. The UI and the API both answer with this."""
+    try:
+        body, digest = report.pdf_bytes(visit)
+    except OSError:  # WeasyPrint without its system libraries (Pango): say so, don't crash
+        current_app.logger.exception("could not render the PDF of %s", visit.case_number)
+        if is_api_request():
+            return problem(503, _("The PDF cannot be made right now"), _("Try again later or open the report page."))
+        return Response(render_template("errors/error.html", status=503, title="PDF"), status=503)
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{visit.case_number}.pdf"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     if digest:
         response.headers["X-Report-SHA256"] = digest
+        response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(digest)).decode()}:"
         response.set_etag(digest)
     return response

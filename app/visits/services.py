@@ -4,19 +4,23 @@ machine with the kommunicering gate, findings, and the unit's responses."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
 from app.core import access, mail, signals
-from app.core.errors import DomainError, Forbidden, InvalidInput
+from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
 from app.extensions import db
 from app.units.models import Membership
@@ -35,6 +39,33 @@ from app.visits.models import (
     VisitPurpose,
     VisitStatus,
 )
+
+
+def local_today() -> date:
+    """Today where the supervision happens (Europe/Stockholm): deadlines and visit dates are dates there,
+    and just after midnight in Sweden the UTC date is still yesterday's."""
+    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+T = TypeVar("T")
+
+
+def created_once(model: type[Any], object_id: uuid.UUID | None, insert: Callable[[], T]) -> T:
+    """Insert an object whose id the client chose (API.md: a repeated create returns the first one). Two
+    requests racing with the same id both pass the "does it exist yet" check; the insert of the one that
+    loses fails on the primary key, its savepoint rolls back (with anything numbered in it), and the object
+    the winner committed is returned instead."""
+    if object_id is None:
+        return insert()
+    try:
+        with db.session.begin_nested():
+            return insert()
+    except IntegrityError:
+        existing = db.session.get(model, object_id)
+        if existing is None:
+            raise
+        return cast(T, existing)
+
 
 # ---- templates ------------------------------------------------------------------------------------
 
@@ -129,8 +160,6 @@ def update_template(
     access.require_role(actor, Role.coordinator)
     template = db.session.get(Template, template_id)
     if template is None:
-        from app.core.errors import NotFound
-
         raise NotFound(_("The template does not exist."))
     name, specs = _validated_template(name, areas)
     template.name = name
@@ -144,6 +173,23 @@ def update_template(
     _fill_version(version, specs)
     db.session.flush()
     return version
+
+
+def template_query(*, actor: User, include_archived: bool = False) -> Select[Template]:
+    """Templates for planning and for the tablet (reviewers and coordinators), by name, with their versions."""
+    access.require_role(actor, Role.coordinator, Role.reviewer)
+    query = select(Template).options(selectinload(Template.versions).selectinload(TemplateVersion.areas))
+    if not include_archived:
+        query = query.where(Template.is_archived.is_(False))
+    return query.order_by(func.lower(Template.name), Template.id)
+
+
+def get_template(template_id: uuid.UUID, *, actor: User) -> Template:
+    access.require_role(actor, Role.coordinator, Role.reviewer)
+    template = db.session.get(Template, template_id)
+    if template is None:
+        raise NotFound(_("The template does not exist."))
+    return template
 
 
 def active_templates() -> list[Template]:
@@ -233,22 +279,26 @@ def create_visit(
     if errors:
         raise InvalidInput(errors)
     assert template is not None
-    year = (visit_date or utcnow().date()).year
-    visit = Visit(
-        id=visit_id or uuid.uuid4(),
-        case_number=next_case_number(year),
-        unit=unit,
-        template_version_id=template.current.id,
-        purpose=purpose,
-        status=VisitStatus.planned,
-        visit_date=visit_date,
-        aim=(aim or "").strip(),
-        previous_visit_id=previous_visit_id,
-    )
-    visit.team = team
-    db.session.add(visit)
-    db.session.flush()
-    return visit
+    year = (visit_date or local_today()).year
+
+    def insert() -> Visit:
+        visit = Visit(
+            id=visit_id or uuid.uuid4(),
+            case_number=next_case_number(year),  # in the savepoint: a lost race gives its number back
+            unit=unit,
+            template_version_id=template.current.id,
+            purpose=purpose,
+            status=VisitStatus.planned,
+            visit_date=visit_date,
+            aim=(aim or "").strip(),
+            previous_visit_id=previous_visit_id,
+        )
+        visit.team = team
+        db.session.add(visit)
+        db.session.flush()
+        return visit
+
+    return created_once(Visit, visit_id, insert)
 
 
 def update_plan(
@@ -281,10 +331,17 @@ def update_plan(
     return visit
 
 
-def start_follow_up(previous_visit_id: uuid.UUID, *, actor: User, visit_date: date | None) -> Visit:
-    """A new visit to the same unit with the same template (its current version) and team."""
+def start_follow_up(
+    previous_visit_id: uuid.UUID, *, actor: User, visit_date: date | None, visit_id: uuid.UUID | None = None
+) -> Visit:
+    """A new visit to the same unit with the same template (its current version) and team. A client-chosen
+    ``visit_id`` makes a repeated call return the first follow-up visit."""
     previous = access.get_visit(actor, previous_visit_id)
     access.require_role(actor, Role.coordinator, Role.reviewer)
+    if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
+        if existing.previous_visit_id != previous.id:
+            raise InvalidInput({"id": [_("This id already belongs to another visit.")]})
+        return existing
     lead = previous.lead
     return create_visit(
         actor=actor,
@@ -296,6 +353,39 @@ def start_follow_up(previous_visit_id: uuid.UUID, *, actor: User, visit_date: da
         purpose=VisitPurpose.follow_up,
         aim=_("Follow-up of %(case)s", case=previous.case_number),
         previous_visit_id=previous.id,
+        visit_id=visit_id,
+    )
+
+
+def visit_query(
+    actor: User,
+    *,
+    status: VisitStatus | str | None = None,
+    unit_id: uuid.UUID | None = None,
+    reviewer_id: uuid.UUID | None = None,
+) -> Select[Visit]:
+    """The visits a person may see, filtered by status, unit and a reviewer on the team; the newest first
+    (those without a date, still to be planned, at the top). The UI's list and the API's share it."""
+    query = access.visible_visits(actor)
+    if status:
+        query = query.where(Visit.status == VisitStatus(status))
+    if unit_id is not None:
+        query = query.where(Visit.unit_id == unit_id)
+    if reviewer_id is not None:
+        query = query.where(Visit.team.any(TeamMember.user_id == reviewer_id))
+    return query.order_by(Visit.visit_date.desc().nulls_first(), Visit.case_number.desc())
+
+
+def my_visits(person: User, limit: int = 10) -> list[Visit]:
+    """A reviewer's current visits (not closed), soonest first: the start page's list."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.team.any(TeamMember.user_id == person.id), Visit.status != VisitStatus.closed)
+            .options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
+            .order_by(Visit.visit_date.asc().nulls_last(), Visit.case_number)
+            .limit(limit)
+        )
     )
 
 
@@ -340,7 +430,7 @@ def transition(
                 **{"from": status_label(visit.status), "to": status_label(target)},
             )
         )
-    today = today or utcnow().date()
+    today = today or local_today()
     now = utcnow()
     if target == VisitStatus.in_progress and visit.visit_date is None:
         raise DomainError(_("Set the date of the visit before starting it."), field="visit_date")
@@ -474,20 +564,25 @@ def add_finding(
     visit = access.get_visit(actor, visit_id)
     access.require_visit_editor(actor, visit)
     if finding_id is not None and (existing := db.session.get(Finding, finding_id)) is not None:
-        return existing
+        if existing.visit_id != visit.id:  # a client id is unique across visits, not reusable
+            raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
+        return existing  # a repeated create with the client's id (API.md, the tablet's offline queue)
     if visit.status == VisitStatus.planned:
         raise DomainError(_("Start the visit before recording findings."))
     if visit.status not in EDITABLE:
         raise DomainError(_("Findings can be changed only while the visit is in progress or a draft."))
-    finding = Finding(
-        id=finding_id or uuid.uuid4(),
-        visit=visit,
-        created_by_id=actor.id,
-        **_validated_finding(visit, kind, severity, text, review_area_id),
-    )
-    db.session.add(finding)
-    db.session.flush()
-    signals.finding_changed.send(visit, actor=actor, finding=finding, action="create")
+    fields = _validated_finding(visit, kind, severity, text, review_area_id)
+
+    def insert() -> Finding:
+        finding = Finding(id=finding_id or uuid.uuid4(), visit=visit, created_by_id=actor.id, **fields)
+        db.session.add(finding)
+        db.session.flush()
+        signals.finding_changed.send(visit, actor=actor, finding=finding, action="create")
+        return finding
+
+    finding = created_once(Finding, finding_id, insert)
+    if finding.visit_id != visit.id:
+        raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
     return finding
 
 
@@ -550,9 +645,11 @@ def submit_response(
     answers: Iterable[FindingAnswer] = (),
     today: date | None = None,
 ) -> list[Response]:
-    """The unit's response: the report as a whole and any findings, received now and never edited after."""
-    visit = access.get_visit_with_content(actor, visit_id)
-    _may_respond(actor, visit, today or utcnow().date())
+    """The unit's response: the report as a whole and any findings, received now and never edited after.
+    The unit knows of its visits before kommunicering (date and team), so responding then is refused by
+    rule (409), not hidden; the findings are read only once the report is out for comment."""
+    visit = access.get_visit(actor, visit_id)
+    _may_respond(actor, visit, today or local_today())
     findings = {f.id: f for f in visit.findings}
     errors: dict[str, list[str]] = {}
     rows: list[Response] = []
@@ -599,7 +696,25 @@ def current_responses(visit: Visit) -> dict[uuid.UUID | None, Response]:
     return newest
 
 
+def responses_query(visit: Visit) -> Select[Response]:
+    """Every response the unit has given on a visit, newest first (corrections are newer rows)."""
+    return (
+        select(Response)
+        .where(Response.visit_id == visit.id)
+        .options(selectinload(Response.submitted_by))
+        .order_by(Response.received_at.desc(), Response.id)
+    )
+
+
 def responses_history(visit: Visit) -> list[Response]:
-    return list(
-        db.session.scalars(select(Response).where(Response.visit_id == visit.id).order_by(Response.received_at.desc()))
+    return list(db.session.scalars(responses_query(visit)))
+
+
+def finding_query(visit: Visit) -> Select[Finding]:
+    """A visit's findings in the order they were recorded, with their evidence."""
+    return (
+        select(Finding)
+        .where(Finding.visit_id == visit.id)
+        .options(selectinload(Finding.evidence))
+        .order_by(Finding.created_at, Finding.id)
     )

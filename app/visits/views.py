@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -21,7 +20,7 @@ from app.core.models import AuditEvent
 from app.core.pagination import paginate
 from app.extensions import db
 from app.units.models import Unit
-from app.visits import bp, services
+from app.visits import bp, report, services
 from app.visits.forms import (
     STANCE_CHOICES,
     FindingForm,
@@ -137,19 +136,15 @@ def _reviewer_choices() -> list[tuple[str, str]]:
 @bp.get("/visits")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    query = access.visible_visits(current_user).options(
-        selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user)
-    )
     status = request.args.get("status") or ""
     unit = request.args.get("unit") or ""
     reviewer = request.args.get("reviewer") or ""
-    if status in VisitStatus.__members__:
-        query = query.where(Visit.status == VisitStatus(status))
-    if unit_id := _uuid(unit):
-        query = query.where(Visit.unit_id == unit_id)
-    if reviewer_id := (current_user.id if reviewer == "me" else _uuid(reviewer)):
-        query = query.where(Visit.team.any(TeamMember.user_id == reviewer_id))
-    query = query.order_by(Visit.visit_date.desc().nulls_first(), Visit.case_number.desc())
+    query = services.visit_query(
+        current_user,
+        status=status if status in VisitStatus.__members__ else None,
+        unit_id=_uuid(unit),
+        reviewer_id=current_user.id if reviewer == "me" else _uuid(reviewer),
+    ).options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
     page = paginate(query, request.args)
     units = db.session.scalars(access.visible_units(current_user).order_by(func.lower(Unit.name))).all()
     reviewers = _reviewer_choices() if current_user.is_staff else []
@@ -259,7 +254,7 @@ NEXT_STEPS = {
 
 def _visit_page_context(visit: Visit) -> dict[str, Any]:
     show_content = access.can_see_visit_content(current_user, visit)
-    findings = visit.findings if show_content else []
+    findings = report.ordered_findings(visit.findings) if show_content else []
     # The visit's history to both parties; the unit reads what is theirs to read (app.core.audit).
     events: Sequence[AuditEvent] = db.session.scalars(
         audit.history_query(
@@ -282,7 +277,7 @@ def _visit_page_context(visit: Visit) -> dict[str, Any]:
         "responses": services.current_responses(visit) if show_content else {},
         "has_response": services.has_response(visit) if show_content else False,
         "events": events,
-        "today": date.today(),
+        "today": services.local_today(),
     }
 
 
@@ -549,14 +544,4 @@ def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     ), 422 if errors else 200
 
 
-def my_visits(person: User, limit: int = 10) -> list[Visit]:
-    """A reviewer's current visits (not closed), soonest first: the start page's list."""
-    return list(
-        db.session.scalars(
-            select(Visit)
-            .where(Visit.team.any(TeamMember.user_id == person.id), Visit.status != VisitStatus.closed)
-            .options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
-            .order_by(Visit.visit_date.asc().nulls_last())
-            .limit(limit)
-        )
-    )
+my_visits = services.my_visits  # the start page (app/main) asks for it here

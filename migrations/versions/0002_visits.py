@@ -167,9 +167,48 @@ def upgrade():
         batch_op.create_index('ix_responses_visit_finding', ['visit_id', 'finding_id', 'received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_responses_visit_id'), ['visit_id'], unique=False)
 
+    _make_documents_immutable()
+
+
+# The unit's responses are incoming documents and the final report is what the archive keeps: a row of
+# either is never changed once written (DESIGN.md 4.1). A correction is a new response.
+IMMUTABLE_TABLES = ("responses", "final_reports")
+
+
+def _make_documents_immutable():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION documents_immutable() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION '% rows are never changed once written', TG_TABLE_NAME;
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        for table in IMMUTABLE_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION documents_immutable()"
+            )
+    else:
+        for table in IMMUTABLE_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} rows are never changed once written'); END"
+            )
+
+
+def _drop_document_triggers():
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in IMMUTABLE_TABLES:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update" + (f" ON {table}" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS documents_immutable()")
 
 
 def downgrade():
+    _drop_document_triggers()
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_responses_visit_id'))
         batch_op.drop_index('ix_responses_visit_finding')

@@ -277,3 +277,76 @@ def test_visit_page_queries_do_not_grow_with_the_number_of_findings(app, browser
     )
     browser.login(small.lead)
     assert _queries(app, browser, f"/visits/{many.id}") == _queries(app, browser, f"/visits/{small.id}")
+
+
+def test_the_visit_page_shows_strengths_first_then_development_then_deviations(browser, make_visit):
+    visit = make_visit(
+        "draft",
+        findings=(
+            ("deviation", "minor", "Mindre brist i dokumentationen."),
+            ("development", None, "Utveckla introduktionen."),
+            ("deviation", "serious", "Allvarlig brist i larmrutinen."),
+            ("strength", None, "Personalen känner de boende väl."),
+        ),
+    )
+    browser.login(visit.lead)
+    page = browser.get(f"/visits/{visit.id}").text
+    order = [
+        page.index(text)
+        for text in (
+            "Personalen känner de boende väl.",
+            "Utveckla introduktionen.",
+            "Allvarlig brist i larmrutinen.",
+            "Mindre brist i dokumentationen.",
+        )
+    ]
+    assert order == sorted(order)
+
+
+def test_a_reviewers_start_page_lists_their_open_visits_only(browser, make_visit, make_user):
+    me = make_user("reviewer", name="Mona Mig")
+    mine = make_visit("in_progress", members=(me,))
+    closed = make_visit("closed", lead=me)
+    someone_elses = make_visit("planned")
+    browser.login(me)
+    page = browser.get("/start").text
+    assert mine.case_number in page
+    assert closed.case_number not in page and someone_elses.case_number not in page
+
+
+def test_a_coordinator_who_also_reviews_sees_their_visits_on_the_start_page(browser, make_visit, make_user):
+    both = make_user("coordinator", "reviewer")
+    mine = make_visit("planned", lead=both)
+    browser.login(both)
+    assert mine.case_number in browser.get("/start").text
+
+
+def test_the_visit_list_shows_my_visits(browser, make_visit, make_user):
+    me = make_user("reviewer")
+    mine = make_visit("planned", lead=me)
+    other = make_visit("planned")
+    browser.login(me)
+    page = browser.get("/visits?reviewer=me").text
+    assert mine.case_number in page and other.case_number not in page
+    assert '<option value="me" selected>' in page
+
+
+def test_the_unit_sees_no_purpose_of_a_visit_before_kommunicering_in_the_list(browser, make_visit, make_user, db):
+    from app.core import access
+    from app.visits import services
+
+    draft = make_visit("draft")
+    services.update_plan(
+        draft.id,
+        actor=access.OPERATOR,
+        visit_date=draft.visit_date,
+        lead_id=draft.lead.id,
+        member_ids=[],
+        aim="Hemligt syfte.",
+    )
+    db.session.commit()
+    member = make_user("unit_member", units=[draft.unit])
+    browser.login(member)
+    page = browser.get("/visits").text
+    assert draft.case_number in page
+    assert "Planerad granskning" not in page and "Hemligt syfte." not in page
