@@ -54,9 +54,7 @@ class FollowUp(IdMixin, TimestampMixin, Auditable, Model):
     # The unit member responsible for carrying it out.
     owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     due_date: Mapped[date] = mapped_column(Date, index=True)
-    status: Mapped[FollowUpStatus] = mapped_column(
-        _enum(FollowUpStatus), default=FollowUpStatus.proposed, index=True
-    )
+    status: Mapped[FollowUpStatus] = mapped_column(_enum(FollowUpStatus), default=FollowUpStatus.proposed, index=True)
 
     proposed_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
     proposed_by_side: Mapped[Side] = mapped_column(_enum(Side, 10))

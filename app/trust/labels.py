@@ -131,9 +131,12 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
         }
     )
 
+    from app.units.forms import TRUST_LABELS
+
     @app.context_processor
     def _labels() -> dict:
         return {
+            "trust_level_labels": TRUST_LABELS,
             "boundary_kind_labels": KIND,
             "comparator_labels": COMPARATOR,
             "version_status_labels": VERSION_STATUS,

@@ -737,11 +737,9 @@ def propose_boundary(
         if ends_boundary:
             raise InvalidInput({"boundary_id": [_("Choose the boundary to end.")]})
         try:
-            boundary_kind = BoundaryKind(kind) if kind else None  # type: ignore[assignment]
+            boundary_kind = BoundaryKind(kind or "")
         except ValueError:
-            boundary_kind = None  # type: ignore[assignment]
-        if boundary_kind is None:
-            raise InvalidInput({"kind": [_("Choose what the boundary watches.")]})
+            raise InvalidInput({"kind": [_("Choose what the boundary watches.")]}) from None
     rationale = _text(
         rationale,
         "rationale",
@@ -784,24 +782,24 @@ def propose_boundary(
         number = 1
     else:
         number = boundary.latest_version.number + 1
-    version = BoundaryVersion(
-        id=version_id or uuid.uuid4(),
-        boundary=boundary,
-        number=number,
-        status=VersionStatus.proposed,
-        ends_boundary=ends_boundary,
-        indicator=terms.indicator,
-        comparator=terms.comparator,
-        threshold=terms.threshold,
-        periods=terms.periods,
-        days=terms.days,
-        rationale=rationale,
-        proposed_by_id=_actor_id(actor),
-        proposed_by_side=side,
-        proposed_at=utcnow(),
-    )
     try:
         with db.session.begin_nested():
+            version = BoundaryVersion(
+                id=version_id or uuid.uuid4(),
+                boundary=boundary,
+                number=number,
+                status=VersionStatus.proposed,
+                ends_boundary=ends_boundary,
+                indicator=terms.indicator,
+                comparator=terms.comparator,
+                threshold=terms.threshold,
+                periods=terms.periods,
+                days=terms.days,
+                rationale=rationale,
+                proposed_by_id=_actor_id(actor),
+                proposed_by_side=side,
+                proposed_at=utcnow(),
+            )
             db.session.add(version)
             db.session.flush()
     except IntegrityError:
@@ -1349,6 +1347,9 @@ def _notify_proposal(unit: Unit, version: BoundaryVersion) -> None:
                 person=person,
                 unit=unit,
                 version=version,
+                proposer=version.proposed_by.name
+                if version.proposed_by
+                else labels.SIDE[version.proposed_by_side.value],
                 link=_link(f"/units/{unit.id}/boundaries"),
             )
         )
