@@ -22,7 +22,7 @@ class IndicatorForm(FlaskForm):
     unit_of_measure = StringField(
         _l("Unit of measure"),
         validators=[Optional(), Length(max=40)],
-        description=_l("Written after each value, for example % or per 1000 vårddygn."),
+        description=_l("Written after each value, for example: %, per 1000 vårddygn or dagar."),
     )
     description = TextAreaField(
         _l("Description"),
