@@ -471,8 +471,9 @@ class CsvImportError(InvalidInput):
         self.lines = lines
 
 
-def parse_readings_csv(data: bytes) -> list[tuple[int, ReadingInput]]:
-    """The rows of an uploaded file with their line numbers; raises CsvImportError for a file that cannot be read."""
+def parse_readings_csv(data: bytes) -> tuple[list[tuple[int, ReadingInput]], list[LineError]]:
+    """The rows of an uploaded file with their line numbers, and the lines that are not rows at all (a wrong number
+    of values); raises CsvImportError for a file that cannot be read as readings."""
     if len(data) > MAX_CSV_BYTES:
         raise CsvImportError([LineError(0, None, _("The file is larger than %(n)d MB.", n=MAX_CSV_BYTES // 2**20))])
     try:
@@ -539,10 +540,10 @@ def parse_readings_csv(data: bytes) -> list[tuple[int, ReadingInput]]:
             )
         )
     if header is not None and not rows and not problems:
-        problems.append(LineError(reader.line_num or 1, None, _("The file has no readings under its first line.")))
-    if problems:
-        raise CsvImportError(problems)
-    return rows
+        raise CsvImportError(
+            [LineError(reader.line_num or 1, None, _("The file has no readings under its first line."))]
+        )
+    return rows, problems
 
 
 def import_readings_csv(
@@ -550,8 +551,12 @@ def import_readings_csv(
 ) -> StoredReadings:
     """Import a CSV file of readings, all or nothing: every bad line is reported with its number and field."""
     access.get_unit(actor, unit_id)
-    rows = parse_readings_csv(data)
+    rows, problems = parse_readings_csv(data)
     line_of = [line for line, _item in rows]
+    if problems:  # report the other lines' errors too, in one go
+        _valid, errors = _validate_readings([item for _line, item in rows], today or local_today())
+        found = problems + [LineError(line_of[e.index], e.field, e.message) for e in errors]
+        raise CsvImportError(sorted(found, key=lambda e: e.line))
     try:
         return record_readings(
             unit_id,

@@ -432,7 +432,5 @@ def test_breach_consequences_are_written_by_the_system_and_the_reading_by_its_re
 
     assert {(e.actor_id, e.via) for e in events("reading")} == {(member.id, "web")}
     assert {(e.actor_id, e.actor_label) for e in events("breach")} == {(None, "system")}
-    assert {e.actor_label for e in events("visit") if e.changes.get("purpose") == [None, "closer_review"]} == {
-        "system"
-    }
+    assert {e.actor_label for e in events("visit") if e.changes.get("purpose") == [None, "closer_review"]} == {"system"}
     assert audit.get_audit_context(db.session()).actor_id == member.id  # the request's context is back
