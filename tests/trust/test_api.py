@@ -251,6 +251,7 @@ def test_breaches_are_listed_closed_by_a_reviewer_and_baseline_restored_by_a_coo
         client.post(f"/api/v1/units/{unit.id}/restore-baseline", json=restore, headers=headers["reviewer"]).status_code
         == 403
     )
+    clock.shift(3600)
     restored = client.post(f"/api/v1/units/{unit.id}/restore-baseline", json=restore, headers=headers["coordinator"])
     assert restored.status_code == 200
     assert client.get(f"/api/v1/units/{unit.id}", headers=headers["member"]).json["trust_level"] == "baseline"
