@@ -1086,6 +1086,56 @@ def active_versions_query(unit_id: uuid.UUID | None = None) -> Select[Any]:
     return query
 
 
+@dataclass
+class _Assessment:
+    """What each boundary version's facts say, against the breaches already recorded for its boundary."""
+
+    verdicts: dict[uuid.UUID, Verdict]
+    covered: dict[uuid.UUID, set[str]]
+    open_breach: dict[uuid.UUID, Breach]
+
+    def new_keys(self, version: BoundaryVersion) -> list[str]:
+        seen = self.covered.get(version.boundary_id, set())
+        return [k for k in self.verdicts[version.id].keys if k not in seen]
+
+    def changes(self, version: BoundaryVersion) -> bool:
+        current = self.open_breach.get(version.id)
+        if not self.verdicts[version.id].breached:
+            return current is not None and current.condition_cleared_at is None
+        if current is not None:
+            return current.condition_cleared_at is not None or bool(self.new_keys(version))
+        return bool(self.new_keys(version))
+
+
+def _assess(unit_id: uuid.UUID, versions: list[BoundaryVersion], today: date) -> _Assessment:
+    """Read the facts each version watches and the breaches of their boundaries: a fixed number of statements
+    (at most four), whatever the number of readings, findings or follow-ups."""
+    by_kind = {v.boundary.kind for v in versions}
+    readings = _recent_readings(versions, unit_id) if BoundaryKind.indicator in by_kind else {}
+    deviations = _serious_deviations(unit_id) if BoundaryKind.serious_deviation in by_kind else []
+    overdue: list[dict[str, Any]] = []
+    if BoundaryKind.overdue_follow_up in by_kind:
+        least = min(v.days or 0 for v in versions if v.boundary.kind == BoundaryKind.overdue_follow_up)
+        overdue = _overdue_follow_ups(unit_id, today, least)
+    history = db.session.scalars(
+        select(Breach)
+        .where(Breach.boundary_id.in_({v.boundary_id for v in versions}))
+        .execution_options(populate_existing=True)  # what another transaction committed meanwhile
+    ).all()
+    assessment = _Assessment(
+        verdicts={
+            v.id: _verdict(v, readings=readings, deviations=deviations, overdue=overdue, today=today) for v in versions
+        },
+        covered={},
+        open_breach={},
+    )
+    for breach in history:
+        assessment.covered.setdefault(breach.boundary_id, set()).update(breach.trigger_keys or [])
+        if breach.closed_at is None:
+            assessment.open_breach[breach.boundary_version_id] = breach
+    return assessment
+
+
 def evaluate_unit(
     unit_id: uuid.UUID,
     *,
@@ -1095,46 +1145,39 @@ def evaluate_unit(
 ) -> list[Breach]:
     """Evaluate the unit's boundaries in force (those of ``kinds``, and for indicators those of ``indicator_ids``)
     and open a breach for each one newly crossed; returns the breaches opened. Safe to run any number of times,
-    also at once: the same facts never open a second breach."""
+    also at once: the same facts never open a second breach.
+
+    A first look reads without locking; only when something is to change is the unit's row locked and everything
+    read again, so that simultaneous evaluations decide one after the other and the periodic sweep writes nothing
+    (and waits for no one) where nothing changed."""
     today = today or local_today()
     query = active_versions_query(unit_id)
     if kinds is not None:
         query = query.where(Boundary.kind.in_(list(kinds)))
+    watched = set(indicator_ids) if indicator_ids is not None else None
     versions = [
         v
         for v in db.session.scalars(query).unique()
-        if indicator_ids is None or v.boundary.kind != BoundaryKind.indicator or v.indicator_id in set(indicator_ids)
+        if watched is None or v.boundary.kind != BoundaryKind.indicator or v.indicator_id in watched
     ]
-    if not versions:
+    if not versions or not any(map(_assess(unit_id, versions, today).changes, versions)):
         return []
     unit = _lock_unit(unit_id)
-    by_kind = {v.boundary.kind for v in versions}
-    readings = _recent_readings(versions, unit_id) if BoundaryKind.indicator in by_kind else {}
-    deviations = _serious_deviations(unit_id) if BoundaryKind.serious_deviation in by_kind else []
-    overdue: list[dict[str, Any]] = []
-    if BoundaryKind.overdue_follow_up in by_kind:
-        least = min(v.days or 0 for v in versions if v.boundary.kind == BoundaryKind.overdue_follow_up)
-        overdue = _overdue_follow_ups(unit_id, today, least)
-    history = db.session.scalars(select(Breach).where(Breach.boundary_id.in_({v.boundary_id for v in versions}))).all()
-    covered: dict[uuid.UUID, set[str]] = {}
-    open_breach: dict[uuid.UUID, Breach] = {}
-    for breach in history:
-        covered.setdefault(breach.boundary_id, set()).update(breach.trigger_keys or [])
-        if breach.closed_at is None:
-            open_breach[breach.boundary_version_id] = breach
+    assessment = _assess(unit_id, versions, today)
     opened: list[Breach] = []
     now = utcnow()
     with _as_system():
         for version in versions:
-            verdict = _verdict(version, readings=readings, deviations=deviations, overdue=overdue, today=today)
-            current = open_breach.get(version.id)
+            verdict = assessment.verdicts[version.id]
+            current = assessment.open_breach.get(version.id)
             if not verdict.breached:
                 if current is not None and current.condition_cleared_at is None:
                     current.condition_cleared_at = now
                 continue
-            new_keys = [k for k in verdict.keys if k not in covered.get(version.boundary_id, set())]
+            new_keys = assessment.new_keys(version)
             if current is not None:
-                current.condition_cleared_at = None
+                if current.condition_cleared_at is not None:
+                    current.condition_cleared_at = None
                 if new_keys:  # more of the same while the closer look is under way: it covers them too
                     current.trigger_keys = [*current.trigger_keys, *new_keys]
                     current.evidence = _merge_evidence(current.evidence, verdict.evidence)
@@ -1155,7 +1198,7 @@ def evaluate_unit(
                     db.session.add(breach)
                     db.session.flush()
             except IntegrityError:
-                continue  # another evaluation opened it at the same moment
+                continue  # another evaluation opened it at the same moment (the database's own guard)
             breach.version = version
             opened.append(breach)
         db.session.flush()
@@ -1180,25 +1223,37 @@ def units_to_evaluate() -> list[uuid.UUID]:
 # ---- consequences of a breach ---------------------------------------------------------------------
 
 
+def _change_trust_level(
+    unit: Unit,
+    to: TrustLevel,
+    *,
+    reason: str,
+    actor_id: uuid.UUID | None = None,
+    breach_id: uuid.UUID | None = None,
+) -> TrustChange:
+    """The one place a unit's trust level changes, always with a row of its history."""
+    change = TrustChange(
+        id=uuid.uuid4(),
+        unit_id=unit.id,
+        from_level=unit.trust_level,
+        to_level=to,
+        reason=reason,
+        actor_id=actor_id,
+        breach_id=breach_id,
+        changed_at=utcnow(),
+    )
+    db.session.add(change)
+    unit.trust_level = to
+    return change
+
+
 def _consequences(unit: Unit, opened: list[Breach]) -> None:
     """A new breach: closer review, a closer-review visit unless one is open, and e-mail to the unit and the
     coordinators once the transaction has committed (DESIGN.md 4.3)."""
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if unit.trust_level != TrustLevel.closer_review:
-        with force_locale(default):
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
             reason = _("The trust boundary “%(title)s” was crossed.", title=labels.title(opened[0].version))
-        db.session.add(
-            TrustChange(
-                id=uuid.uuid4(),
-                unit_id=unit.id,
-                from_level=unit.trust_level,
-                to_level=TrustLevel.closer_review,
-                reason=reason,
-                breach_id=opened[0].id,
-                changed_at=utcnow(),
-            )
-        )
-        unit.trust_level = TrustLevel.closer_review
+        _change_trust_level(unit, TrustLevel.closer_review, reason=reason, breach_id=opened[0].id)
     visit = open_closer_review_visit(unit.id) or _plan_closer_review(unit, opened)
     for breach in opened:
         breach.visit_id = visit.id if visit else None
@@ -1421,17 +1476,7 @@ def restore_baseline(unit_id: uuid.UUID, *, actor: User, reason: str) -> TrustCh
                 n=still_open,
             )
         )
-    change = TrustChange(
-        id=uuid.uuid4(),
-        unit_id=unit.id,
-        from_level=unit.trust_level,
-        to_level=TrustLevel.baseline,
-        reason=text,
-        actor_id=_actor_id(actor),
-        changed_at=utcnow(),
-    )
-    db.session.add(change)
-    unit.trust_level = TrustLevel.baseline
+    change = _change_trust_level(unit, TrustLevel.baseline, reason=text, actor_id=_actor_id(actor))
     db.session.flush()
     for person in _people(unit.id, coordinators=False):
         mail.queue(
