@@ -43,6 +43,7 @@ class Line:
 class Tick:
     position: float
     label: str
+    anchor: str = "middle"  # where the label sits on its position (SVG text-anchor)
 
 
 @dataclass
@@ -134,8 +135,11 @@ def build_chart(
     while tick <= high + step / 2:
         y_ticks.append(Tick(y_of(tick), labels.number(tick)))
         tick += step
+    # At most six month labels, evenly spaced back from the newest (which is always labelled).
     every = max(1, math.ceil(len(points) / 6))
-    x_ticks = [Tick(p.x, p.period) for i, p in enumerate(points) if i % every == 0 or i == len(points) - 1]
+    x_ticks = [Tick(p.x, p.period) for i, p in enumerate(points) if (len(points) - 1 - i) % every == 0]
+    if x_ticks and len(points) > 1:
+        x_ticks[-1].anchor = "end"  # the newest month at the right edge stays inside the chart
     return Chart(
         indicator=indicator,
         points=points,

@@ -115,21 +115,56 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
             "trust_change": _l("the trust level"),
         }
     )
-    timeline.FIELD_LABELS.update(
-        {
-            "value": _l("Value"),
-            "period": _l("Period"),
-            "threshold": _l("Threshold"),
-            "comparator": _l("Comparator"),
-            "periods": _l("Periods"),
-            "days": _l("Days"),
-            "rationale": _l("Why"),
-            "close_note": _l("Note on closing"),
-            "rejection_reason": _l("Reason for declining"),
-            "condition_cleared_at": _l("No longer crossed"),
-            "corrected_at": _l("Corrected"),
-        }
-    )
+    fields = {
+        "value": _l("Value"),
+        "period": _l("Period"),
+        "threshold": _l("Threshold"),
+        "comparator": _l("Comparator"),
+        "periods": _l("Periods"),
+        "days": _l("Days"),
+        "rationale": _l("Why"),
+        "close_note": _l("Note on closing"),
+        "rejection_reason": _l("Reason for declining"),
+        "condition_cleared_at": _l("No longer crossed"),
+        "corrected_at": _l("Corrected"),
+        "key": _l("Key"),
+        "name_sv": _l("Name in Swedish"),
+        "name_en": _l("Name in English"),
+        "unit_of_measure": _l("Unit of measure"),
+        "description": _l("Description"),
+        "indicator_id": _l("Indicator"),
+        "source": _l("Reported through"),
+        "reported_by_id": _l("Reported by"),
+        "boundary_id": _l("Trust boundary"),
+        "boundary_version_id": _l("Version of the boundary"),
+        "number": _l("Version"),
+        "ends_boundary": _l("Proposal to end the boundary"),
+        "proposed_by_id": _l("Proposed by"),
+        "proposed_by_side": _l("Proposed by the party"),
+        "proposed_at": _l("Proposed"),
+        "accepted_by_id": _l("Accepted by"),
+        "accepted_at": _l("Accepted"),
+        "rejected_by_id": _l("Declined by"),
+        "rejected_at": _l("Declined"),
+        "withdrawn_by_id": _l("Withdrawn by"),
+        "withdrawn_at": _l("Withdrawn"),
+        "superseded_at": _l("Out of force"),
+        "agreed_at": _l("Agreed"),
+        "ended_at": _l("Ended"),
+        "opened_at": _l("Found"),
+        "evidence": _l("What crossed the boundary"),
+        "trigger_keys": _l("Facts covered"),
+        "visit_id": _l("Review visit"),
+        "closed_by_id": _l("Closed by"),
+        "from_level": _l("From trust level"),
+        "to_level": _l("To trust level"),
+        "reason": _l("Reason"),
+        "actor_id": _l("Decided by"),
+        "breach_id": _l("Boundary breach"),
+        "changed_at": _l("Changed"),
+    }
+    for name, label in fields.items():  # another domain's word for a shared column name wins
+        timeline.FIELD_LABELS.setdefault(name, label)
 
     from app.units.forms import TRUST_LABELS
 
