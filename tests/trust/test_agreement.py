@@ -90,7 +90,9 @@ def test_the_version_in_force_stays_in_force_until_its_successor_is_accepted(db,
     change = propose(parties, boundary_id=first.boundary_id, indicator="larm", threshold=90)
     db.session.commit()
 
-    assert report(parties["unit"], parties["indicator"], {"2029-01": 70}).breaches == []  # 70 < 50? no: old terms
+    assert (
+        report(parties["unit"], parties["indicator"], {"2029-01": 70}).breaches == []
+    )  # 70 is not below the threshold in force (50)
 
     services.accept_version(change.id, actor=parties["member"])
     db.session.commit()
