@@ -73,6 +73,10 @@ class Config:
 
     CASE_NUMBER_PREFIX = os.environ.get("CASE_NUMBER_PREFIX", "TS")
     MAX_ACTIVE_BOUNDARIES = _int("MAX_ACTIVE_BOUNDARIES", 5)
+    # A closer-review visit opened by a breach takes the template and lead of the unit's latest visit; failing that
+    # this template (by name) and this reviewer (by e-mail), then the first active template and a recent lead.
+    CLOSER_REVIEW_TEMPLATE = os.environ.get("CLOSER_REVIEW_TEMPLATE") or None
+    CLOSER_REVIEW_LEAD_EMAIL = os.environ.get("CLOSER_REVIEW_LEAD_EMAIL") or None
     COMMENT_DEADLINE_DAYS = _int("COMMENT_DEADLINE_DAYS", 14)
     MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 15)
     # Several camera photos go in one request; the whole request may carry this many files of the limit above.

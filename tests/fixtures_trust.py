@@ -1,3 +1,142 @@
-"""Factories for the trust domain."""
+"""Factories for the trust domain: indicators, agreed boundaries (through the real agreement services), readings,
+and FollowUp rows made directly (the follow-ups services are another engineer's)."""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def make_indicator(db) -> Callable[..., Any]:
+    from app.core import access
+    from app.trust import services
+
+    def make(
+        key: str | None = None,
+        name_sv: str = "Andel larm besvarade inom 10 minuter",
+        name_en: str = "Share of alarms answered within 10 minutes",
+        unit_of_measure: str = "%",
+    ) -> Any:
+        indicator = services.create_indicator(
+            actor=access.OPERATOR,  # type: ignore[arg-type]
+            key=key or f"ind_{uuid.uuid4().hex[:8]}",
+            name_sv=name_sv,
+            name_en=name_en,
+            unit_of_measure=unit_of_measure,
+        )
+        db.session.commit()
+        return indicator
+
+    return make
+
+
+@pytest.fixture
+def make_boundary(db, make_user) -> Callable[..., Any]:
+    """A boundary proposed by a reviewer and accepted by a member of the unit: returns the version in force."""
+    from app.trust import services
+
+    def make(
+        unit: Any,
+        kind: str = "indicator",
+        *,
+        indicator: Any = None,
+        comparator: str = "<",
+        threshold: float = 90,
+        periods: int = 3,
+        days: int | None = None,
+        rationale: str = "Larm som inte besvaras i tid är en risk för de boende.",
+        proposer: Any = None,
+        acceptor: Any = None,
+    ) -> Any:
+        proposer = proposer or make_user("reviewer", name="Petra Proposer")
+        acceptor = acceptor or make_user("unit_member", units=[unit], name="Anna Acceptor")
+        version = services.propose_boundary(
+            unit.id,
+            actor=proposer,
+            kind=kind,
+            indicator=indicator.key if indicator is not None else None,
+            comparator=comparator if kind == "indicator" else None,
+            threshold=threshold if kind == "indicator" else None,
+            periods=periods if kind == "indicator" else None,
+            days=days,
+            rationale=rationale,
+        )
+        db.session.commit()
+        services.accept_version(version.id, actor=acceptor)
+        db.session.commit()
+        return version
+
+    return make
+
+
+@pytest.fixture
+def report(db) -> Callable[..., Any]:
+    """Store readings ``{period: value}`` of one indicator through the service, as the operator; commits."""
+    from app.core import access
+    from app.trust import services
+
+    def store(unit: Any, indicator: Any, values: Mapping[str, float], *, today: date | None = None) -> Any:
+        result = services.record_readings(
+            unit.id,
+            [services.ReadingInput(indicator.key, period, value) for period, value in values.items()],
+            actor=access.OPERATOR,  # type: ignore[arg-type]
+            source="cli",
+            today=today or date(2030, 1, 1),
+        )
+        db.session.commit()
+        return result
+
+    return store
+
+
+@pytest.fixture
+def make_follow_up(db, make_user) -> Callable[..., Any]:
+    """A FollowUp row made directly, agreed by both sides unless told otherwise."""
+    from app.core.models import utcnow
+    from app.followups.models import FollowUp, FollowUpStatus, Side
+
+    def make(
+        unit: Any,
+        *,
+        status: str = "agreed",
+        due_date: date | None = None,
+        owner: Any = None,
+        title: str = "Rutin för nattlarm",
+    ) -> Any:
+        owner = owner or make_user("unit_member", units=[unit], name="Olga Owner")
+        now = utcnow()
+        follow_up = FollowUp(
+            id=uuid.uuid4(),
+            unit_id=unit.id,
+            title=title,
+            description="Ta fram och införa en rutin.",
+            owner_id=owner.id,
+            due_date=due_date or date.today() + timedelta(days=30),
+            status=FollowUpStatus(status),
+            proposed_by_side=Side.supervisor,
+            supervisor_accepted_at=now,
+            unit_accepted_at=now if status != "proposed" else None,
+            agreed_at=now if status != "proposed" else None,
+        )
+        db.session.add(follow_up)
+        db.session.commit()
+        return follow_up
+
+    return make
+
+
+@pytest.fixture
+def sent_tasks(app, monkeypatch) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    """Celery tasks sent after commits (name, args, kwargs), instead of reaching a broker."""
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def record(name: str, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        calls.append((name, tuple(args or ()), dict(kwargs or {})))
+
+    monkeypatch.setattr(app.extensions["celery"], "send_task", record)
+    return calls

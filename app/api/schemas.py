@@ -19,6 +19,13 @@ class PageSchema(Schema):
     total = fields.Integer(required=True)
 
 
+class PersonRefSchema(Schema):
+    """A person named in an answer (who proposed, who closed…): their id and name only."""
+
+    id = fields.UUID()
+    name = fields.String()
+
+
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
     return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema), required=True)})
 

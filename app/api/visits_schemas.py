@@ -14,7 +14,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from app.api.schemas import PageArgs, page_of
+from app.api.schemas import PageArgs, PersonRefSchema, page_of
 from app.core.pagination import MAX_PER_PAGE
 from app.visits.models import EvidenceKind, FindingKind, Severity, Stance, VisitPurpose, VisitStatus
 
@@ -91,11 +91,6 @@ class ProblemSchema(Schema):
 
 
 # ---- shared pieces --------------------------------------------------------------------------------
-
-
-class PersonRefSchema(Schema):
-    id = fields.UUID()
-    name = fields.String()
 
 
 class UnitRefSchema(Schema):

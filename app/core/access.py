@@ -252,6 +252,46 @@ def visible_audit_changes(actor: User, event: Any) -> dict[str, Any]:
 
 # ---- conditional trust (DESIGN.md 4.3, 4.6) -------------------------------------------------------
 
+if TYPE_CHECKING:
+    from app.trust.models import Boundary, BoundaryVersion, Breach, Indicator
+
+
+def get_indicator(actor: User, indicator_id: uuid.UUID) -> Indicator:
+    """The indicator catalogue is not unit data: everyone logged in may read it."""
+    from app.trust.models import Indicator
+
+    indicator: Indicator | None = db.session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise NotFound(_("The indicator does not exist."))
+    return indicator
+
+
+def get_boundary(actor: User, boundary_id: uuid.UUID) -> Boundary:
+    from app.trust.models import Boundary
+
+    boundary: Boundary | None = db.session.get(Boundary, boundary_id)
+    if boundary is None or not can_see_unit(actor, boundary.unit_id):
+        raise NotFound(_("The trust boundary does not exist or you may not see it."))
+    return boundary
+
+
+def get_boundary_version(actor: User, version_id: uuid.UUID) -> BoundaryVersion:
+    from app.trust.models import BoundaryVersion
+
+    version: BoundaryVersion | None = db.session.get(BoundaryVersion, version_id)
+    if version is None or not can_see_unit(actor, version.boundary.unit_id):
+        raise NotFound(_("The proposal does not exist or you may not see it."))
+    return version
+
+
+def get_breach(actor: User, breach_id: uuid.UUID) -> Breach:
+    from app.trust.models import Breach
+
+    breach: Breach | None = db.session.get(Breach, breach_id)
+    if breach is None or not can_see_unit(actor, breach.unit_id):
+        raise NotFound(_("The breach does not exist or you may not see it."))
+    return breach
+
 
 # ---- dialogue (DESIGN.md 4.2, 4.6) ----------------------------------------------------------------
 

@@ -1,0 +1,247 @@
+"""What the trust pages show, read in a fixed number of queries however much data there is (no N+1)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from app.core.pagination import Page, paginate
+from app.extensions import db
+from app.trust import charts, services
+from app.trust.models import (
+    Boundary,
+    BoundaryKind,
+    BoundaryVersion,
+    Breach,
+    Indicator,
+    Reading,
+    TrustChange,
+    VersionStatus,
+)
+from app.units.models import TrustLevel, Unit
+
+CHART_MONTHS = 24
+
+
+def _breach_periods(breaches: list[Breach]) -> dict[uuid.UUID, set[str]]:
+    """Per indicator, the months that were part of a breach of one of its boundaries."""
+    found: dict[uuid.UUID, set[str]] = {}
+    for breach in breaches:
+        indicator_id = breach.version.indicator_id
+        if indicator_id is None:
+            continue
+        found.setdefault(indicator_id, set()).update(p for p, _v in breach.evidence.get("readings", []))
+    return found
+
+
+def unit_charts(unit_id: uuid.UUID, today: Any = None) -> list[charts.Chart]:
+    """One chart per indicator the unit reports or has a boundary on: the latest two years."""
+    today = today or services.local_today()
+    start = f"{today.year - 2:04d}-{today.month:02d}"
+    rows = db.session.execute(
+        select(Reading.indicator_id, Reading.period, Reading.value)
+        .where(Reading.unit_id == unit_id, Reading.period > start)
+        .order_by(Reading.indicator_id, Reading.period)
+    ).all()
+    versions = list(
+        db.session.scalars(
+            services.active_versions_query(unit_id).where(Boundary.kind == BoundaryKind.indicator)
+        ).unique()
+    )
+    breaches = list(
+        db.session.scalars(
+            select(Breach)
+            .join(Breach.version)
+            .where(Breach.unit_id == unit_id, BoundaryVersion.indicator_id.is_not(None))
+            .options(selectinload(Breach.version))
+        )
+    )
+    by_indicator: dict[uuid.UUID, list[tuple[str, float]]] = {}
+    for indicator_id, period, value in rows:
+        by_indicator.setdefault(indicator_id, []).append((period, value))
+    ids = set(by_indicator) | {v.indicator_id for v in versions if v.indicator_id}
+    if not ids:
+        return []
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(Indicator.id.in_(ids)))}
+    marks = _breach_periods(breaches)
+    result = [
+        charts.build_chart(
+            indicators[indicator_id],
+            by_indicator.get(indicator_id, []),
+            [v for v in versions if v.indicator_id == indicator_id],
+            marks.get(indicator_id, set()),
+        )
+        for indicator_id in ids
+    ]
+    return sorted(result, key=lambda c: c.indicator.name.lower())
+
+
+@dataclass
+class UnitPanel:
+    boundaries: list[Boundary]
+    open_breaches: list[Breach]
+    charts: list[charts.Chart]
+    history: list[TrustChange]
+    awaiting_me: list[BoundaryVersion] = field(default_factory=list)
+
+    @property
+    def active(self) -> list[BoundaryVersion]:
+        return [v for b in self.boundaries if (v := b.active_version) is not None]
+
+    @property
+    def pending(self) -> list[BoundaryVersion]:
+        return [v for b in self.boundaries if (v := b.pending_version) is not None]
+
+
+def unit_panel(actor: Any, unit: Unit) -> UnitPanel:
+    boundaries = services.boundaries_of(unit.id)
+    side = services.side_of(actor, unit.id)
+    panel = UnitPanel(
+        boundaries=boundaries,
+        open_breaches=services.open_breaches(unit.id),
+        charts=unit_charts(unit.id),
+        history=list(db.session.scalars(services.trust_history_query(unit.id).limit(10))),
+    )
+    panel.awaiting_me = [v for v in panel.pending if side is not None and v.proposed_by_side != side]
+    return panel
+
+
+# ---- the coordinators' overview ------------------------------------------------------------------
+
+
+@dataclass
+class LatestReading:
+    indicator: Indicator
+    period: str
+    value: float
+    wrong_side: bool
+
+
+@dataclass
+class OverviewRow:
+    unit: Unit
+    open_breaches: int
+    boundaries: int
+    pending: int
+    latest: list[LatestReading]
+
+
+def overview(args: Mapping[str, Any]) -> tuple[Page, list[OverviewRow]]:
+    """Units by trust level (closer review first), with open breaches, boundaries in force, proposals waiting and
+    the latest reading of each indicator; filtered by name, trust level and open breaches; a page at a time."""
+    open_count = (
+        select(func.count())
+        .where(Breach.unit_id == Unit.id, Breach.closed_at.is_(None))
+        .correlate(Unit)
+        .scalar_subquery()
+    )
+    query = select(Unit)
+    q = (args.get("q") or "").strip()
+    if q:
+        query = query.where(func.lower(Unit.name).like(f"%{q.lower()}%"))
+    if args.get("trust_level") in TrustLevel.__members__:
+        query = query.where(Unit.trust_level == TrustLevel(args["trust_level"]))
+    if args.get("breaches") == "open":
+        query = query.where(exists().where(Breach.unit_id == Unit.id, Breach.closed_at.is_(None)))
+    query = query.order_by(
+        case((Unit.trust_level == TrustLevel.closer_review, 0), else_=1), open_count.desc(), func.lower(Unit.name)
+    )
+    page = paginate(query, args)
+    ids = [u.id for u in page.items]
+    if not ids:
+        return page, []
+    breaches = dict(
+        db.session.execute(
+            select(Breach.unit_id, func.count())
+            .where(Breach.unit_id.in_(ids), Breach.closed_at.is_(None))
+            .group_by(Breach.unit_id)
+        ).all()
+    )
+    status_counts = db.session.execute(
+        select(Boundary.unit_id, BoundaryVersion.status, func.count())
+        .join(BoundaryVersion, BoundaryVersion.boundary_id == Boundary.id)
+        .where(
+            Boundary.unit_id.in_(ids),
+            BoundaryVersion.status.in_([VersionStatus.active, VersionStatus.proposed]),
+        )
+        .group_by(Boundary.unit_id, BoundaryVersion.status)
+    ).all()
+    active: dict[uuid.UUID, int] = {}
+    pending: dict[uuid.UUID, int] = {}
+    for unit_id, status, count in status_counts:
+        (active if status == VersionStatus.active else pending)[unit_id] = count
+    newest = (
+        select(Reading.unit_id, Reading.indicator_id, func.max(Reading.period).label("period"))
+        .where(Reading.unit_id.in_(ids))
+        .group_by(Reading.unit_id, Reading.indicator_id)
+        .subquery()
+    )
+    latest_rows = db.session.scalars(
+        select(Reading)
+        .join(
+            newest,
+            and_(
+                Reading.unit_id == newest.c.unit_id,
+                Reading.indicator_id == newest.c.indicator_id,
+                Reading.period == newest.c.period,
+            ),
+        )
+        .options(selectinload(Reading.indicator))
+    ).all()
+    versions = list(
+        db.session.scalars(
+            services.active_versions_query().where(Boundary.unit_id.in_(ids), Boundary.kind == BoundaryKind.indicator)
+        ).unique()
+    )
+    latest: dict[uuid.UUID, list[LatestReading]] = {}
+    for reading in latest_rows:
+        watching = [
+            v for v in versions if v.boundary.unit_id == reading.unit_id and v.indicator_id == reading.indicator_id
+        ]
+        latest.setdefault(reading.unit_id, []).append(
+            LatestReading(
+                indicator=reading.indicator,
+                period=reading.period,
+                value=reading.value,
+                wrong_side=any(
+                    v.comparator is not None
+                    and v.threshold is not None
+                    and services.is_wrong_side(reading.value, v.comparator, v.threshold)
+                    for v in watching
+                ),
+            )
+        )
+    rows = [
+        OverviewRow(
+            unit=unit,
+            open_breaches=breaches.get(unit.id, 0),
+            boundaries=active.get(unit.id, 0),
+            pending=pending.get(unit.id, 0),
+            latest=sorted(latest.get(unit.id, []), key=lambda r: r.indicator.name.lower()),
+        )
+        for unit in page.items
+    ]
+    return page, rows
+
+
+def breaches_query(unit_id: uuid.UUID, status: str | None = None) -> Any:
+    query = (
+        select(Breach)
+        .where(Breach.unit_id == unit_id)
+        .options(
+            selectinload(Breach.version).selectinload(BoundaryVersion.indicator),
+            selectinload(Breach.version).selectinload(BoundaryVersion.boundary),
+            selectinload(Breach.closed_by),
+        )
+        .order_by(Breach.closed_at.is_not(None), Breach.opened_at.desc())
+    )
+    if status == "open":
+        query = query.where(Breach.closed_at.is_(None))
+    elif status == "closed":
+        query = query.where(Breach.closed_at.is_not(None))
+    return query

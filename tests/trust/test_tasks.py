@@ -1,0 +1,62 @@
+"""The periodic sweep fans out one evaluation per unit with a boundary in force; each evaluation task is safe to run
+twice; beat runs the sweep."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+import workers.trust
+from app.trust.models import Breach
+from workers.schedule import BEAT_SCHEDULE
+
+
+@pytest.fixture
+def units_with_boundaries(db, make_unit, make_indicator, make_boundary, make_visit, sent_tasks):
+    indicator = make_indicator("larm")
+    crossed, calm = make_unit("Korsad"), make_unit("Lugn")
+    make_unit("Utan gränser")
+    for unit in (crossed, calm):
+        make_visit("planned", unit=unit)
+        make_boundary(unit, indicator=indicator, periods=1)
+    from app.trust.models import Reading
+
+    db.session.add(Reading(unit_id=crossed.id, indicator_id=indicator.id, period="2029-01", value=10))
+    db.session.commit()
+    return crossed, calm
+
+
+def test_the_sweep_fans_out_one_task_per_unit_with_a_boundary_in_force(units_with_boundaries, monkeypatch):
+    crossed, calm = units_with_boundaries
+    queued: list[str] = []
+    monkeypatch.setattr(workers.trust.evaluate_unit, "delay", lambda unit_id: queued.append(unit_id))
+
+    assert workers.trust.sweep.apply().get() == 2
+
+    assert sorted(queued) == sorted([str(crossed.id), str(calm.id)])
+
+
+def test_the_evaluation_task_is_safe_to_run_twice(db, units_with_boundaries):
+    crossed, _calm = units_with_boundaries
+    assert workers.trust.evaluate_unit.apply(args=[str(crossed.id)]).get() == 1
+    assert workers.trust.evaluate_unit.apply(args=[str(crossed.id)]).get() == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Breach)) == 1
+
+
+def test_beat_runs_the_sweep_every_hour():
+    assert BEAT_SCHEDULE["trust.sweep"] == {"task": "trust.sweep", "schedule": 3600.0}
+
+
+def test_the_demo_puts_one_unit_in_closer_review_with_an_open_breach(app, db, sent_tasks):
+    from app.trust.models import Reading
+    from app.units.models import TrustLevel, Unit
+
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+
+    closer = db.session.scalars(select(Unit).where(Unit.trust_level == TrustLevel.closer_review)).all()
+    assert [u.name for u in closer] == ["Björkbackens äldreboende"]
+    assert db.session.scalar(select(func.count()).select_from(Breach).where(Breach.closed_at.is_(None))) == 1
+    months = db.session.scalar(select(func.count(func.distinct(Reading.period))))
+    assert months >= 12
