@@ -120,5 +120,7 @@ def demo_data() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (units_cli, users_cli, tokens_cli, demo_data):
+    from app.followups.cli import reminders_cli
+
+    for command in (units_cli, users_cli, tokens_cli, demo_data, reminders_cli):
         app.cli.add_command(command)

@@ -72,13 +72,9 @@ class FollowUp(IdMixin, TimestampMixin, Auditable, Model):
     owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     # The reviewer who follows it up for the supervising body when it belongs to no visit (for a visit's
     # follow-up that is the visit's review team, with its lead reviewer first).
-    reviewer_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    reviewer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     due_date: Mapped[date] = mapped_column(Date, index=True)
-    status: Mapped[FollowUpStatus] = mapped_column(
-        _enum(FollowUpStatus), default=FollowUpStatus.proposed, index=True
-    )
+    status: Mapped[FollowUpStatus] = mapped_column(_enum(FollowUpStatus), default=FollowUpStatus.proposed, index=True)
 
     proposed_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
     proposed_by_side: Mapped[Side] = mapped_column(_enum(Side, 10))
@@ -146,9 +142,7 @@ class FollowUpEvidence(IdMixin, Auditable, Model):
     __tablename__ = "follow_up_evidence"
     __audit_type__ = "follow_up_evidence"
 
-    follow_up_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("follow_ups.id", ondelete="CASCADE"), index=True
-    )
+    follow_up_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("follow_ups.id", ondelete="CASCADE"), index=True)
     kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, 10))
     original_name: Mapped[str] = mapped_column(String(255))
     # The type found in the content (image/jpeg, image/png, application/pdf), never the name's.
