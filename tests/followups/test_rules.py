@@ -54,7 +54,7 @@ def test_a_proposal_by_the_unit_is_agreed_when_the_supervising_body_accepts(peop
 
 def test_the_proposers_side_cannot_agree_alone(people, db):
     follow_up = propose(people, people.reviewer)
-    with pytest.raises(DomainError, match="already accepted"):
+    with pytest.raises(DomainError, match="redan godtagit"):
         services.accept(follow_up.id, actor=people.coordinator)  # the same side
     assert follow_up.status == FollowUpStatus.proposed
 
@@ -98,7 +98,7 @@ def test_the_unit_may_hand_an_agreed_follow_up_to_another_member_but_not_move_it
     follow_up = make_follow_up("agreed")
     services.update(follow_up.id, actor=people.owner, owner_id=people.colleague.id)
     assert follow_up.owner_id == people.colleague.id
-    with pytest.raises(Forbidden, match="review team"):
+    with pytest.raises(Forbidden, match="granskningsteamet"):
         services.update(follow_up.id, actor=people.owner, due_date=follow_up.due_date + timedelta(days=10))
 
 
@@ -116,7 +116,7 @@ def test_the_owner_must_be_an_active_member_of_the_unit(people, make_user):
 def test_a_due_date_in_the_past_is_refused_by_the_stockholm_calendar(people):
     with pytest.raises(InvalidInput) as refused:
         propose(people, people.reviewer, due_date=date(2026, 3, 1))
-    assert refused.value.errors == {"due_date": ["Förfallodagen kan inte ligga i det förflutna."]}
+    assert refused.value.errors == {"due_date": ["Slutdatumet kan inte ligga bakåt i tiden."]}
     assert propose(people, people.reviewer, due_date=date(2026, 3, 2)).due_date == date(2026, 3, 2)  # today is fine
 
 
@@ -131,7 +131,7 @@ def test_a_proposal_whose_due_date_has_passed_cannot_be_accepted(people, db):
     with time_machine.travel(local(2026, 3, 2, 9, 0), tick=False):
         follow_up = propose(people, people.reviewer, due_date=date(2026, 3, 5))
         db.session.commit()
-    with time_machine.travel(local(2026, 3, 6, 9, 0), tick=False), pytest.raises(DomainError, match="passed"):
+    with time_machine.travel(local(2026, 3, 6, 9, 0), tick=False), pytest.raises(DomainError, match="har passerat"):
         services.accept(follow_up.id, actor=people.owner)
 
 
@@ -176,7 +176,7 @@ def test_only_the_unit_reports_done(make_follow_up, people):
 
 def test_a_proposal_cannot_be_reported_done(make_follow_up, people):
     follow_up = make_follow_up("proposed")
-    with pytest.raises(DomainError, match="agreed"):
+    with pytest.raises(DomainError, match="överenskommen uppföljning kan rapporteras"):
         services.report_done(follow_up.id, actor=people.owner, description="Klart.")
 
 
@@ -201,7 +201,7 @@ def test_the_unit_cannot_verify_its_own_follow_up(make_follow_up, people):
 
 def test_only_a_done_report_can_be_verified(make_follow_up, people):
     follow_up = make_follow_up("agreed")
-    with pytest.raises(DomainError, match="reported done"):
+    with pytest.raises(DomainError, match="kan verifieras"):
         services.verify(follow_up.id, actor=people.reviewer, note="Kontrollerat på plats vid besöket.")
 
 
@@ -293,7 +293,7 @@ def test_another_units_member_gets_not_found(make_follow_up, make_unit, make_use
 
 def test_a_closed_visit_takes_no_new_follow_ups(people, make_visit):
     closed = make_visit("closed", unit=people.unit, lead=people.lead, findings=(("development", None, "Text"),))
-    with pytest.raises(DomainError, match="closed"):
+    with pytest.raises(DomainError, match="avslutat"):
         propose(people, people.lead, visit_id=closed.id)
 
 
