@@ -442,7 +442,8 @@ class ListFilter:
     status: str = "open"  # one of STATUS_FILTERS
     sort: str = "due"  # "due" (soonest first) or "-due"
     unit_id: uuid.UUID | None = None
-    mine: bool = False  # a reviewer's own: on the visit's team or responsible for it; a unit member's own: owner
+    # A reviewer's own: on the visit's team, responsible for it, or nobody's yet; a unit member's own: as owner.
+    mine: bool = False
 
 
 def list_options() -> list[Any]:
@@ -468,7 +469,8 @@ def _filtered(actor: User, filters: ListFilter, today: date) -> Select[FollowUp]
     if filters.mine and actor.id is not None:
         if actor.is_staff:
             on_team = select(TeamMember.visit_id).where(TeamMember.user_id == actor.id)
-            query = query.where(or_(FollowUp.reviewer_id == actor.id, FollowUp.visit_id.in_(on_team)))
+            unassigned = (FollowUp.visit_id.is_(None)) & (FollowUp.reviewer_id.is_(None))  # any reviewer's to take
+            query = query.where(or_(FollowUp.reviewer_id == actor.id, FollowUp.visit_id.in_(on_team), unassigned))
         else:
             query = query.where(FollowUp.owner_id == actor.id)
     return query

@@ -148,7 +148,9 @@ def test_after_downtime_only_the_latest_due_reminder_goes_and_the_earlier_are_sk
 
 def test_an_earlier_reminder_left_pending_is_skipped_when_a_later_one_was_already_sent(due_march_10, db, enqueued):
     with time_machine.travel(local(2026, 3, 10, 9, 0), tick=False):
-        before, due = (by_kind(db, due_march_10)[(k, date(2026, 3, 10))] for k in ("follow_up_before_7d", "follow_up_due"))
+        before, due = (
+            by_kind(db, due_march_10)[(k, date(2026, 3, 10))] for k in ("follow_up_before_7d", "follow_up_due")
+        )
         due.status = ReminderStatus.sent  # say the due-date reminder went out while the earlier one waited
         db.session.commit()
         assert sweep(db).skipped == 1
@@ -425,7 +427,9 @@ def draft_visit(make_visit, people):
 def send_for_comment(db, visit, deadline):
     from app.core import access
 
-    visit_services.transition(visit.id, actor=access.OPERATOR, to=VisitStatus.sent_for_comment, comment_deadline=deadline)
+    visit_services.transition(
+        visit.id, actor=access.OPERATOR, to=VisitStatus.sent_for_comment, comment_deadline=deadline
+    )
     db.session.commit()
 
 
