@@ -91,6 +91,8 @@ class Config:
         "CELERY_EMBEDDED_BROKER", f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.sqlite'}"
     )
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+    # The queue tasks are sent to and workers read (several deployments may share one Redis).
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 
     # OpenAPI document (flask-smorest / apispec).
     API_TITLE = "Lärande tillsyn API"
