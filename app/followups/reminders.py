@@ -402,7 +402,12 @@ def prepare(reminder_id: uuid.UUID, *, now: datetime | None = None) -> list[Outg
         assert follow_up is not None
         to_lead = schedule.copies_lead_reviewer(reminder.offset_days)
         recipients = _active([follow_up.owner, _follow_up_lead(follow_up) if to_lead else None])
-        context: dict[str, Any] = {"follow_up": follow_up, "link": _link(f"/follow-ups/{follow_up.id}")}
+        context: dict[str, Any] = {
+            "follow_up": follow_up,
+            "link": _link(f"/follow-ups/{follow_up.id}"),
+            # Worded by the day it is sent, not the day it was meant for: a late reminder says what is true.
+            "days_left": (follow_up.due_date - schedule.local_today(now)).days,
+        }
         template = "followups/reminder"
     else:
         assert reminder.visit_id is not None

@@ -383,7 +383,7 @@ def recover_after_lease(db: Any) -> Any:
 def test_a_worker_killed_mid_send_still_delivers_with_at_most_one_duplicate(db, people, services, capsys):
     """Half the rounds kill the worker after the server took the message (then one duplicate, same
     Message-ID), half before (then exactly one delivery)."""
-    rounds = 6
+    rounds = 8
     inbox, workers = services.smtp.inbox, services.workers
     duplicates_per_reminder: list[int] = []
     expected: set[str] = set()

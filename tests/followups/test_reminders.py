@@ -314,6 +314,14 @@ def test_the_last_reminder_also_goes_to_the_lead_reviewer_in_their_language(
     assert received["olivia@example.se"]["Message-ID"] != received["lena@example.se"]["Message-ID"]
 
 
+def test_a_late_reminder_says_what_is_true_on_the_day_it_is_sent(due_march_10, db, scripted_smtp, send_now):
+    with time_machine.travel(local(2026, 3, 12, 9, 0), tick=False):  # the due-date reminder, two days late
+        sweep(db)
+        assert send_now(by_kind(db, due_march_10)[("follow_up_due", date(2026, 3, 10))].id) == "sent"
+    [message] = scripted_smtp.messages
+    assert message["Subject"].strip() == "Overdue: the follow-up “Rutin för nattlarm” was due March 10, 2026"
+
+
 def test_the_message_id_is_the_same_for_every_attempt_at_one_identity(due_march_10, db):
     reminder = rows(db, due_march_10)[0]
     again = db.session.get(Reminder, reminder.id)
