@@ -101,8 +101,9 @@ def _plan(points: list[schedule.Point], subject: dict[str, uuid.UUID], now: date
                 **subject,
             )
             .on_conflict_do_nothing(index_elements=[column_name, "kind", "due_date"])
+            .returning(Reminder.id)  # a row back only when it was inserted (rowcount is not reliable here)
         )
-        if _rowcount(db.session.execute(statement)):
+        if db.session.execute(statement).first() is not None:
             created += 1
             continue
         db.session.execute(
