@@ -313,6 +313,14 @@ def last_sweep() -> ReminderSweep | None:
     return db.session.get(ReminderSweep, SWEEP_NAME)
 
 
+def failed_count() -> int:
+    """Reminders that need a coordinator (the start page says how many)."""
+    return int(
+        db.session.scalar(select(func.count()).select_from(Reminder).where(Reminder.status == ReminderStatus.failed))
+        or 0
+    )
+
+
 # ---- sending, step by step (the send task commits after each) --------------------------------------------
 
 

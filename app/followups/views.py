@@ -440,6 +440,7 @@ def template_globals() -> dict[str, Any]:
         "visit_follow_ups": visit_follow_ups,
         "report_follow_ups": services.agreed_of_visit,
         "follow_up_summary": lambda: services.summary(current_user),
+        "failed_reminders": reminders.failed_count,
         "calendar_link": calendar_link,
     }
 

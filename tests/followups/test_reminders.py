@@ -496,3 +496,28 @@ def test_no_deadline_reminder_once_the_unit_has_responded(draft_visit, people, d
         result = sweep(db)
     assert (result.claimed, result.obsolete) == (0, 1)
     assert deadline_rows(db, draft_visit)[0].detail == "the unit has responded"
+
+
+# ---- configuration and the task's delivery guarantees ---------------------------------------------------
+
+
+def test_the_schedule_is_configurable(make_follow_up, db, app):
+    app.config["FOLLOW_UP_REMINDER_DAYS"] = "-14, -1"
+    with time_machine.travel(local(2026, 3, 1, 12, 0), tick=False):
+        follow_up = make_follow_up("agreed", due_date=date(2026, 3, 31))
+    assert [(r.kind, r.send_on) for r in rows(db, follow_up)] == [
+        ("follow_up_before_14d", date(2026, 3, 17)),
+        ("follow_up_before_1d", date(2026, 3, 30)),
+    ]
+
+
+def test_the_send_task_survives_its_worker_and_no_retry_outlives_the_visibility_timeout(app):
+    import workers.followups
+    from workers.schedule import BEAT_SCHEDULE
+
+    task = workers.followups.send_reminder
+    assert (task.acks_late, task.reject_on_worker_lost) == (True, True)
+    assert app.extensions["celery"].conf.worker_prefetch_multiplier == 1
+    assert app.config["REMINDER_BACKOFF_MAX_SECONDS"] < 3600  # Redis' visibility timeout (app.extensions)
+    assert BEAT_SCHEDULE["followups.sweep-reminders"]["task"] == "followups.sweep_reminders"
+    assert BEAT_SCHEDULE["followups.sweep-reminders"]["schedule"] == 60.0
