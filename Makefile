@@ -33,7 +33,7 @@ test: $(VENV)/.dev node_modules/.installed
 	$(VENV)/bin/ruff check app workers tests
 	$(VENV)/bin/mypy app workers
 ifdef TEST_DATABASE_URL
-	TEST_DB=sqlite $(PY) -m pytest -m "not browser" -q
+	TEST_DB=sqlite $(PY) -m pytest -m "not browser and not faults" -q
 	TEST_DB=postgres $(PY) -m pytest -q
 else
 	TEST_DB=sqlite $(PY) -m pytest -q

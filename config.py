@@ -24,6 +24,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 class Config:
     """Settings shared by every environment; values come from the environment."""
 
@@ -95,6 +100,8 @@ class Config:
         "CELERY_EMBEDDED_BROKER", f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.sqlite'}"
     )
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+    # The queue tasks are sent to and workers read (several deployments may share one Redis).
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 
     # OpenAPI document (flask-smorest / apispec).
     API_TITLE = "Lärande tillsyn API"
@@ -104,6 +111,23 @@ class Config:
 
     # Served behind a TLS-terminating proxy in production: trust one hop of X-Forwarded-*.
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+
+    # Follow-up reminders (DESIGN.md 4.4): days relative to the due date (the last one, when after the due
+    # date, also goes to the lead reviewer); the kommunicering deadline's reminder that many days before it.
+    FOLLOW_UP_REMINDER_DAYS = os.environ.get("FOLLOW_UP_REMINDER_DAYS", "-7,0,3")
+    COMMENT_DEADLINE_REMINDER_DAYS = _int("COMMENT_DEADLINE_REMINDER_DAYS", 3)
+    # A day's reminders go out from this hour, local time (BABEL_DEFAULT_TIMEZONE, Europe/Stockholm).
+    REMINDER_SEND_HOUR = _int("REMINDER_SEND_HOUR", 7)
+    # How often beat runs the sweep, and how many due reminders one sweep claims at most.
+    REMINDER_SWEEP_SECONDS = _float("REMINDER_SWEEP_SECONDS", 60.0)
+    REMINDER_SWEEP_BATCH = _int("REMINDER_SWEEP_BATCH", 500)
+    # A claimed reminder is its worker's for this long; after it a sweep takes it back (the worker died).
+    REMINDER_LEASE_SECONDS = _float("REMINDER_LEASE_SECONDS", 600.0)
+    # Temporary SMTP failures: exponential back-off with jitter from the base, capped (below the Redis
+    # visibility timeout), at most this many attempts before the reminder is marked failed for coordinators.
+    REMINDER_BACKOFF_BASE_SECONDS = _float("REMINDER_BACKOFF_BASE_SECONDS", 30.0)
+    REMINDER_BACKOFF_MAX_SECONDS = _float("REMINDER_BACKOFF_MAX_SECONDS", 1800.0)
+    REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 8)
 
 
 

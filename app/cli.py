@@ -120,7 +120,8 @@ def demo_data() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from app.followups.cli import reminders_cli
     from app.trust.cli import readings_cli, trust_cli
 
-    for command in (units_cli, users_cli, tokens_cli, demo_data, trust_cli, readings_cli):
+    for command in (units_cli, users_cli, tokens_cli, demo_data, reminders_cli, trust_cli, readings_cli):
         app.cli.add_command(command)

@@ -63,6 +63,7 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
+        task_default_queue=app.config["CELERY_QUEUE"],
         timezone="Europe/Stockholm",
         enable_utc=True,
     )

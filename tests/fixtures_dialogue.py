@@ -4,10 +4,8 @@ follow-ups for the portal, a queue that runs the tasks the app enqueues, and a q
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -94,35 +92,6 @@ def conversation(make_visit, make_user, write) -> SimpleNamespace:
         note=note,
         finding_note=finding_note,
     )
-
-
-@pytest.fixture
-def make_follow_up(db) -> Callable[..., Any]:
-    """A FollowUp row as the follow-ups capability would leave it (its services are built elsewhere)."""
-    from app.core.models import utcnow
-    from app.followups.models import FollowUp, FollowUpStatus, Side
-
-    def make(unit: Any, owner: Any, *, status: str = "agreed", title: str = "Åtgärd", due: date | None = None) -> Any:
-        now = utcnow()
-        state = FollowUpStatus(status)
-        row = FollowUp(
-            id=uuid.uuid4(),
-            unit_id=unit.id,
-            title=title,
-            description="",
-            owner_id=owner.id,
-            due_date=due or date.today() + timedelta(days=30),
-            status=state,
-            proposed_by_side=Side.supervisor,
-            supervisor_accepted_at=now,
-            unit_accepted_at=None if state == FollowUpStatus.proposed else now,
-            agreed_at=None if state == FollowUpStatus.proposed else now,
-        )
-        db.session.add(row)
-        db.session.commit()
-        return row
-
-    return make
 
 
 @dataclass

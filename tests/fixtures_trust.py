@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
@@ -92,42 +92,6 @@ def report(db) -> Callable[..., Any]:
         return result
 
     return store
-
-
-@pytest.fixture
-def make_follow_up(db, make_user) -> Callable[..., Any]:
-    """A FollowUp row made directly, agreed by both sides unless told otherwise."""
-    from app.core.models import utcnow
-    from app.followups.models import FollowUp, FollowUpStatus, Side
-
-    def make(
-        unit: Any,
-        *,
-        status: str = "agreed",
-        due_date: date | None = None,
-        owner: Any = None,
-        title: str = "Rutin för nattlarm",
-    ) -> Any:
-        owner = owner or make_user("unit_member", units=[unit], name="Olga Owner")
-        now = utcnow()
-        follow_up = FollowUp(
-            id=uuid.uuid4(),
-            unit_id=unit.id,
-            title=title,
-            description="Ta fram och införa en rutin.",
-            owner_id=owner.id,
-            due_date=due_date or date.today() + timedelta(days=30),
-            status=FollowUpStatus(status),
-            proposed_by_side=Side.supervisor,
-            supervisor_accepted_at=now,
-            unit_accepted_at=now if status != "proposed" else None,
-            agreed_at=now if status != "proposed" else None,
-        )
-        db.session.add(follow_up)
-        db.session.commit()
-        return follow_up
-
-    return make
 
 
 @pytest.fixture

@@ -26,9 +26,9 @@ def is_temporary(exc: BaseException) -> bool:
     return isinstance(exc, OSError)
 
 
-def backoff_seconds(retries: int) -> float:
-    """Exponential back-off with full jitter: 30 s, 60 s, 120 s… capped, times a random factor."""
-    return min(MAX_BACKOFF_SECONDS, 30 * 2**retries) * random.uniform(0.5, 1.0)
+def backoff_seconds(retries: int, *, base: float = 30.0, cap: float = MAX_BACKOFF_SECONDS) -> float:
+    """Exponential back-off with jitter: 30 s, 60 s, 120 s… capped, times a random factor (0.5–1)."""
+    return min(cap, base * 2**retries) * random.uniform(0.5, 1.0)
 
 
 @shared_task(bind=True, name="mail.deliver", max_retries=MAX_RETRIES)

@@ -20,6 +20,7 @@ from app.units.models import Membership, Unit
 
 if TYPE_CHECKING:
     from app.auth.models import Role, User
+    from app.followups.models import FollowUp, FollowUpEvidence
     from app.visits.models import Evidence, Finding, Visit
 
 
@@ -248,6 +249,49 @@ def visible_audit_changes(actor: User, event: Any) -> dict[str, Any]:
 
 
 # ---- follow-ups (DESIGN.md 4.4, 4.6) --------------------------------------------------------------
+
+
+def visible_follow_ups(actor: User) -> Select[FollowUp]:
+    """Staff see every follow-up; a unit member those of their units, except the ones of a visit whose draft
+    the unit may not see yet (a follow-up the review team prepares before kommunicering)."""
+    from app.followups.models import FollowUp
+    from app.visits.models import STATUS_ORDER, Visit, VisitStatus
+
+    query = select(FollowUp)
+    if not actor.is_staff:
+        own_units = select(Membership.unit_id).where(Membership.user_id == actor.id)
+        open_statuses = STATUS_ORDER[STATUS_ORDER.index(VisitStatus.sent_for_comment) :]
+        open_visits = select(Visit.id).where(Visit.unit_id.in_(own_units), Visit.status.in_(open_statuses))
+        query = query.where(
+            FollowUp.unit_id.in_(own_units),
+            (FollowUp.visit_id.is_(None)) | FollowUp.visit_id.in_(open_visits),
+        )
+    return query
+
+
+def get_follow_up(actor: User, follow_up_id: uuid.UUID, *, options: Sequence[Any] = ()) -> FollowUp:
+    """A follow-up the actor may see; anything else is a 404."""
+    from app.followups.models import FollowUp
+
+    follow_up = db.session.get(FollowUp, follow_up_id, options=list(options))
+    if (
+        follow_up is None
+        or not can_see_unit(actor, follow_up.unit_id)
+        or (follow_up.visit is not None and not can_see_visit_content(actor, follow_up.visit))
+    ):
+        raise NotFound(_("The follow-up does not exist or you may not see it."))
+    return follow_up
+
+
+def get_follow_up_evidence(actor: User, evidence_id: uuid.UUID) -> FollowUpEvidence:
+    """A file of a done report, for whoever may see its follow-up."""
+    from app.followups.models import FollowUpEvidence
+
+    item = db.session.get(FollowUpEvidence, evidence_id)
+    if item is None:
+        raise NotFound(_("The file does not exist or you may not see it."))
+    get_follow_up(actor, item.follow_up_id)
+    return item
 
 
 # ---- conditional trust (DESIGN.md 4.3, 4.6) -------------------------------------------------------

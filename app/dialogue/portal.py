@@ -2,8 +2,7 @@
 to act, and who in the unit did what. A fixed number of queries however much there is (eager loading, one
 aggregate per kind of item).
 
-Boundary proposals to answer and readings due belong here too; the trust capability adds them (see
-templates/dialogue/_portal.html for their place)."""
+Boundary proposals to answer and readings due come from the trust capability (app.trust.services)."""
 
 from __future__ import annotations
 
@@ -56,11 +55,6 @@ class Portal:
     @property
     def nothing_waits(self) -> bool:
         return not (self.for_comment or self.follow_ups_to_accept or self.follow_ups_to_report or self.unread_threads)
-
-
-def follow_up_path(follow_up: FollowUp) -> str:
-    """Where a follow-up is acted on (the follow-ups capability's page)."""
-    return f"/follow-ups/{follow_up.id}"
 
 
 def open_follow_ups(unit_ids: Sequence[uuid.UUID]) -> tuple[list[FollowUp], list[FollowUp]]:

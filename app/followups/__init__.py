@@ -6,6 +6,12 @@ bp = Blueprint("followups", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.followups import models, views  # noqa: F401  (routes; imported late so models never import views)
+    from app.api.followups import calendar_bp
+    from app.followups import labels, models, receivers, views  # noqa: F401  (routes; imported late so models never import views)
 
+    labels.register(app)
+    receivers.connect()
+    app.context_processor(views.template_globals)
+    app.add_template_filter(views.finding_excerpt, "finding_excerpt")
     app.register_blueprint(bp)
+    app.register_blueprint(calendar_bp)

@@ -1,3 +1,569 @@
-"""The rules of the followups domain: module-level functions with an explicit actor; they flush, never commit."""
+"""The rules of DESIGN.md 4.4: agreed follow-up actions, proposed by either side and agreed only when both
+sides have accepted; reported done with what was done, verified with how the effect was checked, reopened,
+cancelled with a reason. Every change writes its reminders in the same transaction (app.followups.reminders)
+and sends ``follow_up_changed``. Module-level functions with an explicit actor; they flush, never commit.
+
+Who speaks for which side: a member of the follow-up's unit always speaks for the unit (even if they are also
+a reviewer: jäv); otherwise coordinators, and the reviewers on the visit's team (for a follow-up of no visit:
+the reviewer responsible for it, or any reviewer while nobody is), speak for the supervising body.
+"""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.core import access, signals
+from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.core.models import utcnow
+from app.extensions import db
+from app.followups import evidence as follow_up_evidence
+from app.followups import reminders, schedule
+from app.followups.models import AGREED_STATUSES, FollowUp, FollowUpStatus, Side
+from app.units.models import Membership
+from app.visits.models import Finding, FindingKind, Severity, TeamMember, Visit, VisitStatus
+
+MAX_TITLE = 200
+MAX_TEXT = 5000
+MIN_NOTE = 10
+MAX_YEARS_AHEAD = 5
+# A visit takes new follow-ups from the visit itself until it is closed.
+VISIT_STATUSES_FOR_NEW = (VisitStatus.in_progress, VisitStatus.draft, VisitStatus.sent_for_comment, VisitStatus.final)
+
+
+def _other(side: Side) -> Side:
+    return Side.unit if side == Side.supervisor else Side.supervisor
+
+
+def _side(actor: User, unit_id: uuid.UUID, visit: Visit | None, reviewer_id: uuid.UUID | None) -> Side:
+    """The party the actor speaks for on a follow-up of this unit (and visit), or why they may not act."""
+    if actor.id is not None and unit_id in actor.unit_ids:
+        return Side.unit
+    if actor.is_coordinator:
+        return Side.supervisor
+    if actor.is_reviewer:
+        if visit is not None and actor.id not in visit.team_ids:
+            raise Forbidden(_("Only the visit's review team and coordinators may act on its follow-ups."))
+        if visit is None and reviewer_id not in (None, actor.id):
+            raise Forbidden(_("Only the reviewer responsible for this follow-up and coordinators may act on it."))
+        return Side.supervisor
+    raise Forbidden(_("Your role does not allow this."))
+
+
+def side_of(actor: User, follow_up: FollowUp) -> Side:
+    return _side(actor, follow_up.unit_id, follow_up.visit, follow_up.reviewer_id)
+
+
+def may_act(actor: User, follow_up: FollowUp) -> Side | None:
+    """The side the actor may act for, or None (for pages deciding which buttons to show)."""
+    try:
+        return side_of(actor, follow_up)
+    except Forbidden:
+        return None
+
+
+def _accept_side(follow_up: FollowUp, side: Side, actor: User, now: datetime) -> None:
+    if side == Side.supervisor:
+        follow_up.supervisor_accepted_by_id, follow_up.supervisor_accepted_at = actor.id, now
+        if follow_up.visit_id is None and follow_up.reviewer_id is None and actor.id is not None:
+            follow_up.reviewer_id = actor.id  # who speaks for the supervising body on it from now on
+    else:
+        follow_up.unit_accepted_by_id, follow_up.unit_accepted_at = actor.id, now
+
+
+def _clear_side(follow_up: FollowUp, side: Side) -> None:
+    if side == Side.supervisor:
+        follow_up.supervisor_accepted_by_id, follow_up.supervisor_accepted_at = None, None
+    else:
+        follow_up.unit_accepted_by_id, follow_up.unit_accepted_at = None, None
+
+
+def _changed(follow_up: FollowUp, actor: User, previous: FollowUpStatus | None) -> FollowUp:
+    db.session.flush()
+    signals.follow_up_changed.send(follow_up, actor=actor, previous=previous)
+    return follow_up
+
+
+# ---- validation -----------------------------------------------------------------------------------------
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _check_title(title: str, errors: dict[str, list[str]]) -> None:
+    if not title:
+        errors["title"] = [_("Give the follow-up a short title.")]
+    elif len(title) > MAX_TITLE:
+        errors["title"] = [_("The title may be at most %(n)d characters long.", n=MAX_TITLE)]
+
+
+def _check_description(description: str, errors: dict[str, list[str]]) -> None:
+    if not description:
+        errors["description"] = [_("Describe what is to be done.")]
+    elif len(description) > MAX_TEXT:
+        errors["description"] = [_("The text may be at most %(n)d characters long.", n=MAX_TEXT)]
+
+
+def _check_due_date(due_date: date | None, today: date, errors: dict[str, list[str]]) -> None:
+    if due_date is None:
+        errors["due_date"] = [_("Enter the due date.")]
+    elif due_date < today:
+        errors["due_date"] = [_("The due date cannot be in the past.")]
+    elif due_date > today + timedelta(days=366 * MAX_YEARS_AHEAD):
+        errors["due_date"] = [_("The due date may be at most %(n)d years ahead.", n=MAX_YEARS_AHEAD)]
+
+
+def _check_owner(owner_id: uuid.UUID | None, unit_id: uuid.UUID, errors: dict[str, list[str]]) -> None:
+    if owner_id is None:
+        errors["owner"] = [_("Choose who in the unit is responsible.")]
+        return
+    member = db.session.scalar(
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.unit_id == unit_id, User.id == owner_id, User.is_active_account.is_(True))
+    )
+    if member is None:
+        errors["owner"] = [_("The person responsible must be an active member of the unit.")]
+
+
+def _check_text(value: str, field: str, errors: dict[str, list[str]], message: str, minimum: int = 1) -> None:
+    if len(value) < minimum:
+        errors[field] = [message]
+    elif len(value) > MAX_TEXT:
+        errors[field] = [_("The text may be at most %(n)d characters long.", n=MAX_TEXT)]
+
+
+def owner_choices(unit_id: uuid.UUID) -> list[User]:
+    """Who may be responsible for a follow-up of the unit: its active members."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.unit_id == unit_id, User.is_active_account.is_(True))
+            .order_by(func.lower(User.name))
+        )
+    )
+
+
+# ---- proposing, accepting, changing ---------------------------------------------------------------------
+
+
+def propose(
+    *,
+    actor: User,
+    unit_id: uuid.UUID,
+    title: str,
+    description: str,
+    due_date: date | None,
+    owner_id: uuid.UUID | None = None,
+    visit_id: uuid.UUID | None = None,
+    finding_id: uuid.UUID | None = None,
+    follow_up_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> FollowUp:
+    """A new follow-up, from a finding, from a visit, or on its own; the proposer's side has accepted it.
+    A unit member who names nobody is responsible themselves."""
+    if follow_up_id is not None and db.session.get(FollowUp, follow_up_id) is not None:
+        return access.get_follow_up(actor, follow_up_id)  # a repeated create with the client's id (API.md)
+    unit = access.get_unit(actor, unit_id)
+    now = now or utcnow()
+    errors: dict[str, list[str]] = {}
+    finding: Finding | None = None
+    visit: Visit | None = None
+    if finding_id is not None:
+        finding = db.session.get(Finding, finding_id)
+        if finding is None or finding.visit.unit_id != unit.id:
+            raise NotFound(_("The finding does not exist or you may not see it."))
+        visit = finding.visit
+        if finding.kind == FindingKind.strength:
+            errors["finding"] = [_("A strength needs no follow-up. Choose a deviation or an area for development.")]
+        if visit_id is not None and visit_id != visit.id:
+            errors["visit"] = [_("The finding belongs to another visit.")]
+    elif visit_id is not None:
+        visit = db.session.get(Visit, visit_id)
+        if visit is None or visit.unit_id != unit.id:
+            raise NotFound(_("The visit does not exist or you may not see it."))
+    if visit is not None:
+        if not access.can_see_visit_content(actor, visit):
+            raise NotFound(_("The visit does not exist or you may not see it."))
+        if visit.status not in VISIT_STATUSES_FOR_NEW:
+            raise DomainError(
+                _("Follow-ups can be agreed in a visit from its start until the case is closed.")
+                if visit.status == VisitStatus.planned
+                else _("The case is closed: it takes no new follow-ups.")
+            )
+    side = _side(actor, unit.id, visit, None)
+    title, description = _text(title), _text(description)
+    if owner_id is None and side == Side.unit:
+        owner_id = actor.id
+    _check_title(title, errors)
+    _check_description(description, errors)
+    _check_due_date(due_date, schedule.local_today(now), errors)
+    _check_owner(owner_id, unit.id, errors)
+    if errors:
+        raise InvalidInput(errors)
+    assert due_date is not None and owner_id is not None
+    follow_up = FollowUp(
+        id=follow_up_id or uuid.uuid4(),
+        unit=unit,
+        visit=visit,
+        finding=finding,
+        title=title,
+        description=description,
+        owner_id=owner_id,
+        due_date=due_date,
+        status=FollowUpStatus.proposed,
+        proposed_by_id=actor.id,
+        proposed_by_side=side,
+    )
+    _accept_side(follow_up, side, actor, now)
+    db.session.add(follow_up)
+    return _changed(follow_up, actor, None)
+
+
+def accept(follow_up_id: uuid.UUID, *, actor: User, now: datetime | None = None) -> FollowUp:
+    """The actor's side accepts; when the other side has too, it is agreed and its reminders are written."""
+    follow_up = access.get_follow_up(actor, follow_up_id)
+    side = side_of(actor, follow_up)
+    now = now or utcnow()
+    if follow_up.status != FollowUpStatus.proposed:
+        raise DomainError(_("Only a proposed follow-up can be accepted."))
+    if follow_up.accepted_by(side):
+        raise DomainError(
+            _("Your side has already accepted this follow-up. It becomes agreed when the other side accepts it too.")
+        )
+    if follow_up.due_date < schedule.local_today(now):
+        raise DomainError(_("The due date has passed. Change it before accepting."), field="due_date")
+    previous = follow_up.status
+    _accept_side(follow_up, side, actor, now)
+    if follow_up.accepted_by(_other(side)):
+        follow_up.status = FollowUpStatus.agreed
+        follow_up.agreed_at = now
+        db.session.flush()
+        reminders.plan_follow_up(follow_up, now=now)
+    return _changed(follow_up, actor, previous)
+
+
+_UNSET: Any = object()
+
+
+def update(
+    follow_up_id: uuid.UUID,
+    *,
+    actor: User,
+    title: str | None = _UNSET,
+    description: str | None = _UNSET,
+    due_date: date | None = _UNSET,
+    owner_id: uuid.UUID | None = _UNSET,
+    now: datetime | None = None,
+) -> FollowUp:
+    """Change a follow-up; what is left out stays as it is.
+
+    While proposed, either side may change anything; the changed proposal is then accepted by the side that
+    changed it and waits for the other. Once agreed, the unit may hand it to another of its members, and the
+    supervising body may change the title, the description or the due date (a new due date gets its own
+    reminders; the old date's unsent ones are dropped). Done, verified and cancelled ones stay as they are.
+    """
+    follow_up = access.get_follow_up(actor, follow_up_id)
+    side = side_of(actor, follow_up)
+    now = now or utcnow()
+    if follow_up.status not in (FollowUpStatus.proposed, FollowUpStatus.agreed):
+        raise DomainError(_("A follow-up that is reported done, verified or cancelled can no longer be changed."))
+    wanted: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if title is not _UNSET and _text(title) != follow_up.title:
+        wanted["title"] = _text(title)
+        _check_title(wanted["title"], errors)
+    if description is not _UNSET and _text(description) != follow_up.description:
+        wanted["description"] = _text(description)
+        _check_description(wanted["description"], errors)
+    if due_date is not _UNSET and due_date != follow_up.due_date:
+        wanted["due_date"] = due_date
+        _check_due_date(due_date, schedule.local_today(now), errors)
+    if owner_id is not _UNSET and owner_id != follow_up.owner_id:
+        wanted["owner_id"] = owner_id
+        _check_owner(owner_id, follow_up.unit_id, errors)
+    if errors:
+        raise InvalidInput(errors)
+    if not wanted:
+        return follow_up
+    if follow_up.status == FollowUpStatus.agreed and side == Side.unit and set(wanted) - {"owner_id"}:
+        raise Forbidden(
+            _(
+                "An agreed follow-up's title, description and due date are changed by the review team. "
+                "Ask them, for example in the visit's conversation."
+            )
+        )
+    previous = follow_up.status
+    for key, value in wanted.items():
+        setattr(follow_up, key, value)
+    if follow_up.status == FollowUpStatus.proposed:
+        _accept_side(follow_up, side, actor, now)
+        _clear_side(follow_up, _other(side))
+    elif "due_date" in wanted:
+        db.session.flush()
+        reminders.drop_follow_up(follow_up.id, reason="the due date changed", now=now, keep_due_date=follow_up.due_date)
+        reminders.plan_follow_up(follow_up, now=now)
+    return _changed(follow_up, actor, previous)
+
+
+# ---- done, verified, reopened, cancelled ----------------------------------------------------------------
+
+
+def report_done(
+    follow_up_id: uuid.UUID,
+    *,
+    actor: User,
+    description: str,
+    files: Sequence[tuple[str, bytes]] = (),
+    now: datetime | None = None,
+) -> FollowUp:
+    """The unit reports what it has done (and may attach photos or documents); no more reminders."""
+    follow_up = access.get_follow_up(actor, follow_up_id)
+    if side_of(actor, follow_up) != Side.unit:
+        raise Forbidden(_("The unit reports its follow-ups done; the review team verifies them."))
+    if follow_up.status != FollowUpStatus.agreed:
+        raise DomainError(_("Only an agreed follow-up can be reported done."))
+    now = now or utcnow()
+    description = _text(description)
+    errors: dict[str, list[str]] = {}
+    _check_text(description, "description", errors, _("Describe what was done."))
+    checked = []
+    try:
+        checked = follow_up_evidence.check_files(list(files))
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    previous = follow_up.status
+    follow_up.status = FollowUpStatus.done_reported
+    follow_up.done_description = description
+    follow_up.done_reported_at = now
+    follow_up.done_reported_by_id = actor.id
+    for upload in checked:
+        follow_up_evidence.store(follow_up, actor=actor, checked=upload)
+    db.session.flush()
+    reminders.drop_follow_up(follow_up.id, reason="the follow-up was reported done", now=now)
+    return _changed(follow_up, actor, previous)
+
+
+def _require_supervisor(actor: User, follow_up: FollowUp, message: str) -> None:
+    if side_of(actor, follow_up) != Side.supervisor:
+        raise Forbidden(message)
+
+
+def verify(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | None = None) -> FollowUp:
+    """The review team confirms the effect, saying how it checked it (not on the unit's word alone)."""
+    follow_up = access.get_follow_up(actor, follow_up_id)
+    _require_supervisor(actor, follow_up, _("The review team verifies follow-ups."))
+    if follow_up.status != FollowUpStatus.done_reported:
+        raise DomainError(_("Only a follow-up reported done can be verified."))
+    note = _text(note)
+    errors: dict[str, list[str]] = {}
+    _check_text(
+        note,
+        "note",
+        errors,
+        _("Describe how the effect was checked (at least %(n)d characters).", n=MIN_NOTE),
+        MIN_NOTE,
+    )
+    if errors:
+        raise InvalidInput(errors)
+    previous = follow_up.status
+    follow_up.status = FollowUpStatus.verified
+    follow_up.verification_note = note
+    follow_up.verified_at = now or utcnow()
+    follow_up.verified_by_id = actor.id
+    return _changed(follow_up, actor, previous)
+
+
+def reopen(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | None = None) -> FollowUp:
+    """A reviewer sends a done report back: agreed again, with reminders for the schedule points still ahead."""
+    follow_up = access.get_follow_up(actor, follow_up_id)
+    _require_supervisor(actor, follow_up, _("Only the review team can reopen a follow-up."))
+    if follow_up.status != FollowUpStatus.done_reported:
+        raise DomainError(_("Only a follow-up reported done can be reopened."))
+    now = now or utcnow()
+    note = _text(note)
+    errors: dict[str, list[str]] = {}
+    _check_text(note, "note", errors, _("Write what remains to be done."))
+    if errors:
+        raise InvalidInput(errors)
+    previous = follow_up.status
+    follow_up.status = FollowUpStatus.agreed
+    follow_up.reopen_note = note
+    follow_up.reopened_at = now
+    db.session.flush()
+    reminders.plan_follow_up(follow_up, now=now)
+    return _changed(follow_up, actor, previous)
+
+
+def cancel(follow_up_id: uuid.UUID, *, actor: User, reason: str, now: datetime | None = None) -> FollowUp:
+    """Either side may withdraw or decline a proposal; an agreed follow-up is cancelled by the supervising
+    body. Always with a reason; no more reminders."""
+    follow_up = access.get_follow_up(actor, follow_up_id)
+    side = side_of(actor, follow_up)
+    if follow_up.status in (FollowUpStatus.verified, FollowUpStatus.cancelled):
+        raise DomainError(_("A verified or cancelled follow-up cannot be cancelled."))
+    if follow_up.status != FollowUpStatus.proposed and side != Side.supervisor:
+        raise Forbidden(_("An agreed follow-up is cancelled by the review team. Ask them if it no longer applies."))
+    now = now or utcnow()
+    reason = _text(reason)
+    errors: dict[str, list[str]] = {}
+    _check_text(reason, "reason", errors, _("Write why the follow-up is cancelled."))
+    if errors:
+        raise InvalidInput(errors)
+    previous = follow_up.status
+    follow_up.status = FollowUpStatus.cancelled
+    follow_up.cancel_reason = reason
+    follow_up.cancelled_at = now
+    follow_up.cancelled_by_id = actor.id
+    db.session.flush()
+    reminders.drop_follow_up(follow_up.id, reason="the follow-up was cancelled", now=now)
+    return _changed(follow_up, actor, previous)
+
+
+# ---- lists ----------------------------------------------------------------------------------------------
+
+OPEN_STATUSES = (FollowUpStatus.proposed, FollowUpStatus.agreed, FollowUpStatus.done_reported)
+STATUS_FILTERS = ("open", "overdue", "all", *FollowUpStatus.__members__)
+
+
+@dataclass
+class ListFilter:
+    status: str = "open"  # one of STATUS_FILTERS
+    sort: str = "due"  # "due" (soonest first) or "-due"
+    unit_id: uuid.UUID | None = None
+    # A reviewer's own: on the visit's team, responsible for it, or nobody's yet; a unit member's own: as owner.
+    mine: bool = False
+
+
+def list_options() -> list[Any]:
+    """What a list row shows, in a fixed number of queries however long the list."""
+    return [
+        selectinload(FollowUp.unit),
+        selectinload(FollowUp.owner),
+        selectinload(FollowUp.visit).selectinload(Visit.team).selectinload(TeamMember.user),
+    ]
+
+
+def _filtered(actor: User, filters: ListFilter, today: date) -> Select[FollowUp]:
+    query = access.visible_follow_ups(actor)
+    if filters.unit_id is not None:
+        query = query.where(FollowUp.unit_id == filters.unit_id)
+    status = filters.status if filters.status in STATUS_FILTERS else "open"
+    if status == "open":
+        query = query.where(FollowUp.status.in_(OPEN_STATUSES))
+    elif status == "overdue":
+        query = query.where(FollowUp.status == FollowUpStatus.agreed, FollowUp.due_date < today)
+    elif status != "all":
+        query = query.where(FollowUp.status == FollowUpStatus(status))
+    if filters.mine and actor.id is not None:
+        if actor.is_staff:
+            on_team = select(TeamMember.visit_id).where(TeamMember.user_id == actor.id)
+            unassigned = (FollowUp.visit_id.is_(None)) & (FollowUp.reviewer_id.is_(None))  # any reviewer's to take
+            query = query.where(or_(FollowUp.reviewer_id == actor.id, FollowUp.visit_id.in_(on_team), unassigned))
+        else:
+            query = query.where(FollowUp.owner_id == actor.id)
+    return query
+
+
+def list_query(actor: User, filters: ListFilter, *, today: date | None = None) -> Select[FollowUp]:
+    """A list for the unit, the reviewer or the coordinator, sorted by due date (then oldest first)."""
+    query = _filtered(actor, filters, today or schedule.local_today()).options(*list_options())
+    due = FollowUp.due_date.desc() if filters.sort == "-due" else FollowUp.due_date.asc()
+    return query.order_by(due, FollowUp.created_at, FollowUp.id)
+
+
+def of_visit(actor: User, visit: Visit) -> list[FollowUp]:
+    """A visit's follow-ups as the actor may see them, soonest due first."""
+    return list(
+        db.session.scalars(
+            access.visible_follow_ups(actor)
+            .where(FollowUp.visit_id == visit.id)
+            .options(selectinload(FollowUp.owner), selectinload(FollowUp.finding))
+            .order_by(FollowUp.due_date, FollowUp.created_at)
+        )
+    )
+
+
+def agreed_of_visit(visit: Visit) -> list[FollowUp]:
+    """What the report lists: the follow-ups both sides agreed (reported done or verified since included)."""
+    return list(
+        db.session.scalars(
+            select(FollowUp)
+            .where(FollowUp.visit_id == visit.id, FollowUp.status.in_(AGREED_STATUSES))
+            .options(selectinload(FollowUp.owner), selectinload(FollowUp.finding))
+            .order_by(FollowUp.due_date, FollowUp.created_at)
+        )
+    )
+
+
+def serious_deviations_without_agreement(visit: Visit) -> list[Finding]:
+    """The visit's serious deviations that have no agreed follow-up yet (the gate before ``final``)."""
+    covered = select(FollowUp.finding_id).where(
+        FollowUp.visit_id == visit.id, FollowUp.finding_id.is_not(None), FollowUp.status.in_(AGREED_STATUSES)
+    )
+    return list(
+        db.session.scalars(
+            select(Finding)
+            .where(
+                Finding.visit_id == visit.id,
+                Finding.kind == FindingKind.deviation,
+                Finding.severity == Severity.serious,
+                Finding.id.not_in(covered),
+            )
+            .order_by(Finding.created_at)
+        )
+    )
+
+
+def open_of_visit_count(visit: Visit) -> int:
+    """Follow-ups of the visit that are neither verified nor cancelled (the gate before ``closed``)."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(FollowUp)
+            .where(FollowUp.visit_id == visit.id, FollowUp.status.in_(OPEN_STATUSES))
+        )
+        or 0
+    )
+
+
+@dataclass
+class Summary:
+    """What a start page shows: what waits for this person's side, and what is overdue."""
+
+    waiting_for_acceptance: int
+    waiting_for_verification: int
+    overdue: int
+
+
+def summary(actor: User, *, today: date | None = None) -> Summary:
+    today = today or schedule.local_today()
+    mine = actor.is_reviewer and not actor.is_coordinator
+    ids = _filtered(actor, ListFilter(status="all", mine=mine), today).with_only_columns(FollowUp.id)
+
+    def count(*conditions: Any) -> int:
+        return int(
+            db.session.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.id.in_(ids), *conditions)) or 0
+        )
+
+    if actor.is_staff:
+        waiting = count(FollowUp.status == FollowUpStatus.proposed, FollowUp.supervisor_accepted_at.is_(None))
+    else:
+        waiting = count(FollowUp.status == FollowUpStatus.proposed, FollowUp.unit_accepted_at.is_(None))
+    return Summary(
+        waiting_for_acceptance=waiting,
+        waiting_for_verification=count(FollowUp.status == FollowUpStatus.done_reported) if actor.is_staff else 0,
+        overdue=count(FollowUp.status == FollowUpStatus.agreed, FollowUp.due_date < today),
+    )

@@ -1,5 +1,438 @@
-"""Thin views of the followups domain."""
+"""Thin views of the follow-ups domain: lists, a follow-up's page with its workflow, proposing and changing,
+the files of done reports, the coordinators' reminder page, and the profile's calendar link."""
 
 from __future__ import annotations
 
-from app.followups import bp  # noqa: F401
+import logging
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from app.auth.models import Role
+from app.core import access, audit
+from app.core.errors import DomainError, Forbidden
+from app.core.forms import EmptyForm, apply_errors
+from app.core.pagination import paginate
+from app.extensions import db
+from app.followups import bp, calendar, reminders, schedule, services
+from app.followups.forms import CancelForm, FollowUpForm, ReopenForm, ReportDoneForm, VerifyForm
+from app.followups.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus, Side
+from app.units.models import Unit
+from app.visits.evidence_views import stored_file_response
+from app.visits.models import Finding
+
+log = logging.getLogger(__name__)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+# ---- lists ----------------------------------------------------------------------------------------------
+
+
+def _list_filter(unit_id: uuid.UUID | None = None) -> services.ListFilter:
+    args = request.args
+    default_mine = current_user.is_reviewer and not current_user.is_coordinator and unit_id is None
+    mine = args.get("mine", "1" if default_mine else "") == "1"
+    return services.ListFilter(
+        status=args.get("status") or "open",
+        sort="-due" if args.get("sort") == "-due" else "due",
+        unit_id=unit_id or _uuid(args.get("unit")),
+        mine=mine,
+    )
+
+
+@bp.get("/follow-ups")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    """The reviewer's (own by default), the coordinator's (all) and the unit member's (their units') list."""
+    filters = _list_filter()
+    today = schedule.local_today()
+    page = paginate(services.list_query(current_user, filters, today=today), request.args)
+    units = db.session.scalars(access.visible_units(current_user).order_by(func.lower(Unit.name))).all()
+    return render_template("followups/index.html", page=page, filters=filters, today=today, units=units, unit=None)
+
+
+@bp.get("/units/<uuid:unit_id>/follow-ups")
+@login_required
+def unit_list(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    unit = access.get_unit(current_user, unit_id)
+    filters = _list_filter(unit.id)
+    today = schedule.local_today()
+    page = paginate(services.list_query(current_user, filters, today=today), request.args)
+    return render_template("followups/index.html", page=page, filters=filters, today=today, units=[], unit=unit)
+
+
+# ---- proposing and changing -----------------------------------------------------------------------------
+
+
+def _owner_choices(form: FollowUpForm, unit_id: uuid.UUID) -> None:
+    form.owner.choices = [("", _("Choose…"))] + [(str(p.id), p.name) for p in services.owner_choices(unit_id)]
+
+
+@bp.route("/units/<uuid:unit_id>/follow-ups/new", methods=["GET", "POST"])
+@login_required
+def new(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    unit = access.get_unit(current_user, unit_id)
+    form = FollowUpForm()
+    _owner_choices(form, unit.id)
+    if request.method == "GET":
+        form.visit.data = request.args.get("visit", "")
+        form.finding.data = request.args.get("finding", "")
+        if unit.id in current_user.unit_ids:
+            form.owner.data = str(current_user.id)
+    finding_id, visit_id = _uuid(form.finding.data), _uuid(form.visit.data)
+    finding = access.get_finding(current_user, finding_id) if finding_id else None
+    visit = access.get_visit_with_content(current_user, visit_id) if visit_id else None
+    if (finding and finding.visit.unit_id != unit.id) or (visit and visit.unit_id != unit.id):
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            follow_up = services.propose(
+                actor=current_user,
+                unit_id=unit.id,
+                title=form.title.data or "",
+                description=form.description.data or "",
+                due_date=form.due_date.data,
+                owner_id=_uuid(form.owner.data),
+                visit_id=visit_id,
+                finding_id=finding_id,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                raise
+            apply_errors(form, _form_errors(exc))
+        else:
+            db.session.commit()
+            flash(_("The follow-up is proposed. It is agreed when the other side accepts it."), "success")
+            return redirect(url_for("followups.show", follow_up_id=follow_up.id))
+    unit = access.get_unit(current_user, unit_id)
+    return render_template(
+        "followups/form.html",
+        form=form,
+        unit=unit,
+        follow_up=None,
+        finding=finding,
+        visit=visit or (finding.visit if finding else None),
+    ), 422 if form.errors else 200
+
+
+def _form_errors(exc: DomainError) -> dict[str, list[str]]:
+    errors = dict(exc.errors or {"": [exc.message]})
+    if "finding" in errors or "visit" in errors:
+        errors.setdefault("", []).extend(errors.pop("finding", []) + errors.pop("visit", []))
+    return errors
+
+
+@bp.route("/follow-ups/<uuid:follow_up_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    follow_up = access.get_follow_up(current_user, follow_up_id)
+    side = services.may_act(current_user, follow_up)
+    if side is None:
+        raise Forbidden(_("Your role does not allow this."))
+    form = FollowUpForm()
+    _owner_choices(form, follow_up.unit_id)
+    if request.method == "GET":
+        form.title.data = follow_up.title
+        form.description.data = follow_up.description
+        form.owner.data = str(follow_up.owner_id)
+        form.due_date.data = follow_up.due_date
+    if form.validate_on_submit():
+        agreed_by_unit = follow_up.status == FollowUpStatus.agreed and side == Side.unit
+        try:
+            services.update(
+                follow_up.id,
+                actor=current_user,
+                owner_id=_uuid(form.owner.data),
+                **(
+                    {}
+                    if agreed_by_unit
+                    else {
+                        "title": form.title.data or "",
+                        "description": form.description.data or "",
+                        "due_date": form.due_date.data,
+                    }
+                ),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status == 404:
+                raise
+            apply_errors(form, _form_errors(exc))
+        else:
+            db.session.commit()
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("followups.show", follow_up_id=follow_up.id))
+    follow_up = access.get_follow_up(current_user, follow_up_id)
+    return render_template(
+        "followups/form.html",
+        form=form,
+        unit=follow_up.unit,
+        follow_up=follow_up,
+        finding=follow_up.finding,
+        visit=follow_up.visit,
+        side=side,
+    ), 422 if form.errors else 200
+
+
+# ---- a follow-up and its workflow -----------------------------------------------------------------------
+
+
+def _page(follow_up: FollowUp, **forms: Any) -> dict[str, Any]:
+    side = services.may_act(current_user, follow_up)
+    return {
+        "follow_up": follow_up,
+        "side": side,
+        "today": schedule.local_today(),
+        "accept_form": forms.get("accept_form") or EmptyForm(),
+        "done_form": forms.get("done_form") or ReportDoneForm(formdata=None),
+        "verify_form": forms.get("verify_form") or VerifyForm(formdata=None),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(formdata=None),
+        "cancel_form": forms.get("cancel_form") or CancelForm(formdata=None),
+        "events": db.session.scalars(audit.history_query("follow_up", follow_up.id)).all(),
+        "action_error": forms.get("action_error"),
+    }
+
+
+def _load(follow_up_id: uuid.UUID) -> FollowUp:
+    return access.get_follow_up(
+        current_user,
+        follow_up_id,
+        options=[
+            selectinload(FollowUp.unit),
+            selectinload(FollowUp.owner),
+            selectinload(FollowUp.evidence),
+            selectinload(FollowUp.finding),
+        ],
+    )
+
+
+@bp.get("/follow-ups/<uuid:follow_up_id>")
+@login_required
+def show(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return render_template("followups/show.html", **_page(_load(follow_up_id)))
+
+
+def _act(follow_up_id: uuid.UUID, form: Any, form_name: str, call: Any, done_message: str) -> Any:
+    """Run one workflow step from the follow-up's page: on a refusal show the page again with the message
+    beside the form and what was typed kept; 403/404 go to the error pages."""
+    follow_up = _load(follow_up_id)
+    if not form.validate_on_submit():
+        return render_template("followups/show.html", **_page(follow_up, **{form_name: form})), 422
+    try:
+        call(follow_up)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status in (403, 404):
+            raise
+        apply_errors(form, exc.errors or {"": [exc.message]})
+        page = _page(_load(follow_up_id), **{form_name: form, "action_error": exc.message})
+        return render_template("followups/show.html", **page), exc.status
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("followups.show", follow_up_id=follow_up_id))
+
+
+@bp.post("/follow-ups/<uuid:follow_up_id>/accept")
+@login_required
+def accept(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return _act(
+        follow_up_id,
+        EmptyForm(),
+        "accept_form",
+        lambda f: services.accept(f.id, actor=current_user),
+        _("You have accepted the follow-up."),
+    )
+
+
+@bp.post("/follow-ups/<uuid:follow_up_id>/report-done")
+@login_required
+def report_done(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    form = ReportDoneForm()
+
+    def call(follow_up: FollowUp) -> None:
+        files = [(u.filename or "", u.read()) for u in request.files.getlist("files") if u and u.filename]
+        services.report_done(follow_up.id, actor=current_user, description=form.description.data or "", files=files)
+
+    return _act(follow_up_id, form, "done_form", call, _("The follow-up is reported done. Thank you!"))
+
+
+@bp.post("/follow-ups/<uuid:follow_up_id>/verify")
+@login_required
+def verify(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    form = VerifyForm()
+    return _act(
+        follow_up_id,
+        form,
+        "verify_form",
+        lambda f: services.verify(f.id, actor=current_user, note=form.note.data or ""),
+        _("The follow-up is verified."),
+    )
+
+
+@bp.post("/follow-ups/<uuid:follow_up_id>/reopen")
+@login_required
+def reopen(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    form = ReopenForm()
+    return _act(
+        follow_up_id,
+        form,
+        "reopen_form",
+        lambda f: services.reopen(f.id, actor=current_user, note=form.note.data or ""),
+        _("The follow-up is reopened and agreed again."),
+    )
+
+
+@bp.post("/follow-ups/<uuid:follow_up_id>/cancel")
+@login_required
+def cancel(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    form = CancelForm()
+    return _act(
+        follow_up_id,
+        form,
+        "cancel_form",
+        lambda f: services.cancel(f.id, actor=current_user, reason=form.reason.data or ""),
+        _("The follow-up is cancelled."),
+    )
+
+
+# ---- files of done reports ------------------------------------------------------------------------------
+
+
+@bp.get("/follow-up-evidence/<uuid:follow_up_evidence_id>")
+@login_required
+def evidence_file(follow_up_evidence_id: uuid.UUID) -> Response:
+    return stored_file_response(access.get_follow_up_evidence(current_user, follow_up_evidence_id))
+
+
+@bp.get("/follow-up-evidence/<uuid:follow_up_evidence_id>/thumb")
+@login_required
+def evidence_thumbnail(follow_up_evidence_id: uuid.UUID) -> Response:
+    return stored_file_response(access.get_follow_up_evidence(current_user, follow_up_evidence_id), thumbnail=True)
+
+
+# ---- reminders, for coordinators ------------------------------------------------------------------------
+
+
+@bp.get("/reminders")
+@login_required
+def reminder_list():  # type: ignore[no-untyped-def]
+    """Failed reminders first (what needs a person), with the state of the outbox and of the sweep."""
+    access.require_role(current_user, Role.coordinator)
+    status = request.args.get("status") or "failed"
+    if status not in ReminderStatus.__members__:
+        status = "failed"
+    query = (
+        select(Reminder)
+        .where(Reminder.status == ReminderStatus(status))
+        .options(
+            selectinload(Reminder.follow_up).selectinload(FollowUp.unit),
+            selectinload(Reminder.follow_up).selectinload(FollowUp.owner),
+            selectinload(Reminder.visit),
+        )
+        .order_by(Reminder.send_after.desc(), Reminder.id)
+    )
+    page = paginate(query, request.args)
+    counts = dict(db.session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
+    return render_template(
+        "followups/reminders.html",
+        page=page,
+        status=status,
+        counts={s.value: counts.get(s, 0) for s in ReminderStatus},
+        sweep=reminders.last_sweep(),
+        retry_form=EmptyForm(),
+    )
+
+
+@bp.post("/reminders/<uuid:reminder_id>/retry")
+@login_required
+def reminder_retry(reminder_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    if not current_user.is_coordinator or db.session.get(Reminder, reminder_id) is None:
+        abort(404)  # an operational page: nobody else learns that a reminder exists
+    if EmptyForm().validate_on_submit():
+        reminders.retry_failed(reminder_id)
+        db.session.commit()
+        flash(_("The reminder will be sent again within a minute."), "success")
+    return redirect(url_for("followups.reminder_list"))
+
+
+# ---- the calendar link on the profile page --------------------------------------------------------------
+
+
+@bp.post("/profile/calendar")
+@login_required
+def calendar_create():  # type: ignore[no-untyped-def]
+    if EmptyForm().validate_on_submit():
+        calendar.create_feed(actor=current_user)
+        db.session.commit()
+        flash(_("Your calendar link is ready. Any earlier link no longer works."), "success")
+    return redirect(url_for("auth.profile") + "#calendar-h")
+
+
+@bp.post("/profile/calendar/revoke")
+@login_required
+def calendar_revoke():  # type: ignore[no-untyped-def]
+    if EmptyForm().validate_on_submit():
+        calendar.revoke_feed(actor=current_user)
+        db.session.commit()
+        flash(_("Your calendar link no longer works."), "success")
+    return redirect(url_for("auth.profile") + "#calendar-h")
+
+
+# ---- what other domains' pages include ------------------------------------------------------------------
+
+
+def template_globals() -> dict[str, Any]:
+    """Functions the partials in templates/followups/ call from pages of other domains (the visit page,
+    the report, the profile, the start pages), so those domains need not know about follow-ups."""
+
+    def visit_follow_ups(visit: Any) -> dict[str, Any]:
+        return {
+            "items": services.of_visit(current_user, visit),
+            "missing": services.serious_deviations_without_agreement(visit) if current_user.is_staff else [],
+            "may_propose": _may_propose(visit),
+            "today": schedule.local_today(),
+        }
+
+    def calendar_link() -> dict[str, Any]:
+        feed = calendar.active_feed(current_user)
+        url = None
+        if feed is not None:
+            url = url_for("followups_calendar.feed", token=calendar.token_for(feed), _external=True)
+        return {"feed": feed, "url": url, "form": EmptyForm()}
+
+    return {
+        "visit_follow_ups": visit_follow_ups,
+        "report_follow_ups": services.agreed_of_visit,
+        "follow_up_summary": lambda: services.summary(current_user),
+        "failed_reminders": reminders.failed_count,
+        "calendar_link": calendar_link,
+    }
+
+
+def _may_propose(visit: Any) -> bool:
+    if visit.status.value not in {s.value for s in services.VISIT_STATUSES_FOR_NEW}:
+        return False
+    if visit.unit_id in current_user.unit_ids:
+        return access.can_see_visit_content(current_user, visit)
+    return access.can_edit_visit(current_user, visit)
+
+
+def finding_excerpt(finding: Finding | None) -> str:
+    """The start of a finding's text, to name it in lists and forms."""
+    if finding is None:
+        return ""
+    text = " ".join(finding.text.split())
+    return text if len(text) <= 80 else text[:80] + "…"

@@ -47,7 +47,6 @@ def start():  # type: ignore[no-untyped-def]
     return render_template(
         "main/start_unit.html",
         portal=portal.unit_portal(current_user),
-        follow_up_path=portal.follow_up_path,
         trust_labels=TRUST_LABELS,
         kind_labels=KIND_LABELS,
     )

@@ -33,14 +33,18 @@ def test_a_colleagues_response_shows_who_answered_for_the_unit(browser, make_vis
     assert "Kalle Kollega lämnade yttrande för enheten den" in page
 
 
-def test_follow_ups_wait_with_links_to_their_pages(browser, make_visit, make_user, make_follow_up):
+def test_follow_ups_wait_with_links_to_their_pages(browser, make_visit, make_user, follow_up_row):
     visit = make_visit("final")
     member = make_user("unit_member", units=[visit.unit], name="Ulla Unitmember")
-    to_accept = make_follow_up(visit.unit, member, status="proposed", title="Ny rutin för nattbemanning")
-    to_report = make_follow_up(
-        visit.unit, member, status="agreed", title="Uppdatera genomförandeplaner", due=date.today() - timedelta(days=2)
+    to_accept = follow_up_row(visit.unit, member, status="proposed", title="Ny rutin för nattbemanning")
+    to_report = follow_up_row(
+        visit.unit,
+        member,
+        status="agreed",
+        title="Uppdatera genomförandeplaner",
+        due_date=date.today() - timedelta(days=2),
     )
-    make_follow_up(visit.unit, member, status="done_reported", title="Redan rapporterad")
+    follow_up_row(visit.unit, member, status="done_reported", title="Redan rapporterad")
     browser.login(member)
 
     page = browser.get("/start").text
@@ -102,13 +106,13 @@ def test_who_did_what_in_the_unit_lately(browser, make_visit, make_user, write, 
     assert "iakttagelse" not in activity  # the team's working material stays out
 
 
-def test_another_units_matters_never_show(browser, make_visit, make_user, write, make_follow_up):
+def test_another_units_matters_never_show(browser, make_visit, make_user, write, follow_up_row):
     own = make_visit("sent_for_comment")
     other = make_visit("sent_for_comment", lead=own.lead)
     member = make_user("unit_member", units=[own.unit])
     other_member = make_user("unit_member", units=[other.unit], name="Otto Other")
     write(own.lead, visit=other, text="Till den andra enheten.")
-    make_follow_up(other.unit, other_member, title="Den andra enhetens åtgärd")
+    follow_up_row(other.unit, other_member, title="Den andra enhetens åtgärd")
     browser.login(member)
 
     page = browser.get("/start").text
@@ -118,15 +122,15 @@ def test_another_units_matters_never_show(browser, make_visit, make_user, write,
 
 
 def test_portal_queries_do_not_grow_with_what_waits(
-    browser, make_visit, make_user, write, make_follow_up, count_queries, db
+    browser, make_visit, make_user, write, follow_up_row, count_queries, db
 ):
     visit = make_visit("sent_for_comment")
     member = make_user("unit_member", units=[visit.unit])
     colleague = make_user("unit_member", units=[visit.unit])
     visit_services.submit_response(visit.id, actor=colleague, overall="Synpunkt.")
     db.session.commit()
-    make_follow_up(visit.unit, member, status="proposed")
-    make_follow_up(visit.unit, colleague, status="agreed")
+    follow_up_row(visit.unit, member, status="proposed")
+    follow_up_row(visit.unit, colleague, status="agreed")
     write(visit.lead, visit=visit)
     write(visit.lead, finding=visit.findings[0])
     make_visit("planned", unit=visit.unit, lead=visit.lead)
@@ -137,8 +141,8 @@ def test_portal_queries_do_not_grow_with_what_waits(
         more = make_visit("sent_for_comment", unit=visit.unit, lead=visit.lead)
         visit_services.submit_response(more.id, actor=colleague, overall=f"Synpunkt {i}.")
         db.session.commit()
-        make_follow_up(visit.unit, member, status="proposed", title=f"Förslag {i}")
-        make_follow_up(visit.unit, colleague, status="agreed", title=f"Åtgärd {i}")
+        follow_up_row(visit.unit, member, status="proposed", title=f"Förslag {i}")
+        follow_up_row(visit.unit, colleague, status="agreed", title=f"Åtgärd {i}")
         write(visit.lead, visit=more, text=f"Meddelande {i}.")
         write(visit.lead, finding=more.findings[0], text=f"Om iakttagelsen {i}.")
         write(colleague, visit=visit, text=f"Från kollegan {i}.")

@@ -255,8 +255,9 @@ def test_a_serious_deviation_from_before_the_boundary_was_agreed_is_no_breach_of
     assert count(db, Breach) == 0
 
 
-def test_finalising_without_kommunicering_counts_as_reaching_it(db, deviation_boundary, make_visit):
+def test_finalising_without_kommunicering_counts_as_reaching_it(db, deviation_boundary, make_visit, follow_up_row):
     visit = make_visit("draft", unit=deviation_boundary, findings=(("deviation", "serious", "Brist."),))
+    follow_up_row(deviation_boundary, finding=visit.findings[0])  # a serious deviation needs one to be final
     from app.visits import services as visit_services
 
     visit_services.transition(
@@ -276,8 +277,8 @@ def overdue_boundary(db, make_unit, make_boundary, sent_tasks):
     return unit
 
 
-def test_a_follow_up_exactly_d_days_late_is_no_breach_and_one_day_more_is(db, overdue_boundary, make_follow_up):
-    follow_up = make_follow_up(overdue_boundary, due_date=date(2026, 3, 1))
+def test_a_follow_up_exactly_d_days_late_is_no_breach_and_one_day_more_is(db, overdue_boundary, follow_up_row):
+    follow_up = follow_up_row(overdue_boundary, due_date=date(2026, 3, 1))
     with time_machine.travel(datetime(2026, 3, 8, 12, tzinfo=STOCKHOLM), tick=False):
         assert services.evaluate_unit(overdue_boundary.id) == []
     with time_machine.travel(datetime(2026, 3, 9, 12, tzinfo=STOCKHOLM), tick=False):
@@ -285,19 +286,19 @@ def test_a_follow_up_exactly_d_days_late_is_no_breach_and_one_day_more_is(db, ov
     assert breach.evidence["follow_ups"][0]["follow_up_id"] == str(follow_up.id)
 
 
-def test_a_follow_up_reported_done_or_only_proposed_is_not_overdue(db, overdue_boundary, make_follow_up):
-    make_follow_up(overdue_boundary, status="done_reported", due_date=date(2026, 1, 1))
-    make_follow_up(overdue_boundary, status="proposed", due_date=date(2026, 1, 1))
+def test_a_follow_up_reported_done_or_only_proposed_is_not_overdue(db, overdue_boundary, follow_up_row):
+    follow_up_row(overdue_boundary, status="done_reported", due_date=date(2026, 1, 1))
+    follow_up_row(overdue_boundary, status="proposed", due_date=date(2026, 1, 1))
     with time_machine.travel(datetime(2026, 3, 9, 12, tzinfo=STOCKHOLM), tick=False):
         assert services.evaluate_unit(overdue_boundary.id) == []
 
 
-def test_a_changed_follow_up_is_evaluated_at_once(db, overdue_boundary, make_follow_up):
+def test_a_changed_follow_up_is_evaluated_at_once(db, overdue_boundary, follow_up_row):
     from app.core import signals
     from app.followups.models import FollowUpStatus
 
     with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=STOCKHOLM), tick=False):
-        follow_up = make_follow_up(overdue_boundary, status="proposed", due_date=date(2026, 3, 1))
+        follow_up = follow_up_row(overdue_boundary, status="proposed", due_date=date(2026, 3, 1))
         follow_up.status = FollowUpStatus.agreed
         db.session.flush()
         signals.follow_up_changed.send(follow_up, actor=access.OPERATOR, previous="proposed")
@@ -306,12 +307,12 @@ def test_a_changed_follow_up_is_evaluated_at_once(db, overdue_boundary, make_fol
 
 
 def test_when_a_late_follow_up_is_reported_done_the_breach_stays_open_and_is_marked(
-    db, overdue_boundary, make_follow_up
+    db, overdue_boundary, follow_up_row
 ):
     from app.core import signals
     from app.followups.models import FollowUpStatus
 
-    follow_up = make_follow_up(overdue_boundary, due_date=date(2026, 1, 1))
+    follow_up = follow_up_row(overdue_boundary, due_date=date(2026, 1, 1))
     with time_machine.travel(datetime(2026, 3, 20, 12, tzinfo=STOCKHOLM), tick=False):
         services.evaluate_unit(overdue_boundary.id)
         follow_up.status = FollowUpStatus.done_reported
@@ -323,8 +324,8 @@ def test_when_a_late_follow_up_is_reported_done_the_breach_stays_open_and_is_mar
     assert fresh(db, overdue_boundary).trust_level == TrustLevel.closer_review  # never drops by itself
 
 
-def test_the_sweep_finds_a_follow_up_that_became_overdue_as_days_passed(db, overdue_boundary, make_follow_up, app):
-    make_follow_up(overdue_boundary, due_date=date(2026, 3, 1))
+def test_the_sweep_finds_a_follow_up_that_became_overdue_as_days_passed(db, overdue_boundary, follow_up_row, app):
+    follow_up_row(overdue_boundary, due_date=date(2026, 3, 1))
     runner = app.test_cli_runner()
     with time_machine.travel(datetime(2026, 3, 5, 12, tzinfo=STOCKHOLM), tick=False):
         assert "0 new breach" in runner.invoke(args=["trust", "evaluate"]).output

@@ -1,0 +1,26 @@
+"""``flask --app app reminders sweep``: the reminder sweep once, now (what beat runs every minute)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from app.cli import _as_operator
+
+reminders_cli = AppGroup("reminders", help="E-mail reminders of follow-ups and comment deadlines.")
+
+
+@reminders_cli.command("sweep")
+@_as_operator
+def sweep() -> None:
+    """Claim the reminders that are due and queue them for sending; prints what it did."""
+    from app.followups import reminders
+
+    result = reminders.sweep()
+    if not result.ran:
+        click.echo("another sweep is running; nothing done")
+        return
+    click.echo(
+        f"claimed {result.claimed} (recovered {result.recovered}), skipped {result.skipped}, "
+        f"no longer needed {result.obsolete}"
+    )
