@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app app
 
-.PHONY: run test test-sqlite test-postgres lint translations bench clean
+.PHONY: run test lint translations bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ translations: $(VENV)/.dev
 	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(PY) scripts/fill_english_catalog.py app/translations/en/LC_MESSAGES/messages.po
 	$(VENV)/bin/pybabel compile -d app/translations
+
+## make bench: the trust benchmark on PostgreSQL (BENCH_DATABASE_URL; it drops and creates that database).
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_trust
+bench: $(VENV)/.runtime
+	$(PY) scripts/bench_trust.py --database-url $(BENCH_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

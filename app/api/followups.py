@@ -15,9 +15,10 @@ from app.api.blueprint import blp
 from app.api.idempotency import idempotent
 from app.api.schemas import PageArgs, page_of
 from app.core import access
+from app.core.models import local_today
 from app.core.pagination import paginate
 from app.extensions import db
-from app.followups import calendar, schedule, services
+from app.followups import calendar, services
 from app.followups.models import FollowUp, FollowUpStatus, Side
 
 # ---- schemas ----------------------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ class FollowUpSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
     def get_overdue(self, obj: FollowUp) -> bool:
-        return obj.is_overdue(schedule.local_today())
+        return obj.is_overdue(local_today())
 
 
 class FollowUpCreateSchema(Schema):

@@ -35,6 +35,17 @@ def can_see_unit(actor: User, unit_id: uuid.UUID) -> bool:
     return actor.is_staff or unit_id in actor.unit_ids
 
 
+def takes_unit_side(actor: User, unit_id: uuid.UUID) -> bool:
+    """A member of a unit takes part as the unit in everything of that unit, whatever other roles they hold
+    (jäv, DESIGN.md 2): a peer reviewer never gets the supervising side's view or voice in their own unit."""
+    return actor.id is not None and unit_id in actor.unit_ids
+
+
+def supervises(actor: User, unit_id: uuid.UUID) -> bool:
+    """Reviewers and coordinators act for the supervising body in every unit but their own."""
+    return actor.is_staff and not takes_unit_side(actor, unit_id)
+
+
 def get_unit(actor: User, unit_id: uuid.UUID) -> Unit:
     unit = db.session.get(Unit, unit_id) if can_see_unit(actor, unit_id) else None
     if unit is None:
@@ -125,8 +136,8 @@ def get_visit(actor: User, visit_id: uuid.UUID, *, options: Sequence[Any] = ()) 
 
 
 def can_see_visit_content(actor: User, visit: Visit) -> bool:
-    """Findings, evidence and the report: staff always, the unit from kommunicering on."""
-    return actor.is_staff or visit.is_open_to_unit
+    """Findings, evidence and the report: the supervising side always, the unit from kommunicering on."""
+    return supervises(actor, visit.unit_id) or visit.is_open_to_unit
 
 
 def get_visit_with_content(actor: User, visit_id: uuid.UUID, *, options: Sequence[Any] = ()) -> Visit:
@@ -138,7 +149,9 @@ def get_visit_with_content(actor: User, visit_id: uuid.UUID, *, options: Sequenc
 
 
 def can_edit_visit(actor: User, visit: Visit) -> bool:
-    """Coordinators, and reviewers on the visit's team (DESIGN.md 4.6)."""
+    """Coordinators, and reviewers on the visit's team (DESIGN.md 4.6); never a member of the unit (jäv)."""
+    if not supervises(actor, visit.unit_id):
+        return False
     return actor.is_coordinator or (actor.is_reviewer and actor.id in visit.team_ids)
 
 
@@ -214,7 +227,11 @@ def audit_events(actor: User, *, object_type: str | None = None, object_id: str 
             unit_id = uuid.UUID(object_id)
         except ValueError:
             raise NotFound(_("The unit does not exist or you may not see it.")) from None
-        query = audit.unit_history_query(get_unit(actor, unit_id).id, for_unit_member=not actor.is_staff)
+        query = audit.unit_history_query(
+            get_unit(actor, unit_id).id,
+            for_unit_member=not supervises(actor, unit_id),
+            with_internal=supervises(actor, unit_id),
+        )
     elif object_type is not None and object_id is not None:
         query = audit.history_query(object_type, object_id)
     else:  # the whole trail, or every event about one kind of object
@@ -230,7 +247,14 @@ def audit_events(actor: User, *, object_type: str | None = None, object_id: str 
     if actor.is_reviewer:
         if object_type in ACCOUNT_AUDIT_TYPES and object_id is not None:
             raise Forbidden(_("Only coordinators may read the history of people's accounts."))
-        return query.where(AuditEvent.unit_id.is_not(None) | AuditEvent.object_type.in_(TEMPLATE_AUDIT_TYPES))
+        query = query.where(AuditEvent.unit_id.is_not(None) | AuditEvent.object_type.in_(TEMPLATE_AUDIT_TYPES))
+        if actor.unit_ids:  # in their own units a peer reviewer reads what the unit reads (jäv)
+            query = query.where(
+                AuditEvent.unit_id.is_(None)
+                | AuditEvent.unit_id.not_in(list(actor.unit_ids))
+                | AuditEvent.object_type.in_(audit.UNIT_MEMBER_VISIBLE_TYPES)
+            )
+        return query
     own = AuditEvent.unit_id.in_(select(Membership.unit_id).where(Membership.user_id == actor.id))
     if object_type is not None and object_id is not None and object_type != "unit":
         known = db.session.scalar(
@@ -243,7 +267,8 @@ def audit_events(actor: User, *, object_type: str | None = None, object_id: str 
 
 def visible_audit_changes(actor: User, event: Any) -> dict[str, Any]:
     """The before/after values of an event the actor may read (a unit member: not the team's working text)."""
-    if actor.is_staff or event.object_type != "visit":
+    supervising = supervises(actor, event.unit_id) if event.unit_id is not None else actor.is_staff
+    if supervising or event.object_type != "visit":
         return dict(event.changes or {})
     return {k: v for k, v in (event.changes or {}).items() if k in VISIT_AUDIT_FIELDS_FOR_UNIT}
 
@@ -258,14 +283,14 @@ def visible_follow_ups(actor: User) -> Select[FollowUp]:
     from app.visits.models import STATUS_ORDER, Visit, VisitStatus
 
     query = select(FollowUp)
+    own_units = select(Membership.unit_id).where(Membership.user_id == actor.id)
+    open_statuses = STATUS_ORDER[STATUS_ORDER.index(VisitStatus.sent_for_comment) :]
+    open_visits = select(Visit.id).where(Visit.unit_id.in_(own_units), Visit.status.in_(open_statuses))
+    seen_by_unit = FollowUp.visit_id.is_(None) | FollowUp.visit_id.in_(open_visits)
     if not actor.is_staff:
-        own_units = select(Membership.unit_id).where(Membership.user_id == actor.id)
-        open_statuses = STATUS_ORDER[STATUS_ORDER.index(VisitStatus.sent_for_comment) :]
-        open_visits = select(Visit.id).where(Visit.unit_id.in_(own_units), Visit.status.in_(open_statuses))
-        query = query.where(
-            FollowUp.unit_id.in_(own_units),
-            (FollowUp.visit_id.is_(None)) | FollowUp.visit_id.in_(open_visits),
-        )
+        query = query.where(FollowUp.unit_id.in_(own_units), seen_by_unit)
+    elif actor.unit_ids:  # a peer reviewer sees their own unit's follow-ups as the unit does (jäv)
+        query = query.where(FollowUp.unit_id.not_in(list(actor.unit_ids)) | seen_by_unit)
     return query
 
 
@@ -343,12 +368,12 @@ def get_breach(actor: User, breach_id: uuid.UUID) -> Breach:
 def sees_internal_notes(actor: User, unit_id: uuid.UUID) -> bool:
     """Internal notes are the supervising side's: reviewers and coordinators, never the unit's own members, even
     when they hold a reviewer's role as well (jäv: they take part as the unit)."""
-    return actor.is_staff and unit_id not in actor.unit_ids
+    return supervises(actor, unit_id)
 
 
 def writes_for_unit(actor: User, visit: Visit) -> bool:
     """A member of the visited unit takes part in its conversations as the unit, whatever other roles they hold."""
-    return visit.unit_id in actor.unit_ids
+    return takes_unit_side(actor, visit.unit_id)
 
 
 def can_write_in_dialogue(actor: User, visit: Visit) -> bool:

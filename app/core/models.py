@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -15,6 +17,17 @@ from app.extensions import Model
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_zone() -> ZoneInfo:
+    """Where the supervision happens (Europe/Stockholm): dates, deadlines and the hour reminders go out."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today in Stockholm: due dates, deadlines and months are judged by this day (just after midnight in
+    Sweden the UTC date is still yesterday's)."""
+    return (now or utcnow()).astimezone(local_zone()).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

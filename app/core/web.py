@@ -281,9 +281,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from app.core import timeline
+    from app.core import access, timeline
 
     timeline.init_app(app)
+    # The access policy's answers for templates deciding what to show (never what to fetch).
+    app.jinja_env.globals.update(supervises=access.supervises, can_see_visit_content=access.can_see_visit_content)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -17,10 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.core import access, audit, timeline
-from app.core.models import AuditEvent
+from app.core.models import AuditEvent, local_today
 from app.dialogue import services
 from app.extensions import db
 from app.followups.models import FollowUp, FollowUpStatus
+from app.trust import queries as trust_queries
+from app.trust.models import BoundaryVersion
 from app.units.models import Membership, Unit
 from app.visits.models import Response, Visit, VisitStatus
 
@@ -45,23 +47,33 @@ class Portal:
     responses: dict[uuid.UUID, Response]
     follow_ups_to_accept: list[FollowUp]
     follow_ups_to_report: list[FollowUp]
+    proposals_to_answer: list[BoundaryVersion]
+    readings_due: list[trust_queries.ReadingDue]
     unread_threads: list[services.ThreadSummary]
     unread_total: int
     activity: Sequence[AuditEvent]
     activity_visits: dict[str, Any]
     upcoming: list[Visit]
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=local_today)
 
     @property
     def nothing_waits(self) -> bool:
-        return not (self.for_comment or self.follow_ups_to_accept or self.follow_ups_to_report or self.unread_threads)
+        return not (
+            self.for_comment
+            or self.follow_ups_to_accept
+            or self.follow_ups_to_report
+            or self.proposals_to_answer
+            or self.readings_due
+            or self.unread_threads
+        )
 
 
-def open_follow_ups(unit_ids: Sequence[uuid.UUID]) -> tuple[list[FollowUp], list[FollowUp]]:
+def open_follow_ups(actor: User, unit_ids: Sequence[uuid.UUID]) -> tuple[list[FollowUp], list[FollowUp]]:
     """Follow-ups that wait for the unit: proposed by the review team and not yet accepted by the unit, and
-    agreed ones to carry out and report done (DESIGN.md 4.4); the soonest due first."""
+    agreed ones to carry out and report done (DESIGN.md 4.4); the soonest due first. Through the access policy:
+    a follow-up the review team prepares on a draft the unit may not see yet stays out."""
     rows = db.session.scalars(
-        select(FollowUp)
+        access.visible_follow_ups(actor)
         .where(
             FollowUp.unit_id.in_(unit_ids),
             (FollowUp.status == FollowUpStatus.agreed)
@@ -108,7 +120,7 @@ def unit_activity(unit_ids: Sequence[uuid.UUID], *, limit: int = ACTIVITY_SHOWN)
 
 
 def unit_portal(actor: User, *, today: date | None = None) -> Portal:
-    today = today or date.today()
+    today = today or local_today()
     units = list(db.session.scalars(access.visible_units(actor).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.name)))
     unit_ids = [u.id for u in units]
     mine = access.visible_visits(actor).where(Visit.unit_id.in_(unit_ids)).options(selectinload(Visit.unit))
@@ -128,7 +140,7 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
             )
         )
     )
-    to_accept, to_report = open_follow_ups(unit_ids)
+    to_accept, to_report = open_follow_ups(actor, unit_ids)
     unread_page = services.thread_list(actor, unread_only=True, unit_ids=unit_ids, per_page=UNREAD_SHOWN)
     per_unit = select(Membership.unit_id, func.count()).where(Membership.unit_id.in_(unit_ids))
     members = dict(db.session.execute(per_unit.group_by(Membership.unit_id)).all())
@@ -146,6 +158,8 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         responses=_latest_responses([v.id for v in for_comment]),
         follow_ups_to_accept=to_accept,
         follow_ups_to_report=to_report,
+        proposals_to_answer=trust_queries.proposals_awaiting_unit(unit_ids),
+        readings_due=trust_queries.readings_due(units, today),
         unread_threads=unread_page.items,
         unread_total=sum(unread_by_unit.values()),
         activity=activity,

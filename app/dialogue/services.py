@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -35,7 +34,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.core import access, mail
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.core.models import utcnow
+from app.core.models import local_zone, utcnow
 from app.core.pagination import MAX_PER_PAGE, Page
 from app.core.tasks import enqueue_after_commit
 from app.dialogue.models import (
@@ -61,7 +60,6 @@ BATCH_CLAIM = timedelta(minutes=10)
 # A batch still unsent this long after it was made is enqueued again by the flush (a lost enqueue).
 BATCH_RESEND_AFTER = timedelta(minutes=5)
 MAX_BATCH_ATTEMPTS = 10
-LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 
 
 @dataclass(frozen=True)
@@ -636,11 +634,11 @@ def _window() -> timedelta:
 
 def latest_digest_moment(now: datetime) -> datetime:
     """The most recent daily digest time at or before ``now`` (the configured hour, Europe/Stockholm), in UTC."""
-    local = now.astimezone(LOCAL_TZ)
+    local = now.astimezone(local_zone())
     hour = int(current_app.config["DIALOGUE_DIGEST_HOUR"])
-    moment = datetime.combine(local.date(), time(hour), tzinfo=LOCAL_TZ)
+    moment = datetime.combine(local.date(), time(hour), tzinfo=local_zone())
     if moment > local:
-        moment = datetime.combine(local.date() - timedelta(days=1), time(hour), tzinfo=LOCAL_TZ)
+        moment = datetime.combine(local.date() - timedelta(days=1), time(hour), tzinfo=local_zone())
     return moment.astimezone(now.tzinfo)
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.auth.models import User
 from app.core import mail
-from app.core.models import utcnow
+from app.core.models import local_today, utcnow
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 from app.followups import schedule
@@ -415,7 +415,7 @@ def prepare(reminder_id: uuid.UUID, *, now: datetime | None = None) -> list[Outg
             "follow_up": follow_up,
             "link": _link(f"/follow-ups/{follow_up.id}"),
             # Worded by the day it is sent, not the day it was meant for: a late reminder says what is true.
-            "days_left": (follow_up.due_date - schedule.local_today(now)).days,
+            "days_left": (follow_up.due_date - local_today(now)).days,
         }
         template = "followups/reminder"
     else:

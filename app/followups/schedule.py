@@ -5,20 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from app.core.models import utcnow
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Today in Stockholm (a due date "in the past" and "overdue" are judged by this day, not UTC's)."""
-    return (now or utcnow()).astimezone(local_zone()).date()
+from app.core.models import local_zone
 
 
 def send_moment(day: date) -> datetime:

@@ -23,10 +23,10 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.core import access, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.core.models import utcnow
+from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.followups import evidence as follow_up_evidence
-from app.followups import reminders, schedule
+from app.followups import reminders
 from app.followups.models import AGREED_STATUSES, FollowUp, FollowUpStatus, Side
 from app.units.models import Membership
 from app.visits.models import Finding, FindingKind, Severity, TeamMember, Visit, VisitStatus
@@ -45,7 +45,7 @@ def _other(side: Side) -> Side:
 
 def _side(actor: User, unit_id: uuid.UUID, visit: Visit | None, reviewer_id: uuid.UUID | None) -> Side:
     """The party the actor speaks for on a follow-up of this unit (and visit), or why they may not act."""
-    if actor.id is not None and unit_id in actor.unit_ids:
+    if access.takes_unit_side(actor, unit_id):
         return Side.unit
     if actor.is_coordinator:
         return Side.supervisor
@@ -207,7 +207,7 @@ def propose(
         owner_id = actor.id
     _check_title(title, errors)
     _check_description(description, errors)
-    _check_due_date(due_date, schedule.local_today(now), errors)
+    _check_due_date(due_date, local_today(now), errors)
     _check_owner(owner_id, unit.id, errors)
     if errors:
         raise InvalidInput(errors)
@@ -241,7 +241,7 @@ def accept(follow_up_id: uuid.UUID, *, actor: User, now: datetime | None = None)
         raise DomainError(
             _("Your side has already accepted this follow-up. It becomes agreed when the other side accepts it too.")
         )
-    if follow_up.due_date < schedule.local_today(now):
+    if follow_up.due_date < local_today(now):
         raise DomainError(_("The due date has passed. Change it before accepting."), field="due_date")
     previous = follow_up.status
     _accept_side(follow_up, side, actor, now)
@@ -288,7 +288,7 @@ def update(
         _check_description(wanted["description"], errors)
     if due_date is not _UNSET and due_date != follow_up.due_date:
         wanted["due_date"] = due_date
-        _check_due_date(due_date, schedule.local_today(now), errors)
+        _check_due_date(due_date, local_today(now), errors)
     if owner_id is not _UNSET and owner_id != follow_up.owner_id:
         wanted["owner_id"] = owner_id
         _check_owner(owner_id, follow_up.unit_id, errors)
@@ -479,7 +479,7 @@ def _filtered(actor: User, filters: ListFilter, today: date) -> Select[FollowUp]
 
 def list_query(actor: User, filters: ListFilter, *, today: date | None = None) -> Select[FollowUp]:
     """A list for the unit, the reviewer or the coordinator, sorted by due date (then oldest first)."""
-    query = _filtered(actor, filters, today or schedule.local_today()).options(*list_options())
+    query = _filtered(actor, filters, today or local_today()).options(*list_options())
     due = FollowUp.due_date.desc() if filters.sort == "-due" else FollowUp.due_date.asc()
     return query.order_by(due, FollowUp.created_at, FollowUp.id)
 
@@ -549,7 +549,7 @@ class Summary:
 
 
 def summary(actor: User, *, today: date | None = None) -> Summary:
-    today = today or schedule.local_today()
+    today = today or local_today()
     mine = actor.is_reviewer and not actor.is_coordinator
     ids = _filtered(actor, ListFilter(status="all", mine=mine), today).with_only_columns(FollowUp.id)
 

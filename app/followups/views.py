@@ -18,9 +18,10 @@ from app.auth.models import Role
 from app.core import access, audit
 from app.core.errors import DomainError, Forbidden
 from app.core.forms import EmptyForm, apply_errors
+from app.core.models import local_today
 from app.core.pagination import paginate
 from app.extensions import db
-from app.followups import bp, calendar, reminders, schedule, services
+from app.followups import bp, calendar, reminders, services
 from app.followups.forms import CancelForm, FollowUpForm, ReopenForm, ReportDoneForm, VerifyForm
 from app.followups.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus, Side
 from app.units.models import Unit
@@ -57,7 +58,7 @@ def _list_filter(unit_id: uuid.UUID | None = None) -> services.ListFilter:
 def index():  # type: ignore[no-untyped-def]
     """The reviewer's (own by default), the coordinator's (all) and the unit member's (their units') list."""
     filters = _list_filter()
-    today = schedule.local_today()
+    today = local_today()
     page = paginate(services.list_query(current_user, filters, today=today), request.args)
     units = db.session.scalars(access.visible_units(current_user).order_by(func.lower(Unit.name))).all()
     return render_template("followups/index.html", page=page, filters=filters, today=today, units=units, unit=None)
@@ -68,7 +69,7 @@ def index():  # type: ignore[no-untyped-def]
 def unit_list(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     unit = access.get_unit(current_user, unit_id)
     filters = _list_filter(unit.id)
-    today = schedule.local_today()
+    today = local_today()
     page = paginate(services.list_query(current_user, filters, today=today), request.args)
     return render_template("followups/index.html", page=page, filters=filters, today=today, units=[], unit=unit)
 
@@ -195,7 +196,7 @@ def _page(follow_up: FollowUp, **forms: Any) -> dict[str, Any]:
     return {
         "follow_up": follow_up,
         "side": side,
-        "today": schedule.local_today(),
+        "today": local_today(),
         "accept_form": forms.get("accept_form") or EmptyForm(),
         "done_form": forms.get("done_form") or ReportDoneForm(formdata=None),
         "verify_form": forms.get("verify_form") or VerifyForm(formdata=None),
@@ -401,9 +402,13 @@ def template_globals() -> dict[str, Any]:
     def visit_follow_ups(visit: Any) -> dict[str, Any]:
         return {
             "items": services.of_visit(current_user, visit),
-            "missing": services.serious_deviations_without_agreement(visit) if current_user.is_staff else [],
+            "missing": (
+                services.serious_deviations_without_agreement(visit)
+                if access.supervises(current_user, visit.unit_id)
+                else []
+            ),
             "may_propose": _may_propose(visit),
-            "today": schedule.local_today(),
+            "today": local_today(),
         }
 
     def calendar_link() -> dict[str, Any]:

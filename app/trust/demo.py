@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.core.models import local_today
 from app.extensions import db
 from app.trust import services
 from app.trust.models import Indicator
@@ -116,7 +117,7 @@ def load() -> int:
     if reviewer is None or None in (care, preschool, school, care_member, preschool_member, school_member):
         return created  # the foundation's demo people and units are not there: the catalogue alone
     assert care and preschool and school and care_member and preschool_member and school_member
-    today = services.local_today()
+    today = local_today()
 
     # Solrosens förskola: turnover watched; the unit proposes a stricter threshold, waiting for the supervisor.
     _agree(

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
+from app.core.models import local_today
 from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.trust import charts, services
@@ -20,6 +21,7 @@ from app.trust.models import (
     Breach,
     Indicator,
     Reading,
+    Side,
     TrustChange,
     VersionStatus,
 )
@@ -41,7 +43,7 @@ def _breach_periods(breaches: list[Breach]) -> dict[uuid.UUID, set[str]]:
 
 def unit_charts(unit_id: uuid.UUID, today: Any = None) -> list[charts.Chart]:
     """One chart per indicator the unit reports or has a boundary on: the latest two years."""
-    today = today or services.local_today()
+    today = today or local_today()
     start = f"{today.year - 2:04d}-{today.month:02d}"
     rows = db.session.execute(
         select(Reading.indicator_id, Reading.period, Reading.value)
@@ -245,3 +247,78 @@ def breaches_query(unit_id: uuid.UUID, status: str | None = None) -> Any:
     elif status == "closed":
         query = query.where(Breach.closed_at.is_not(None))
     return query
+
+
+# ---- what waits for the unit (its portal) ------------------------------------------------------------
+
+
+@dataclass
+class ReadingDue:
+    """A month the unit has not reported yet for an indicator an agreed boundary watches."""
+
+    unit: Unit
+    indicator: Indicator
+    period: str
+    last_period: str | None
+
+
+def previous_month(today: Any) -> str:
+    """The last finished month ("YYYY-MM"): a month's value can be reported once it is over."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def proposals_awaiting_unit(unit_ids: list[uuid.UUID]) -> list[BoundaryVersion]:
+    """Boundary proposals of the supervising side that wait for the unit's answer, oldest first."""
+    if not unit_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(BoundaryVersion)
+            .join(BoundaryVersion.boundary)
+            .where(
+                Boundary.unit_id.in_(unit_ids),
+                BoundaryVersion.status == VersionStatus.proposed,
+                BoundaryVersion.proposed_by_side == Side.supervisor,
+            )
+            .options(
+                contains_eager(BoundaryVersion.boundary).selectinload(Boundary.unit),
+                selectinload(BoundaryVersion.indicator),
+            )
+            .order_by(BoundaryVersion.proposed_at)
+        )
+    )
+
+
+def readings_due(units: list[Unit], today: Any = None) -> list[ReadingDue]:
+    """Per unit, the indicators its agreed boundaries watch whose last finished month has no reading yet:
+    without readings the boundary cannot tell anyone anything. Two queries whatever the number of units."""
+    if not units:
+        return []
+    due = previous_month(today or local_today())
+    by_id = {u.id: u for u in units}
+    watched = {
+        (v.boundary.unit_id, v.indicator_id): v.indicator
+        for v in db.session.scalars(
+            services.active_versions_query().where(
+                Boundary.unit_id.in_(list(by_id)), Boundary.kind == BoundaryKind.indicator
+            )
+        ).unique()
+        if v.indicator is not None
+    }
+    if not watched:
+        return []
+    latest = dict(
+        (((unit_id, indicator_id), period))
+        for unit_id, indicator_id, period in db.session.execute(
+            select(Reading.unit_id, Reading.indicator_id, func.max(Reading.period))
+            .where(Reading.unit_id.in_(list(by_id)), Reading.indicator_id.in_({i for _u, i in watched}))
+            .group_by(Reading.unit_id, Reading.indicator_id)
+        ).all()
+    )
+    missing = [
+        ReadingDue(by_id[unit_id], indicator, due, latest.get((unit_id, indicator.id)))
+        for (unit_id, _indicator_id), indicator in watched.items()
+        if (latest.get((unit_id, indicator.id)) or "") < due
+    ]
+    return sorted(missing, key=lambda r: (r.unit.name, r.indicator.key))

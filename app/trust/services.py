@@ -44,7 +44,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -56,7 +55,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.auth.models import Role, User, UserRole
 from app.core import access, audit, mail, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.core.models import utcnow
+from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.trust import labels
 from app.trust.models import (
@@ -73,17 +72,11 @@ from app.trust.models import (
 )
 from app.units.models import Membership, TrustLevel, Unit
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MAX_PERIODS = 24
 MAX_DAYS = 365
 MAX_BATCH = 5000
 MAX_VALUE = 1e12
 MIN_NOTE = 10
-
-
-def local_today() -> date:
-    """Today in Stockholm: due dates and months are the unit's, not UTC's."""
-    return utcnow().astimezone(STOCKHOLM).date()
 
 
 def _actor_id(actor: User) -> uuid.UUID | None:
@@ -92,9 +85,9 @@ def _actor_id(actor: User) -> uuid.UUID | None:
 
 def side_of(actor: User, unit_id: uuid.UUID) -> Side | None:
     """Which party the actor speaks for in this unit's agreements; a member of the unit always speaks for the unit."""
-    if actor.id is not None and unit_id in actor.unit_ids:
+    if access.takes_unit_side(actor, unit_id):
         return Side.unit
-    if actor.is_staff:
+    if access.supervises(actor, unit_id):
         return Side.supervisor
     return None
 

@@ -53,7 +53,7 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         events = db.session.scalars(
             audit.unit_history_query(
                 unit.id,
-                for_unit_member=not current_user.is_staff,
+                for_unit_member=not access.supervises(current_user, unit.id),
                 with_internal=access.sees_internal_notes(current_user, unit.id),
             )
         ).all()

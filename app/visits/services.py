@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar, cast
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role, User
 from app.core import access, mail, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.core.models import utcnow
+from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.units.models import Membership
 from app.visits.models import (
@@ -39,13 +38,6 @@ from app.visits.models import (
     VisitPurpose,
     VisitStatus,
 )
-
-
-def local_today() -> date:
-    """Today where the supervision happens (Europe/Stockholm): deadlines and visit dates are dates there,
-    and just after midnight in Sweden the UTC date is still yesterday's."""
-    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from app.auth.models import Role, User, UserRole
 from app.core import access, audit
 from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm, apply_errors
-from app.core.models import AuditEvent
+from app.core.models import AuditEvent, local_today
 from app.core.pagination import paginate
 from app.extensions import db
 from app.units.models import Unit
@@ -260,7 +260,7 @@ def _visit_page_context(visit: Visit) -> dict[str, Any]:
         audit.history_query(
             "visit",
             visit.id,
-            for_unit_member=not current_user.is_staff,
+            for_unit_member=not access.supervises(current_user, visit.unit_id),
             with_internal=access.sees_internal_notes(current_user, visit.unit_id),
         )
     ).all()
@@ -277,7 +277,7 @@ def _visit_page_context(visit: Visit) -> dict[str, Any]:
         "responses": services.current_responses(visit) if show_content else {},
         "has_response": services.has_response(visit) if show_content else False,
         "events": events,
-        "today": services.local_today(),
+        "today": local_today(),
     }
 
 

@@ -3,7 +3,7 @@ units with trust level; who in the unit did what; and a fixed number of queries 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from app.visits import services as visit_services
 
@@ -160,3 +160,91 @@ def test_a_report_whose_deadline_has_passed_no_longer_waits(browser, make_visit,
         browser.login(member)
         page = browser.get("/start").text
     assert f'href="/visits/{visit.id}/respond"' not in page
+
+
+def test_a_boundary_proposal_of_the_review_team_waits_for_the_units_answer(
+    browser, make_unit, make_user, make_indicator, db
+):
+    from app.trust import services as trust_services
+
+    unit = make_unit("Björkbackens äldreboende")
+    member = make_user("unit_member", units=[unit])
+    reviewer = make_user("reviewer", name="Gustav Granskare")
+    indicator = make_indicator(name_sv="Andel larm besvarade inom 10 minuter")
+    trust_services.propose_boundary(
+        unit.id,
+        actor=reviewer,
+        kind="indicator",
+        indicator=indicator.key,
+        comparator="<",
+        threshold=90,
+        periods=3,
+        rationale="Larm som inte besvaras i tid är en risk.",
+    )
+    db.session.commit()
+    browser.login(member)
+
+    page = browser.get("/start").text
+
+    assert "Förtroendegränser att svara på" in page
+    assert f'href="/units/{unit.id}/boundaries#boundary-' in page
+    assert "Andel larm besvarade inom 10 minuter" in page
+    assert "Inget väntar på dig just nu." not in page
+
+
+def test_a_units_own_proposal_does_not_wait_for_the_unit(browser, make_unit, make_user, make_indicator, db):
+    from app.trust import services as trust_services
+
+    unit = make_unit()
+    member = make_user("unit_member", units=[unit])
+    trust_services.propose_boundary(
+        unit.id, actor=member, kind="serious_deviation", rationale="Allvarliga brister tittar vi på ihop."
+    )
+    db.session.commit()
+    browser.login(member)
+
+    assert "Förtroendegränser att svara på" not in browser.get("/start").text
+
+
+def test_a_month_without_a_reading_for_a_watched_indicator_waits(
+    browser, make_unit, make_user, make_indicator, make_boundary, report
+):
+    import time_machine
+
+    unit = make_unit()
+    member = make_user("unit_member", units=[unit])
+    indicator = make_indicator(name_sv="Antal fall per 1000 vårddygn")
+    make_boundary(unit, indicator=indicator, comparator=">", threshold=5)
+    report(unit, indicator, {"2026-08": 3.0, "2026-09": 2.5}, today=date(2026, 11, 23))
+
+    with time_machine.travel(datetime(2026, 11, 23, 12, tzinfo=UTC), tick=False):
+        browser.login(member)
+        page = browser.get("/start").text
+
+    assert "Mätvärden att rapportera" in page
+    assert f'href="/units/{unit.id}/readings"' in page
+    assert "Antal fall per 1000 vårddygn för 2026-10" in page
+    assert "senast rapporterat 2026-09" in page
+
+
+def test_a_reported_month_no_longer_waits(browser, make_unit, make_user, make_indicator, make_boundary, report):
+    import time_machine
+
+    unit = make_unit()
+    member = make_user("unit_member", units=[unit])
+    indicator = make_indicator()
+    make_boundary(unit, indicator=indicator)
+    report(unit, indicator, {"2026-10": 95.0}, today=date(2026, 11, 23))
+
+    with time_machine.travel(datetime(2026, 11, 23, 12, tzinfo=UTC), tick=False):
+        browser.login(member)
+        assert "Mätvärden att rapportera" not in browser.get("/start").text
+
+
+def test_a_follow_up_prepared_on_a_draft_does_not_show_to_the_unit(browser, make_visit, make_user, follow_up_row):
+    visit = make_visit("draft")
+    member = make_user("unit_member", units=[visit.unit])
+    follow_up_row(visit.unit, member, status="proposed", title="Utkast till åtgärd", finding=visit.findings[0])
+    browser.login(member)
+
+    assert "Utkast till åtgärd" not in browser.get("/start").text
