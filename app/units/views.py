@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,7 +14,7 @@ from app.core import access, audit, timeline
 from app.core.errors import InvalidInput
 from app.core.forms import apply_errors
 from app.core.models import AuditEvent
-from app.core.pagination import paginate
+from app.core.pagination import Page, paginate
 from app.extensions import db
 from app.units import bp, services
 from app.units.forms import KIND_LABELS, TRUST_LABELS, UnitForm
@@ -38,6 +37,9 @@ def index():  # type: ignore[no-untyped-def]
     )
 
 
+HISTORY_PER_PAGE = 50
+
+
 @bp.get("/units/<uuid:unit_id>")
 @login_required
 def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -48,21 +50,22 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         .where(Membership.unit_id == unit.id)
         .order_by(func.lower(User.name))
     ).all()
-    events: Sequence[AuditEvent] = ()
+    history = Page(items=[], page=1, per_page=HISTORY_PER_PAGE, total=0)
     if access.may_see_audit_of_unit(current_user, unit.id):
-        events = db.session.scalars(
-            audit.unit_history_query(
-                unit.id,
-                for_unit_member=not access.supervises(current_user, unit.id),
-                with_internal=access.sees_internal_notes(current_user, unit.id),
-            )
-        ).all()
+        query = audit.unit_history_query(
+            unit.id,
+            for_unit_member=not access.supervises(current_user, unit.id),
+            with_internal=access.sees_internal_notes(current_user, unit.id),
+        )
+        # A unit's history grows with every reading and message: the newest first, a page at a time.
+        newest_first = query.order_by(None).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        history = paginate(newest_first, request.args, per_page=HISTORY_PER_PAGE)
     return render_template(
         "units/show.html",
         unit=unit,
         members=members,
-        events=events,
-        visits=timeline.visit_refs(events),
+        history=history,
+        visits=timeline.visit_refs(history.items),
         kind_labels=KIND_LABELS,
         trust_labels=TRUST_LABELS,
     )

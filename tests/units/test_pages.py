@@ -138,3 +138,24 @@ def test_each_role_reaches_its_start_page(new_browser, make_user, make_unit):
         page = browser.get("/start")
         assert page.status_code == 200
         assert marker in page.text, role
+
+
+def test_a_units_history_is_shown_newest_first_a_page_at_a_time(browser, make_user, make_unit, db):
+    from app.core import access
+    from app.units import services
+
+    unit = make_unit("Solrosens förskola")
+    for number in range(1, 61):
+        services.update_unit(
+            unit.id, actor=access.OPERATOR, name=f"Solrosen {number}", kind="preschool", contact_email=None
+        )  # type: ignore[arg-type]
+        db.session.commit()
+    browser.login(make_user("coordinator"))
+
+    first = browser.get(f"/units/{unit.id}").text
+    assert "Solrosen 60" in first
+    assert "Sida 1 av 2" in first
+    assert first.index("Solrosen 60") < first.index("Solrosen 59")
+    second = browser.get(f"/units/{unit.id}?page=2").text
+    assert "Sida 2 av 2" in second
+    assert "Solrosen 5</ins>" in second
