@@ -53,9 +53,11 @@ def live_server_url(app_config: dict[str, Any]) -> Iterator[str]:
     flask_app = create_app(app_config)
     server = make_server(host="127.0.0.1", port=0, app=flask_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    flask_app.config["PUBLIC_BASE_URL"] = url  # links in its e-mails lead back to this server
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
         server.shutdown()
         server.server_close()
