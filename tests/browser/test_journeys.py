@@ -149,6 +149,7 @@ def test_from_planned_visit_to_restored_trust_on_a_tablet(
             page.locator("#files").set_input_files(photo)
         gustav.tap("form[action$='/findings'] button[type=submit]")
         expect(page.locator("#findings")).to_contain_text(finding_text)
+        expect(page.locator("#text")).to_have_value("")  # saved, so the draft kept in the browser is gone
         gustav.step(f"finding {number} recorded")
     photo_thumbnail = page.locator("#findings img")
     expect(photo_thumbnail).to_have_count(1)

@@ -27,6 +27,11 @@
 (function () {
   "use strict";
   if (!window.localStorage) { return; }
+  // A form sent on the previous page came back without errors: forget its draft before anything is restored,
+  // or the saved text would reappear in the emptied form.
+  var sent = sessionStorage.getItem("tillsyn-sent");
+  if (sent && !document.querySelector(".error-summary")) { localStorage.removeItem(sent); }
+  sessionStorage.removeItem("tillsyn-sent");
   var forms = document.querySelectorAll("form[data-autosave]");
   Array.prototype.forEach.call(forms, function (form) {
     var key = "tillsyn-draft:" + form.getAttribute("data-autosave");
@@ -50,8 +55,4 @@
     form.addEventListener("change", store);
     form.addEventListener("submit", function () { sessionStorage.setItem("tillsyn-sent", key); });
   });
-  // A form sent on the previous page came back without errors: forget its draft.
-  var sent = sessionStorage.getItem("tillsyn-sent");
-  if (sent && !document.querySelector(".error-summary")) { localStorage.removeItem(sent); }
-  sessionStorage.removeItem("tillsyn-sent");
 })();
