@@ -1,6 +1,7 @@
 """What every step of a browser journey does: the page loaded without errors, fits the tablet, passes axe's
-WCAG 2.0/2.1 A and AA rules, and leaves a screenshot behind; and how a person without a mouse moves (Tab,
-Enter, arrow keys), with a visible focus indicator wherever the keyboard lands."""
+WCAG 2.0/2.1 A and AA rules, links the accessibility statement from its footer, and leaves a screenshot
+behind; and how a person without a mouse moves (Tab, Enter, arrow keys), with a visible focus indicator
+wherever the keyboard lands."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ class Journey:
         width, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= inner, f"{self.name}, {label}: scrolls sideways ({width}px > {inner}px) at {page.url}"
         self.check_accessibility(page, f"{self.name}: {label}")
+        statement = page.locator("footer a[href^='/accessibility']")
+        assert statement.count() == 1, f"{self.name}, {label}: no link to the accessibility statement in the footer"
         self.counter += 1
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
         page.screenshot(path=self.shots / f"{self.name}-{self.counter:02d}-{slug}{self.suffix}.png", full_page=True)
