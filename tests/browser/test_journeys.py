@@ -84,7 +84,9 @@ def test_from_planned_visit_to_restored_trust_on_a_tablet(
     from app.visits.models import Visit
 
     today = datetime.now(STOCKHOLM).date()
-    unit = make_unit("Björkbackens äldreboende")
+    from app.units.models import UnitKind
+
+    unit = make_unit("Björkbackens äldreboende", kind=UnitKind.elderly_care)
     make_unit("Östra gymnasiet")  # another unit, never seen by the unit member
     template = make_template("Äldreomsorg")
     reviewer = make_user("reviewer", name="Gustav Granskäre", email="gustav@example.se", language=lang)
