@@ -69,6 +69,7 @@ class Journey:
         page = self.page
         page.wait_for_load_state("load")
         assert not self.problems, f"{self.name}, {label}: {self.problems}"
+        assert page.evaluate("() => document.styleSheets.length") >= 1, f"{self.name}, {label}: no stylesheet"
         width, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= inner, f"{self.name}, {label}: scrolls sideways ({width}px > {inner}px) at {page.url}"
         self.check_accessibility(page, f"{self.name}: {label}")
@@ -76,7 +77,9 @@ class Journey:
         assert statement.count() == 1, f"{self.name}, {label}: no link to the accessibility statement in the footer"
         self.counter += 1
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        page.screenshot(path=self.shots / f"{self.name}-{self.counter:02d}-{slug}{self.suffix}.png", full_page=True)
+        page.screenshot(
+            path=self.shots / f"{self.name}-{self.counter:02d}-{slug}{self.suffix}.png", full_page=True, scale="css"
+        )
 
     # ---- touch ----------------------------------------------------------------------------------------
 

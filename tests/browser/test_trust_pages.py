@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.journey import VIEWPORTS
 from tests.conftest import PASSWORD, TEST_DB
-
-VIEWPORTS = {"landscape": (1024, 768), "portrait": (768, 1024)}
 
 
 @pytest.mark.browser
@@ -70,5 +69,5 @@ def test_trust_pages_fit_a_tablet_and_load_without_errors(
         page.wait_for_load_state("load")
         width, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= inner, f"{name}: horizontal scroll at {orientation}: {width}px > {inner}px"
-        page.screenshot(path=screenshot_dir / f"trust-{name}-{orientation}-{TEST_DB}.png", full_page=True)
+        page.screenshot(path=screenshot_dir / f"trust-{name}-{orientation}-{TEST_DB}.png", full_page=True, scale="css")
     assert not errors, errors
