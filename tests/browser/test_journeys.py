@@ -185,6 +185,10 @@ def test_from_planned_visit_to_restored_trust_on_a_tablet(
     elin.log_in_by_keyboard(member.email)
     expect(page).to_have_url(re.compile(r"/start$"))
     elin.step("start page")
+    page.keyboard.press("Tab")  # the first stop is the skip link, which takes the keyboard past the menu
+    assert page.evaluate("() => document.activeElement.classList.contains('skip-link')"), "no skip link first"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main", "the skip link did not move the focus"
     elin.activate(f"a[href='{visit_path}/respond']")
     elin.step("respond")
     elin.type_into("#overall", "Tack för ett lärorikt besök. Vi tar till oss av det ni såg.")
