@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -61,6 +64,35 @@ FIELD_LABELS = {
     "author_side": _l("Written for"),
     "is_internal": _l("Internal note"),
 }
+
+
+# (object type, field) → {stored code: the reader's word}; each domain registers its codes in its init_app.
+VALUE_LABELS: dict[tuple[str, str], Mapping[str, Any]] = {}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def register_values(object_type: str, field: str, labels: Mapping[str, Any]) -> None:
+    VALUE_LABELS[(object_type, field)] = labels
+
+
+def change_value(event: AuditEvent, field: str, value: Any) -> str:
+    """A before or after value of a change as the reader would say it: a status in words, a moment in local time."""
+    if value is None or value == "":
+        return "–"
+    labels = VALUE_LABELS.get((event.object_type, field))
+    if labels is not None and str(value) in labels:
+        return str(labels[str(value)])
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return format_date(date.fromisoformat(value), "medium")
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return format_datetime(datetime.fromisoformat(value), "short")
+        except ValueError:
+            return value
+    return str(value)
 
 
 def actor_name(event: AuditEvent) -> str:
@@ -166,6 +198,7 @@ def field_label(name: str) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(sentence, "audit_sentence")
     app.add_template_filter(field_label, "audit_field")
+    app.add_template_filter(change_value, "audit_value")
 
 
 def visit_refs(events: Iterable[AuditEvent]) -> dict[str, Any]:

@@ -56,7 +56,9 @@ def reminder_kind(kind: str) -> str:
 def register(app: Flask) -> None:
     from app.core import timeline
 
-    # The timeline names this domain's objects and fields in plain words too.
+    # The timeline names this domain's objects, fields and codes in plain words too.
+    timeline.register_values("follow_up", "status", FOLLOW_UP_STATUS)
+    timeline.register_values("follow_up", "proposed_by_side", SIDE)
     timeline.OBJECT_LABELS.update(
         {
             "follow_up": _l("a follow-up"),

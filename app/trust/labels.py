@@ -104,6 +104,14 @@ def title(version: BoundaryVersion) -> str:
 
 def register(app) -> None:  # type: ignore[no-untyped-def]
     from app.core import timeline
+    from app.units.forms import TRUST_LABELS
+
+    timeline.register_values("boundary", "kind", KIND)
+    timeline.register_values("boundary_version", "status", VERSION_STATUS)
+    timeline.register_values("boundary_version", "comparator", COMPARATOR)
+    timeline.register_values("boundary_version", "proposed_by_side", SIDE)
+    for field in ("from_level", "to_level"):
+        timeline.register_values("trust_change", field, TRUST_LABELS)
 
     timeline.OBJECT_LABELS.update(
         {

@@ -350,3 +350,22 @@ def test_the_unit_sees_no_purpose_of_a_visit_before_kommunicering_in_the_list(br
     page = browser.get("/visits").text
     assert draft.case_number in page
     assert "Planerad granskning" not in page and "Hemligt syfte." not in page
+
+
+def test_the_history_says_changes_in_words_not_codes(browser, make_visit, make_user, db, app, monkeypatch):
+    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=(), kwargs=None: None)
+    visit = make_visit("draft")
+    browser.login(visit.lead)
+    deadline = date(2031, 3, 14)
+    browser.post(f"/visits/{visit.id}/transition", {"to": "sent_for_comment", "comment_deadline": deadline.isoformat()})
+
+    history = browser.get(f"/visits/{visit.id}?lang=sv").get_data(as_text=True).split('class="timeline"')[1]
+    assert "Planerat</del> → <ins>Pågår" in history
+    assert "Pågår</del> → <ins>Utkast" in history
+    assert "14 mars 2031" in history  # the deadline as a date in words
+    for code in ("in_progress", "sent_for_comment</ins>", "2031-03-14</ins>", "+00:00</ins>"):
+        assert code not in history, code
+
+    history = browser.get(f"/visits/{visit.id}?lang=en").get_data(as_text=True).split('class="timeline"')[1]
+    assert "Planned</del> → <ins>In progress" in history
+    assert "Mar 14, 2031" in history
