@@ -99,7 +99,8 @@ def accessibility():  # type: ignore[no-untyped-def]
         else:
             db.session.commit()
             flash(_("Thank you for telling us. We have received your report and will look into it."), "success")
-            return redirect(url_for("main.accessibility"))
+            # To the top of the content, where the thanks is: the form's own #report would otherwise carry over.
+            return redirect(url_for("main.accessibility", _anchor="main"))
     config = current_app.config
     return render_template(
         "main/accessibility.html",

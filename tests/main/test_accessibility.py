@@ -103,7 +103,7 @@ def test_the_statement_names_the_configured_organisation_and_contacts(app, clien
         ACCESSIBILITY_ASSESSED_ON="2026-10-05",
     )
     page = text_of(client.get("/accessibility?lang=sv"))
-    assert "Inspektionen för vård och omsorg i Exempelstad står bakom Lärande tillsyn" in page
+    assert "Inspektionen för vård och omsorg i Exempelstad står bakom tjänsten Lärande tillsyn." in page
     assert 'href="mailto:tillganglighet@exempelstad.se"' in page
     assert 'href="tel:0812345678"' in page
     assert "5 oktober 2026" in page
@@ -153,7 +153,7 @@ def test_from_accepts_only_paths_of_this_site(client, target):
 def test_a_report_is_stored_audited_and_thanked_for_without_logging_in(browser, db, make_user, enqueued):
     response = send_report(browser, page="/visits", contact_email=" Anna@Example.SE ", contact_name="Anna Andersson")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/accessibility")
+    assert response.headers["Location"].endswith("/accessibility#main")
     thanks = text_of(browser.get("/accessibility"))
     assert re.search(r'role="status">Tack för att du hörde av dig', thanks)
 
