@@ -109,6 +109,15 @@ class Config:
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = None  # served by our own route at /api/v1/openapi.json
 
+    # The accessibility statement (lagen (2018:1937) om tillgänglighet till digital offentlig service, DIGG's model):
+    # who stands behind this installation, where barriers are reported (reports also go to this address instead of
+    # to every coordinator), an optional phone number, and the date of the latest assessment (YYYY-MM-DD).
+    ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME") or None
+    ACCESSIBILITY_CONTACT_EMAIL = os.environ.get("ACCESSIBILITY_CONTACT_EMAIL") or None
+    ACCESSIBILITY_CONTACT_PHONE = os.environ.get("ACCESSIBILITY_CONTACT_PHONE") or None
+    ACCESSIBILITY_ASSESSED_ON = os.environ.get("ACCESSIBILITY_ASSESSED_ON") or "2026-11-27"
+    ACCESSIBILITY_REPORT_RATE_LIMIT = os.environ.get("ACCESSIBILITY_REPORT_RATE_LIMIT", "5 per minute")
+
     # Served behind a TLS-terminating proxy in production: trust one hop of X-Forwarded-*.
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from typing import Any
 
 from flask import Flask
@@ -63,8 +64,14 @@ MISSING_SECRET_KEY = "SECRET_KEY is not set. Set it in the environment (refusing
 
 
 def _check_config(app: Flask) -> None:
-    """No secret key outside debug: the web server and the workers refuse to start. Operators' commands
+    """A malformed assessment date stops the start, rather than every visit to the accessibility statement.
+
+    No secret key outside debug: the web server and the workers refuse to start. Operators' commands
     (``flask db upgrade``, ``flask users create``) sign nothing and may run, but even then no request is served."""
+    try:
+        date.fromisoformat(str(app.config["ACCESSIBILITY_ASSESSED_ON"]))
+    except ValueError:
+        raise RuntimeError("ACCESSIBILITY_ASSESSED_ON must be a date written YYYY-MM-DD.") from None
     if app.config.get("SECRET_KEY") or app.debug or app.testing:
         return
     if os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # set by the Flask command line before it loads the app

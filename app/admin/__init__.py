@@ -1,4 +1,4 @@
-"""Coordinators' operational pages: the mail outbox of the embedded mode."""
+"""Coordinators' operational pages: the mail outbox of the embedded mode and the reports of accessibility problems."""
 
 from flask import Blueprint, Flask
 

@@ -3,15 +3,22 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import uuid
 from pathlib import Path
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.admin import bp
 from app.auth.models import Role
 from app.core import access
-from app.core.pagination import Page
+from app.core.errors import DomainError, InvalidInput
+from app.core.forms import apply_errors
+from app.core.pagination import Page, paginate
+from app.extensions import db
+from app.main import services as reports
+from app.main.forms import HandleReportForm
 
 SAFE_NAME = re.compile(r"^[0-9T]+-[0-9a-f]{8}\.eml$")
 
@@ -59,3 +66,46 @@ def outbox_message(name: str):  # type: ignore[no-untyped-def]
     if not path.is_file():
         abort(404)
     return render_template("admin/outbox_message.html", message=_parse(path))
+
+
+# ---- reports of accessibility problems (from the accessibility statement) ------------------------------------
+
+
+@bp.get("/accessibility-reports")
+@login_required
+def accessibility_reports():  # type: ignore[no-untyped-def]
+    status = request.args.get("status", "open")
+    if status not in reports.FILTERS:
+        status = "open"
+    page = paginate(reports.reports_query(current_user, status), request.args, per_page=25)
+    return render_template(
+        "admin/accessibility_reports.html", page=page, status=status, open_count=reports.open_report_count()
+    )
+
+
+@bp.route("/accessibility-reports/<uuid:report_id>", methods=["GET", "POST"])
+@login_required
+def accessibility_report(report_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """One report, and (while it is open) the form to note what was done and mark it handled."""
+    report = reports.get_report(current_user, report_id)
+    form = HandleReportForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            reports.handle_report(report.id, actor=current_user, note=form.note.data or "")
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("admin.accessibility_report", report_id=report_id))
+        else:
+            db.session.commit()
+            flash(_("The report is marked as handled."), "success")
+            return redirect(url_for("admin.accessibility_reports"))
+    return render_template(
+        "admin/accessibility_report.html",
+        report=report,
+        form=form,
+        page_link=reports.same_site_path(report.page),
+    ), 422 if form.errors else 200

@@ -1,4 +1,7 @@
-"""Start pages per role, the accessibility statement, language switching and the health check."""
+"""Start pages per role, the accessibility statement and its reports of problems, language switching and the
+health check."""
+
+from typing import Any
 
 from flask import Blueprint, Flask
 
@@ -6,6 +9,23 @@ bp = Blueprint("main", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.main import views  # noqa: F401  (routes; imported late so models never import views)
+    from app.main import models, views  # noqa: F401  (routes; imported late so models never import views)
 
     app.register_blueprint(bp)
+    app.context_processor(_template_helpers)
+
+
+def _template_helpers() -> dict[str, Any]:
+    from flask import request, url_for
+
+    def accessibility_url() -> str:
+        """The statement, told which page the person came from (so a report of a problem names it). A path that
+        carries a secret (a set-password link) is given as its pattern, never with the token."""
+        if request.endpoint == "main.accessibility":
+            return url_for("main.accessibility")
+        secret = request.url_rule is not None and any("token" in key for key in (request.view_args or {}))
+        page = request.url_rule.rule if secret and request.url_rule is not None else request.path
+        values: dict[str, Any] = {"from": page}  # "from" is a keyword in Python, so not an argument name
+        return url_for("main.accessibility", **values)
+
+    return {"accessibility_url": accessibility_url}

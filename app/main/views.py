@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from flask import jsonify, redirect, render_template, url_for
+from datetime import date
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
 from app.core import access
-from app.extensions import db
-from app.main import bp
+from app.core.errors import InvalidInput
+from app.core.forms import apply_errors
+from app.extensions import db, limiter
+from app.main import bp, services
+from app.main.forms import AccessibilityReportForm
 from app.units.forms import KIND_LABELS, TRUST_LABELS
 from app.units.models import TrustLevel, Unit
 
@@ -29,7 +36,12 @@ def start():  # type: ignore[no-untyped-def]
 
         visits = my_visits(current_user) if current_user.is_reviewer else []
         return render_template(
-            "main/start_coordinator.html", counts=counts, closer=closer, trust_labels=TRUST_LABELS, visits=visits
+            "main/start_coordinator.html",
+            counts=counts,
+            closer=closer,
+            trust_labels=TRUST_LABELS,
+            visits=visits,
+            open_accessibility_reports=services.open_report_count(),
         )
     if current_user.is_reviewer:
         from app.visits.views import my_visits
@@ -52,9 +64,53 @@ def start():  # type: ignore[no-untyped-def]
     )
 
 
-@bp.get("/accessibility")
+# When the statement itself was last changed (DIGG's model asks for it); change it with the statement's text.
+STATEMENT_UPDATED_ON = date(2026, 11, 27)
+
+
+def _report_limit() -> str:
+    return current_app.config["ACCESSIBILITY_REPORT_RATE_LIMIT"]
+
+
+@bp.route("/accessibility", methods=["GET", "POST"])
+@limiter.limit(_report_limit, methods=["POST"])
 def accessibility():  # type: ignore[no-untyped-def]
-    return render_template("main/accessibility.html")
+    """The accessibility statement (DIGG's model) with a form to report a barrier, for everyone, logged in or not:
+    a tablet often has no mail client, so reporting must not need one."""
+    form = AccessibilityReportForm()
+    if request.method == "GET":
+        form.page.data = services.same_site_path(request.args.get("from"))
+        if current_user.is_authenticated:
+            form.contact_email.data = current_user.email
+            form.contact_name.data = current_user.name
+    elif form.validate_on_submit():
+        try:
+            services.submit_report(
+                description=form.description.data or "",
+                page=form.page.data,
+                contact_email=form.contact_email.data,
+                contact_name=form.contact_name.data,
+                language=str(get_locale()),
+                reporter=current_user if current_user.is_authenticated else None,
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Thank you for telling us. We have received your report and will look into it."), "success")
+            # To the top of the content, where the thanks is: the form's own #report would otherwise carry over.
+            return redirect(url_for("main.accessibility", _anchor="main"))
+    config = current_app.config
+    return render_template(
+        "main/accessibility.html",
+        form=form,
+        organisation=config["ORGANISATION_NAME"],
+        contact_email=config["ACCESSIBILITY_CONTACT_EMAIL"],
+        contact_phone=config["ACCESSIBILITY_CONTACT_PHONE"],
+        assessed_on=date.fromisoformat(str(config["ACCESSIBILITY_ASSESSED_ON"])),
+        updated_on=STATEMENT_UPDATED_ON,
+    ), 422 if form.errors else 200
 
 
 @bp.get("/healthz")

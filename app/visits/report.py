@@ -50,7 +50,8 @@ def render_pdf(visit: Visit) -> bytes:
     from weasyprint import HTML
 
     html = render_report_html(visit, for_pdf=True)
-    return HTML(string=html, url_fetcher=_evidence_fetcher(), base_url="tillsyn:/").write_pdf()
+    # Tagged as PDF/UA-1: headings, lists, tables and the language reach screen readers (WCAG 1.3.1).
+    return HTML(string=html, url_fetcher=_evidence_fetcher(), base_url="tillsyn:/").write_pdf(pdf_variant="pdf/ua-1")
 
 
 def _evidence_fetcher() -> Any:

@@ -36,6 +36,18 @@ def test_pdf_holds_the_case_number_the_unit_and_every_finding(browser, make_visi
     assert text.index("Personalen känner") < text.index("Riskbedömningar följs") < text.index("Larmen besvarades")
 
 
+def test_the_pdf_is_tagged_for_screen_readers_as_pdf_ua(browser, make_visit):
+    """The accessibility statement does not list the report's PDF as inaccessible because of this (WCAG 1.3.1)."""
+    visit = make_visit("draft", findings=(("strength", None, "Personalen känner de boendes vanor."),))
+    browser.login(visit.lead)
+    pdf = PdfReader(io.BytesIO(browser.get(f"/visits/{visit.id}/report.pdf").data))
+    catalog = pdf.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/Lang"] == "sv"
+    assert b"pdfuaid" in catalog["/Metadata"].get_object().get_data()
+
+
 def test_a_draft_carries_a_visible_draft_mark(browser, make_visit):
     visit = make_visit("draft")
     browser.login(visit.lead)
