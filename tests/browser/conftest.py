@@ -150,3 +150,23 @@ def check_accessibility(axe_source: str) -> Callable[[Any, str], None]:
         assert not problems, f"accessibility violations on {where} ({page.url}):\n" + "\n".join(problems)
 
     return check
+
+
+@pytest.fixture
+def open_journey(
+    live_server_url: str,
+    tablet_context: Callable[..., Any],
+    screenshot_dir: Path,
+    check_accessibility: Callable[[Any, str], None],
+) -> Callable[..., Any]:
+    """A new person's way through the product in a fresh tablet context (``orientation``: a key of VIEWPORTS);
+    its screenshots are named after ``name``, then ``variant`` and the database."""
+    from tests.browser.journey import VIEWPORTS, Journey
+    from tests.conftest import TEST_DB
+
+    def open_one(name: str, orientation: str, variant: str = "") -> Journey:
+        page = tablet_context(*VIEWPORTS[orientation]).new_page()
+        suffix = f"-{variant}-{TEST_DB}" if variant else f"-{TEST_DB}"
+        return Journey(page, live_server_url, name, screenshot_dir, check_accessibility, suffix=suffix)
+
+    return open_one

@@ -17,6 +17,15 @@ from tests.conftest import PASSWORD
 
 VIEWPORTS = {"landscape": (1024, 768), "portrait": (768, 1024)}
 
+
+def translated(app: Any, lang: str, message: str, **kwargs: Any) -> str:
+    """A message of the product's catalog as a page in ``lang`` shows it (to find a link or button by its words)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(lang):
+        return gettext(message, **kwargs)
+
+
 # Where the keyboard is, as a person would read it in a failure message.
 _DESCRIBE_FOCUS = """() => {
   const el = document.activeElement;

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
-from tests.browser.journey import VIEWPORTS, Journey
-from tests.conftest import TEST_DB
+from tests.browser.journey import Journey, translated
 
 PROBLEM = "Jag kommer inte åt knappen Spara med tangentbordet när jag skriver en iakttagelse."
 
@@ -26,10 +23,7 @@ def test_a_barrier_is_reported_from_the_statement_with_the_keyboard_alone(
     lang: str,
     app: Any,
     db: Any,
-    live_server_url: str,
-    tablet_context: Callable[..., Any],
-    screenshot_dir: Path,
-    check_accessibility: Callable[[Any, str], None],
+    open_journey: Callable[..., Journey],
     make_user: Callable[..., Any],
 ) -> None:
     from sqlalchemy import select
@@ -37,15 +31,12 @@ def test_a_barrier_is_reported_from_the_statement_with_the_keyboard_alone(
     from app.main.models import AccessibilityReport
 
     coordinator = make_user("coordinator", name="Åsa Samordnare", email="asa@example.se", language=lang)
-    suffix = f"-{orientation}-{lang}-{TEST_DB}"
 
     def journey(name: str) -> Journey:
-        page = tablet_context(*VIEWPORTS[orientation]).new_page()
-        return Journey(page, live_server_url, name, screenshot_dir, check_accessibility, suffix=suffix)
+        return open_journey(name, orientation, f"{orientation}-{lang}")
 
-    def text(message: str, **kwargs: Any) -> str:
-        with app.test_request_context(), force_locale(lang):
-            return gettext(message, **kwargs)
+    def text(message: str) -> str:
+        return translated(app, lang, message)
 
     # ---- someone not logged in meets a barrier and reports it ----------------------------------------------
     visitor = journey("a11y-1-report")

@@ -25,11 +25,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
-from tests.browser.journey import VIEWPORTS, Journey
-from tests.conftest import PASSWORD, TEST_DB
+from tests.browser.journey import Journey, translated
+from tests.conftest import PASSWORD
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -67,9 +66,7 @@ def test_from_planned_visit_to_restored_trust_on_a_tablet(
     app: Any,
     db: Any,
     live_server_url: str,
-    tablet_context: Callable[..., Any],
-    screenshot_dir: Path,
-    check_accessibility: Callable[[Any, str], None],
+    open_journey: Callable[..., Journey],
     make_user: Callable[..., Any],
     make_unit: Callable[..., Any],
     make_template: Callable[..., Any],
@@ -101,15 +98,12 @@ def test_from_planned_visit_to_restored_trust_on_a_tablet(
     report(unit, larm, {f"{_previous_month(earlier):%Y-%m}": 94.5, f"{earlier:%Y-%m}": 88.0}, today=today)
 
     member_email = member.email  # the send task below ends the session these objects belong to
-    suffix = f"-{orientation}-{lang}-{TEST_DB}"
 
     def journey(name: str) -> Journey:
-        page = tablet_context(*VIEWPORTS[orientation]).new_page()
-        return Journey(page, live_server_url, name, screenshot_dir, check_accessibility, suffix=suffix)
+        return open_journey(name, orientation, f"{orientation}-{lang}")
 
-    def text(message: str, **kwargs: Any) -> str:
-        with app.test_request_context(), force_locale(lang):
-            return gettext(message, **kwargs)
+    def text(message: str) -> str:
+        return translated(app, lang, message)
 
     # ---- 1. The reviewer plans the visit, records on site and sends the draft for comment (touch) ----------
     gustav = journey("1-reviewer")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.journey import VIEWPORTS, Journey
-from tests.conftest import PASSWORD, TEST_DB
+from tests.browser.journey import Journey
+from tests.conftest import PASSWORD
 
 # The warning opens IDLE_TIMEOUT - IDLE_WARNING seconds after the last page load, but never sooner than 5 s.
 IDLE_TIMEOUT_MINUTES = 1
@@ -39,23 +38,13 @@ def _session_row(db: Any, person: Any) -> Any:
 @pytest.mark.browser
 def test_the_idle_warning_is_extended_with_the_keyboard(
     db: Any,
-    live_server_url: str,
-    tablet_context: Callable[..., Any],
-    screenshot_dir: Path,
-    check_accessibility: Callable[[Any, str], None],
+    open_journey: Callable[..., Journey],
     make_user: Callable[..., Any],
 ) -> None:
     from app.core.models import utcnow
 
     person = make_user("reviewer", name="Gustav Granskäre", email="gustav@example.se")
-    journey = Journey(
-        tablet_context(*VIEWPORTS["portrait"]).new_page(),
-        live_server_url,
-        "idle-warning",
-        screenshot_dir,
-        check_accessibility,
-        suffix=f"-{TEST_DB}",
-    )
+    journey = open_journey("idle-warning", "portrait")
     page = journey.page
     journey.log_in_by_keyboard(person.email)
     expect(page).to_have_url(re.compile(r"/start$"))
@@ -89,23 +78,13 @@ def test_the_idle_warning_is_extended_with_the_keyboard(
 @pytest.mark.browser
 def test_a_finding_typed_before_the_session_ran_out_is_there_after_logging_in_again(
     db: Any,
-    live_server_url: str,
-    tablet_context: Callable[..., Any],
-    screenshot_dir: Path,
-    check_accessibility: Callable[[Any, str], None],
+    open_journey: Callable[..., Journey],
     make_user: Callable[..., Any],
     make_visit: Callable[..., Any],
 ) -> None:
     reviewer = make_user("reviewer", name="Gustav Granskäre", email="gustav@example.se")
     visit = make_visit("in_progress", lead=reviewer)
-    journey = Journey(
-        tablet_context(*VIEWPORTS["landscape"]).new_page(),
-        live_server_url,
-        "draft-kept",
-        screenshot_dir,
-        check_accessibility,
-        suffix=f"-{TEST_DB}",
-    )
+    journey = open_journey("draft-kept", "landscape")
     page = journey.page
     journey.log_in_by_touch(reviewer.email)
     site = f"/visits/{visit.id}/site"
