@@ -3,27 +3,21 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
-
-from app.main.models import DESCRIPTION_MAX, NAME_MAX, NOTE_MAX, PAGE_MAX
+from wtforms.validators import Length, Optional
 
 
 class AccessibilityReportForm(FlaskForm):
+    """The fields only: what is required and how long it may be are the service's rules (app.main.services)."""
+
     description = TextAreaField(
         _l("What did not work?"),
-        validators=[
-            DataRequired(_l("Describe what did not work.")),
-            Length(max=DESCRIPTION_MAX, message=_l("Write at most %(max)d characters about what did not work.")),
-        ],
+        validators=[Optional()],
         description=_l("For example what you tried to do, what happened and what aid you use, if any."),
         render_kw={"rows": 6},
     )
     page = StringField(
         _l("On which page?"),
-        validators=[
-            Optional(),
-            Length(max=PAGE_MAX, message=_l("Write at most %(max)d characters about the page.")),
-        ],
+        validators=[Optional()],
         description=_l("Filled in with the page you came from, if you followed the link at the bottom of a page."),
     )
     contact_email = EmailField(
@@ -32,17 +26,14 @@ class AccessibilityReportForm(FlaskForm):
     )
     contact_name = StringField(
         _l("Your name (optional)"),
-        validators=[Optional(), Length(max=NAME_MAX, message=_l("Write at most %(max)d characters in your name."))],
+        validators=[Optional()],
     )
 
 
 class HandleReportForm(FlaskForm):
     note = TextAreaField(
         _l("What was done or answered"),
-        validators=[
-            DataRequired(_l("Write what was done or answered.")),
-            Length(max=NOTE_MAX, message=_l("Write at most %(max)d characters about what was done.")),
-        ],
+        validators=[Optional()],
         description=_l("Kept with the report for the other coordinators; it is not sent to the person who reported."),
         render_kw={"rows": 4},
     )
