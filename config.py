@@ -5,6 +5,7 @@ Nothing else in the code reads ``os.environ``: a setting lives here or nowhere.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -22,6 +23,19 @@ def _bool(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _json_list(name: str) -> list:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return []
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a JSON list of objects.") from None
+    if not isinstance(parsed, list):
+        raise RuntimeError(f"{name} must be a JSON list of objects.")
+    return parsed
 
 
 def _float(name: str, default: float) -> float:
@@ -68,6 +82,27 @@ class Config:
         os.environ.get("REDIS_URL") or "memory://"
     )
     RATELIMIT_HEADERS_ENABLED = True
+
+    # Login through an OpenID Connect provider (issue 18): a JSON list of objects with "name" (in the redirect URI
+    # /login/oidc/<name>/callback), "label" (on the login button), "issuer" (discovery from
+    # <issuer>/.well-known/openid-configuration), "client_id", "client_secret" and "roles" (which roles may log in
+    # through it: coordinator, reviewer, unit_member). Empty: no such button.
+    OIDC_PROVIDERS = _json_list("OIDC_PROVIDERS")
+    # Login with e-legitimation through a SAML 2.0 identity provider (Sweden Connect): its metadata as a file path or
+    # an https:// URL. Empty: no such button. The service provider's key and certificate (PEM files) sign its
+    # requests and decrypt assertions; its entity id defaults to <PUBLIC_BASE_URL>/saml/metadata.
+    SAML_IDP_METADATA = os.environ.get("SAML_IDP_METADATA") or None
+    SAML_SP_KEY_FILE = os.environ.get("SAML_SP_KEY_FILE") or None
+    SAML_SP_CERT_FILE = os.environ.get("SAML_SP_CERT_FILE") or None
+    SAML_SP_ENTITY_ID = os.environ.get("SAML_SP_ENTITY_ID") or None
+    # Which roles may log in with e-legitimation (comma-separated).
+    SAML_ROLES = os.environ.get("SAML_ROLES", "coordinator,reviewer,unit_member")
+    # Clock difference accepted between this server and the identity provider, in seconds.
+    SAML_ACCEPTED_TIME_DIFF_SECONDS = _int("SAML_ACCEPTED_TIME_DIFF_SECONDS", 60)
+    XMLSEC1_PATH = os.environ.get("XMLSEC1_PATH") or None
+    # The secret of the keyed hash (HMAC-SHA256) under which personal identity numbers are stored; without it no
+    # number can be registered. Changing it makes every registered number unknown.
+    PERSONAL_NUMBER_HMAC_KEY = os.environ.get("PERSONAL_NUMBER_HMAC_KEY") or None
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; the idle timeout ends both
     WTF_CSRF_SSL_STRICT = True

@@ -6,11 +6,13 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.auth import views  # noqa: F401  (routes; imported late so models never import views)
+    from app.auth import oidc, saml, views  # noqa: F401  (routes; imported late so models never import views)
     from app.auth.forms import ROLE_LABELS
     from app.core import timeline
 
     timeline.register_values("user_role", "role", ROLE_LABELS)
     timeline.register_values("user", "language", {"sv": "svenska", "en": "English"})
 
+    oidc.init_app(app)
+    saml.init_app(app)
     app.register_blueprint(bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
@@ -43,6 +44,27 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def begin_session(person: User, *, method: str, keep: dict[str, Any] | None = None) -> None:
+    """Log a person in, whatever the method (password, OpenID Connect, SAML): a new session id (nothing from
+    before carries over but the language, typed text and ``keep``), a new server-side session that records the
+    method, and a line in the login log. The caller commits. Every login method goes through here (ASVS V3/V7)."""
+    kept = {key: session[key] for key in ("lang", "form_stash") if key in session}
+    session.clear()
+    session.update(kept)
+    session.update(keep or {})
+    session[SESSION_KEY] = services.start_session(person, client_address=client_address(), method=method)
+    session.permanent = False
+    current_app.logger.info("login of %s by %s from %s", person.email, method, client_address())
+
+
+def login_options() -> dict[str, Any]:
+    """What the login page offers besides the password: the configured OpenID Connect providers (name, label)
+    and whether e-legitimation (SAML) is configured."""
+    from app.auth import oidc, saml
+
+    return {"oidc_providers": oidc.provider_buttons(), "saml_enabled": saml.is_configured()}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():  # type: ignore[no-untyped-def]
@@ -56,16 +78,11 @@ def login():  # type: ignore[no-untyped-def]
             current_app.logger.warning("failed login for %r from %s", form.email.data, client_address())
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
-            kept = {key: session[key] for key in ("lang", "form_stash") if key in session}
-            session.clear()  # a new session id at login: nothing from before carries over but language and typed text
-            session.update(kept)
-            session[SESSION_KEY] = services.start_session(person, client_address=client_address())
-            session.permanent = False
+            begin_session(person, method="password")
             db.session.commit()
-            current_app.logger.info("login of %s from %s", person.email, client_address())
             return redirect(_safe_next(request.args.get("next")) or url_for("main.start"))
     return render_template(
-        "auth/login.html", form=form
+        "auth/login.html", form=form, **login_options()
     ), 200 if request.method == "GET" else 422 if form.errors else 200
 
 
@@ -73,12 +90,17 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
+        from app.auth import oidc
+
         if current_user.is_authenticated:
             audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
         services.end_session(session.get(SESSION_KEY))
         db.session.commit()
+        provider_logout = oidc.end_session_url(session)
         session.clear()
         flash(_("You are logged out."), "success")
+        if provider_logout:
+            return redirect(provider_logout)
     return redirect(url_for("auth.login"))
 
 
