@@ -16,12 +16,21 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+
+from cryptography.utils import CryptographyDeprecationWarning
+
+with warnings.catch_warnings():
+    # pysaml2 7.5 still names a cipher mode cryptography has moved (it never uses it for what we ask of it).
+    warnings.filterwarnings("ignore", message="CFB has been moved", category=CryptographyDeprecationWarning)
+    import saml2.cryptography.symmetric  # noqa: F401
+
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
