@@ -50,9 +50,7 @@ class Config:
     TESTING = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
 
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
@@ -78,9 +76,7 @@ class Config:
     IDLE_WARNING_SECONDS = _int("IDLE_WARNING_SECONDS", 120)
     SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
-        os.environ.get("REDIS_URL") or "memory://"
-    )
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (os.environ.get("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Login through an OpenID Connect provider (issue 18): a JSON list of objects with "name" (in the redirect URI
@@ -174,7 +170,6 @@ class Config:
     REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 8)
 
 
-
 class DevelopmentConfig(Config):
     """The embedded default of ``make run``: debug on, a fixed dev secret, cookies over plain HTTP."""
 
@@ -198,5 +193,3 @@ CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": Te
 
 def config_from_env() -> type[Config]:
     return CONFIGS[os.environ.get("TILLSYN_ENV", "production")]
-
-

@@ -68,9 +68,7 @@ def record_refusal(*, method: str, reason: str) -> None:
 # ---- OpenID Connect -------------------------------------------------------------------------------
 
 
-def person_for_oidc_login(
-    *, provider: str, issuer: str, claims: Mapping[str, Any], roles: Iterable[str]
-) -> User:
+def person_for_oidc_login(*, provider: str, issuer: str, claims: Mapping[str, Any], roles: Iterable[str]) -> User:
     """The person an ID token's verified claims (``sub``, ``email``, ``email_verified``) belong to.
 
     Matched by (issuer, sub) in ``linked_identities``; failing that, linked now when ``email_verified`` is true and
@@ -145,9 +143,7 @@ def normalise_personal_number(raw: str, *, today: date | None = None) -> str:
     text = re.sub(r"\s", "", raw or "")
     match = _NUMBER_RE.match(text)
     if not match:
-        raise InvalidInput(
-            {"personal_number": [_("Write the personal identity number as YYYYMMDD-NNNN (12 digits).")]}
-        )
+        raise InvalidInput({"personal_number": [_("Write the personal identity number as YYYYMMDD-NNNN (12 digits).")]})
     birth, separator, rest = match.groups()
     today = today or date.today()
     if len(birth) == 6:
@@ -166,10 +162,13 @@ def normalise_personal_number(raw: str, *, today: date | None = None) -> str:
         raise InvalidInput({"personal_number": [_("The personal identity number has no valid date.")]}) from None
     number = birth + rest
     if not luhn_valid(number[2:]):
-        raise InvalidInput(
-            {"personal_number": [_("The personal identity number is not right: check the last digit.")]}
-        )
+        raise InvalidInput({"personal_number": [_("The personal identity number is not right: check the last digit.")]})
     return number
+
+
+def personal_numbers_enabled() -> bool:
+    """Whether personal identity numbers can be registered (PERSONAL_NUMBER_HMAC_KEY is set)."""
+    return bool(current_app.config.get("PERSONAL_NUMBER_HMAC_KEY"))
 
 
 def personal_number_hmac(number12: str) -> str:
@@ -192,9 +191,7 @@ def register_personal_number(user_id: uuid.UUID, raw_number: str, *, actor: User
     digest = personal_number_hmac(normalise_personal_number(raw_number))
     clash = db.session.scalar(select(User.id).where(User.personal_number_hmac == digest, User.id != person.id))
     if clash is not None:
-        raise InvalidInput(
-            {"personal_number": [_("This personal identity number is registered for someone else.")]}
-        )
+        raise InvalidInput({"personal_number": [_("This personal identity number is registered for someone else.")]})
     person.personal_number_hmac = digest
     try:
         db.session.flush()

@@ -9,7 +9,7 @@ one of our own recent requests. We refuse an assertion id seen before (``identit
 Routes: ``/saml/login`` (starts), ``/saml/acs`` (assertion consumer service, HTTP-POST), ``/saml/metadata``.
 
 The personal identity number (``urn:oid:1.2.752.29.4.13``) is hashed at once and never logged: pysaml2's own log
-lines quote whole assertions, so they stop at the ``saml2`` logger (see ``init_app``); our own lines name the reason.
+lines quote whole assertions, so its loggers are switched off (see ``init_app``); our own lines name the reason.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.utils import CryptographyDeprecationWarning
 from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-
-from cryptography.utils import CryptographyDeprecationWarning
 
 with warnings.catch_warnings():
     # pysaml2 7.5 still names a cipher mode cryptography has moved (it never uses it for what we ask of it).
@@ -54,10 +53,9 @@ REQUEST_LIFETIME = timedelta(minutes=15)
 def init_app(app: Flask) -> None:
     """Check the SAML settings at start-up (RuntimeError when SAML is configured without its key, certificate or
     PERSONAL_NUMBER_HMAC_KEY) and keep pysaml2's log lines, which quote assertions, out of the application's log."""
-    saml_logger = logging.getLogger("saml2")
-    saml_logger.propagate = False
-    if not saml_logger.handlers:
-        saml_logger.addHandler(logging.NullHandler())
+    # Above CRITICAL: no pysaml2 logger (they all inherit from "saml2") ever makes a record, at any level
+    # (some of its error lines print the whole assertion, personal identity number and all).
+    logging.getLogger("saml2").setLevel(logging.CRITICAL + 1)
     app.extensions[EXTENSION] = {}
     if not app.config.get("SAML_IDP_METADATA"):
         return
@@ -153,9 +151,7 @@ def saml_login():  # type: ignore[no-untyped-def]
     try:
         client = _client()
         idps = list(client.metadata.identity_providers())
-        request_id, info = client.prepare_for_authenticate(
-            entityid=idps[0], binding=BINDING_HTTP_REDIRECT, sign=True
-        )
+        request_id, info = client.prepare_for_authenticate(entityid=idps[0], binding=BINDING_HTTP_REDIRECT, sign=True)
     except Exception as exc:  # metadata unreadable or without an identity provider
         log.warning("SAML login could not start: %s", type(exc).__name__)
         return _refused(_("The identity provider cannot be reached right now. Try again later."), 502)

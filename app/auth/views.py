@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from app.auth import bp, services
+from app.auth import bp, identity, services
 from app.auth.forms import (
     ROLE_LABELS,
     ChangePasswordForm,
@@ -254,6 +254,10 @@ def _unit_ids(values: list[str] | None) -> list[uuid.UUID]:
     return ids
 
 
+def _personal_number_options() -> dict[str, Any]:
+    return {"personal_numbers_enabled": identity.personal_numbers_enabled()}
+
+
 @bp.get("/people")
 @login_required
 def people():  # type: ignore[no-untyped-def]
@@ -282,6 +286,8 @@ def person_new():  # type: ignore[no-untyped-def]
                 unit_ids=_unit_ids(form.units.data),
                 language=form.language.data,
             )
+            if form.personal_number.data and identity.personal_numbers_enabled():
+                identity.register_personal_number(person.id, form.personal_number.data, actor=current_user)
             if form.send_link.data:
                 services.issue_set_password_link(person.id)
         except InvalidInput as exc:
@@ -291,7 +297,9 @@ def person_new():  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("%(name)s is added.", name=person.name), "success")
             return redirect(url_for("auth.person", user_id=person.id))
-    return render_template("auth/person_form.html", form=form, person=None), 422 if form.errors else 200
+    return render_template(
+        "auth/person_form.html", form=form, person=None, **_personal_number_options()
+    ), 422 if form.errors else 200
 
 
 @bp.get("/people/<uuid:user_id>")
@@ -301,7 +309,12 @@ def person(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     events = db.session.scalars(audit.history_query("user", person.id)).all()
     return render_template(
-        "auth/person.html", person=person, events=events, action_form=EmptyForm(), role_labels=ROLE_LABELS
+        "auth/person.html",
+        person=person,
+        events=events,
+        action_form=EmptyForm(),
+        role_labels=ROLE_LABELS,
+        **_personal_number_options(),
     )
 
 
@@ -322,6 +335,8 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 unit_ids=_unit_ids(form.units.data),
                 language=form.language.data,
             )
+            if form.personal_number.data and identity.personal_numbers_enabled() and not person.personal_number_hmac:
+                identity.register_personal_number(person.id, form.personal_number.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
             apply_errors(form, exc.errors or {"": [exc.message]})
@@ -329,7 +344,9 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("The changes are saved."), "success")
             return redirect(url_for("auth.person", user_id=person.id))
-    return render_template("auth/person_form.html", form=form, person=person), 422 if form.errors else 200
+    return render_template(
+        "auth/person_form.html", form=form, person=person, **_personal_number_options()
+    ), 422 if form.errors else 200
 
 
 @bp.post("/people/<uuid:user_id>/deactivate")

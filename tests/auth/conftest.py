@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.auth.peers import OidcPeer, SamlIdentityProvider, make_key_and_certificate, saml_post_form, start_oidc_peer, stop
+from tests.auth.peers import (
+    OidcPeer,
+    SamlIdentityProvider,
+    make_key_and_certificate,
+    saml_post_form,
+    start_oidc_peer,
+    stop,
+)
 
 HMAC_KEY = "test-personal-number-key"
 PERSONAL_NUMBER = "19121212-1212"  # Skatteverket's test number (Tolvan Tolvansson); the Luhn digit is right

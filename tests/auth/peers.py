@@ -30,7 +30,7 @@ from tests.conftest import IN_CI
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OIDC_SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 CLIENT_ID = "tillsyn"
-CLIENT_SECRET = "test-client-secret-not-secret"  # noqa: S105
+CLIENT_SECRET = "test-client-secret-not-secret"
 
 
 def free_port() -> int:
@@ -120,7 +120,7 @@ def start_oidc_peer(tmp: Path, *, redirect_uris: list[str], post_logout_redirect
             }
         ),
     }
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [str(node), str(OIDC_SCRIPT)],
         cwd=REPO_ROOT,
         env=env,
@@ -261,7 +261,9 @@ class SamlIdentityProvider:
             sign_assertion=not unsigned,
             sign_response=False,
         )
-        http = self.server.apply_binding(BINDING_HTTP_POST, str(response), destination, request.args.get("RelayState", ""), response=True)
+        http = self.server.apply_binding(
+            BINDING_HTTP_POST, str(response), destination, request.args.get("RelayState", ""), response=True
+        )
         body = http["data"] if isinstance(http["data"], str) else "".join(http["data"])
         return Response(body, content_type="text/html")(environ, start_response)
 
