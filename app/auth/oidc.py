@@ -15,6 +15,7 @@ import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, abort, current_app, redirect, render_template, url_for
@@ -95,6 +96,15 @@ def _providers() -> dict[str, Provider]:
 
 def _client(name: str) -> Any:
     return current_app.extensions[EXTENSION][0].create_client(name)
+
+
+def provider_origins() -> list[str]:
+    """The origins (scheme://host[:port]) of the configured providers' issuers, for the CSP's form-action."""
+    origins = []
+    for provider in _providers().values():
+        parts = urlsplit(provider.issuer)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
 
 
 def provider_buttons() -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ assertion is refused), the audience (our entity id), the recipient and destinati
 the validity window (NotBefore/NotOnOrAfter, SAML_ACCEPTED_TIME_DIFF_SECONDS of slack) and that the response answers
 one of our own recent requests. We refuse an assertion id seen before (``identity.consume_saml_assertion``).
 
-Routes: ``/saml/login`` (starts), ``/saml/acs`` (assertion consumer service, HTTP-POST), ``/saml/metadata``.
+Routes: ``/saml/login`` (POST, starts), ``/saml/acs`` (assertion consumer service, HTTP-POST), ``/saml/metadata``.
 
 The personal identity number (``urn:oid:1.2.752.29.4.13``) is hashed at once and never logged: pysaml2's own log
 lines quote whole assertions, so its loggers are switched off (see ``init_app``); our own lines name the reason.
@@ -39,6 +39,7 @@ from saml2.sigver import get_xmlsec_binary
 
 from app.auth import bp, identity
 from app.core import audit
+from app.core.forms import EmptyForm
 from app.core.models import utcnow
 from app.core.web import client_address
 from app.extensions import csrf, db, limiter
@@ -73,16 +74,37 @@ def is_configured() -> bool:
     return bool(current_app.config.get("SAML_IDP_METADATA"))
 
 
+def idp_origins() -> list[str]:
+    """The origins of the identity provider's single sign-on services (from its metadata, read once), for the
+    CSP's form-action; empty when SAML is not configured or the metadata cannot be read."""
+    if not is_configured():
+        return []
+    cache: dict[str, Any] = current_app.extensions[EXTENSION]
+    if "origins" not in cache:
+        try:
+            metadata = _config().metadata
+            origins = set()
+            for entity_id in metadata.identity_providers():
+                for service in metadata.single_sign_on_service(entity_id, BINDING_HTTP_REDIRECT):
+                    parts = urlsplit(service["location"])
+                    origins.add(f"{parts.scheme}://{parts.netloc}")
+        except Exception as exc:  # unreadable metadata: the login itself will say so
+            log.warning("SAML metadata unreadable: %s", type(exc).__name__)
+            return []
+        cache["origins"] = sorted(origins)
+    return list(cache["origins"])
+
+
 def _base_url() -> str:
     return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
 
 
 def _config() -> SPConfig:
     """The service provider's pysaml2 configuration, built once per base URL (parsing the IdP metadata)."""
-    cache: dict[str, SPConfig] = current_app.extensions[EXTENSION]
+    cache: dict[str, Any] = current_app.extensions[EXTENSION]
     base = _base_url()
     if base in cache:
-        return cache[base]
+        return cache[base]  # type: ignore[no-any-return]
     settings = current_app.config
     source = str(settings["SAML_IDP_METADATA"])
     metadata = (
@@ -142,12 +164,15 @@ def saml_metadata():  # type: ignore[no-untyped-def]
     return Response(xml, mimetype="application/samlmetadata+xml")
 
 
-@bp.get("/saml/login")
+@bp.post("/saml/login")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def saml_login():  # type: ignore[no-untyped-def]
-    """A signed authentication request to the identity provider, by HTTP-Redirect; its id is remembered."""
+    """A signed authentication request to the identity provider, by HTTP-Redirect; its id is remembered (so this
+    is a POST, from the login page's button, with its CSRF token)."""
     if not is_configured():
         return _refused(_("Login with e-legitimation is not configured."), 404)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("auth.login"))
     try:
         client = _client()
         idps = list(client.metadata.identity_providers())

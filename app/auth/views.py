@@ -62,7 +62,11 @@ def login_options() -> dict[str, Any]:
     and whether e-legitimation (SAML) is configured."""
     from app.auth import oidc, saml
 
-    return {"oidc_providers": oidc.provider_buttons(), "saml_enabled": saml.is_configured()}
+    return {
+        "oidc_providers": oidc.provider_buttons(),
+        "saml_enabled": saml.is_configured(),
+        "saml_form": EmptyForm() if saml.is_configured() else None,
+    }
 
 
 @bp.route("/login", methods=["GET", "POST"])

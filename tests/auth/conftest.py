@@ -56,9 +56,18 @@ def saml_config(tmp_path: Path, idp: SamlIdentityProvider) -> dict[str, Any]:
     }
 
 
+def start_saml(client: Any) -> Any:
+    """The login page's e-legitimation button: a POST with the page's CSRF token."""
+    from tests.conftest import csrf_from
+
+    page = client.get("/login")
+    token = csrf_from(page.text) if page.status_code == 200 else csrf_from(client.get("/profile").text)
+    return client.post("/saml/login", data={"csrf_token": token})
+
+
 def saml_login(client: Any, idp: SamlIdentityProvider) -> Any:
     """The whole SAML round trip of a browser: our request to the IdP, its signed answer posted back to us."""
-    start = client.get("/saml/login")
+    start = start_saml(client)
     assert start.status_code == 302, start.text
     answer = requests.get(start.headers["Location"], timeout=10)
     action, fields = saml_post_form(answer.text)
@@ -67,6 +76,6 @@ def saml_login(client: Any, idp: SamlIdentityProvider) -> Any:
 
 def idp_answer(client: Any, idp: SamlIdentityProvider) -> tuple[str, dict[str, str]]:
     """Only the first half: the IdP's answer (action, form fields), not yet posted to us."""
-    start = client.get("/saml/login")
+    start = start_saml(client)
     answer = requests.get(start.headers["Location"], timeout=10)
     return saml_post_form(answer.text)

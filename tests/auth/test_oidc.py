@@ -200,3 +200,8 @@ def test_login_page_offers_the_organisations_account(client):
     page = client.get("/login").text
     assert "Logga in med organisationens konto" in page
     assert "BankID" not in page
+
+
+def test_pages_let_the_logout_form_lead_to_the_provider(client, oidc_peer):
+    policy = client.get("/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {oidc_peer.issuer};" in policy

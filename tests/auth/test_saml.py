@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from app.auth.models import AuthSession, SamlMessageId
 from app.core.models import AuditEvent
-from tests.auth.conftest import PERSONAL_NUMBER, idp_answer, saml_config, saml_login
+from tests.auth.conftest import PERSONAL_NUMBER, idp_answer, saml_config, saml_login, start_saml
 from tests.auth.peers import saml_post_form
 
 # Every way the test number could be written in clear.
@@ -165,9 +165,20 @@ def test_login_page_offers_e_legitimation(client, idp):
     assert "organisationens konto" not in page
 
 
+def test_starting_without_the_csrf_token_sends_nothing_to_the_identity_provider(client, db, idp):
+    response = client.post("/saml/login")
+    assert response.status_code == 400
+    assert db.session.scalars(select(SamlMessageId)).all() == []
+
+
 def test_identity_provider_answer_is_a_real_http_exchange(client, idp):
-    start = client.get("/saml/login")
+    start = start_saml(client)
     answer = requests.get(start.headers["Location"], timeout=10)
     action, fields = saml_post_form(answer.text)
     assert action == "http://localhost/saml/acs"
     assert "SAMLResponse" in fields
+
+
+def test_login_page_lets_its_form_lead_to_the_identity_provider(client, idp):
+    policy = client.get("/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {idp.base}" in policy
