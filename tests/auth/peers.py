@@ -97,11 +97,13 @@ class OidcPeer:
         }
 
 
-def start_oidc_peer(tmp: Path, *, redirect_uris: list[str], post_logout_redirect_uris: list[str]) -> OidcPeer:
+def start_oidc_peer(
+    tmp: Path, *, redirect_uris: list[str], post_logout_redirect_uris: list[str], port: int | None = None
+) -> OidcPeer:
     node = shutil.which("node")
     if node is None or not (REPO_ROOT / "node_modules" / "oidc-provider").is_dir():
         missing_peer("node or the npm package oidc-provider is missing (run `npm ci`): the OIDC peer cannot start")
-    port = free_port()
+    port = port or free_port()
     issuer = f"http://127.0.0.1:{port}"
     accounts_file = tmp / "oidc-accounts.json"
     accounts_file.write_text("{}")
