@@ -18,6 +18,19 @@ from tests.auth.peers import (
     stop,
 )
 
+# The browser suite's fixtures (a live server, Chromium, axe) and the isolation matrix's world, for this folder's
+# browser and matrix tests of the login methods.
+from tests.browser.conftest import (  # noqa: F401
+    axe_source,
+    check_accessibility,
+    chromium,
+    live_server_url,
+    open_journey,
+    screenshot_dir,
+    tablet_context,
+)
+from tests.test_access_matrix import world  # noqa: F401
+
 HMAC_KEY = "test-personal-number-key"
 PERSONAL_NUMBER = "19121212-1212"  # Skatteverket's test number (Tolvan Tolvansson); the Luhn digit is right
 

@@ -12,15 +12,6 @@ from playwright.sync_api import expect
 
 from tests.auth.conftest import PERSONAL_NUMBER, saml_config
 from tests.auth.peers import OidcPeer, free_port, start_oidc_peer, stop
-from tests.browser.conftest import (  # noqa: F401  (the browser suite's fixtures)
-    axe_source,
-    check_accessibility,
-    chromium,
-    live_server_url,
-    open_journey,
-    screenshot_dir,
-    tablet_context,
-)
 
 pytestmark = pytest.mark.browser
 

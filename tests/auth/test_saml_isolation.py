@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.auth import identity
 from app.auth.models import AuthSession
 from tests.auth.conftest import PERSONAL_NUMBER, saml_config, saml_login
-from tests.test_access_matrix import _build, _request, _routes, database_fingerprint, world  # noqa: F401
+from tests.test_access_matrix import _build, _request, _routes, database_fingerprint
 
 
 @pytest.fixture
