@@ -82,7 +82,9 @@ class Config:
     # Login through an OpenID Connect provider (issue 18): a JSON list of objects with "name" (in the redirect URI
     # /login/oidc/<name>/callback), "label" (on the login button), "issuer" (discovery from
     # <issuer>/.well-known/openid-configuration), "client_id", "client_secret" and "roles" (which roles may log in
-    # through it: coordinator, reviewer, unit_member). Empty: no such button.
+    # through it: coordinator, reviewer, unit_member) and optionally "verified_email_claim" (the boolean claim that
+    # vouches for the e-mail address at the first login: "email_verified" by default, "xms_edov" for Entra ID).
+    # Empty: no such button.
     OIDC_PROVIDERS = _json_list("OIDC_PROVIDERS")
     # Login with e-legitimation through a SAML 2.0 identity provider (Sweden Connect): its metadata as a file path or
     # an https:// URL. Empty: no such button. The service provider's key and certificate (PEM files) sign its
@@ -91,6 +93,12 @@ class Config:
     SAML_SP_KEY_FILE = os.environ.get("SAML_SP_KEY_FILE") or None
     SAML_SP_CERT_FILE = os.environ.get("SAML_SP_CERT_FILE") or None
     SAML_SP_ENTITY_ID = os.environ.get("SAML_SP_ENTITY_ID") or None
+    # A federation's metadata lists many identity providers: the entity id of the one to send people to. Its
+    # signature is checked with SAML_IDP_METADATA_CERT (PEM file) when given (do, for metadata fetched by URL).
+    SAML_IDP_ENTITY_ID = os.environ.get("SAML_IDP_ENTITY_ID") or None
+    SAML_IDP_METADATA_CERT = os.environ.get("SAML_IDP_METADATA_CERT") or None
+    # Entity categories declared in our metadata (comma-separated); Sweden Connect's for a personal identity number.
+    SAML_ENTITY_CATEGORIES = os.environ.get("SAML_ENTITY_CATEGORIES", "http://id.elegnamnden.se/ec/1.0/loa3-pnr")
     # Which roles may log in with e-legitimation (comma-separated).
     SAML_ROLES = os.environ.get("SAML_ROLES", "coordinator,reviewer,unit_member")
     # Clock difference accepted between this server and the identity provider, in seconds.

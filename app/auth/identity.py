@@ -68,10 +68,18 @@ def record_refusal(*, method: str, reason: str) -> None:
 # ---- OpenID Connect -------------------------------------------------------------------------------
 
 
-def person_for_oidc_login(*, provider: str, issuer: str, claims: Mapping[str, Any], roles: Iterable[str]) -> User:
+def person_for_oidc_login(
+    *,
+    provider: str,
+    issuer: str,
+    claims: Mapping[str, Any],
+    roles: Iterable[str],
+    verified_email_claim: str = "email_verified",
+) -> User:
     """The person an ID token's verified claims (``sub``, ``email``, ``email_verified``) belong to.
 
-    Matched by (issuer, sub) in ``linked_identities``; failing that, linked now when ``email_verified`` is true and
+    Matched by (issuer, sub) in ``linked_identities``; failing that, linked now when ``email_verified`` (or the
+    provider's ``verified_email_claim``) is true and
     exactly one active person has that e-mail address and no identity at this issuer yet (so a second account at
     the provider with the same address is never linked to the same person). Raises ``LoginRefused`` otherwise, or
     when the person has none of the provider's ``roles``. Flushes the new link; commits nothing."""
@@ -85,7 +93,7 @@ def person_for_oidc_login(*, provider: str, issuer: str, claims: Mapping[str, An
         person = link.user
     else:
         email = str(claims.get("email") or "").strip().lower()
-        if not email or claims.get("email_verified") is not True:
+        if not email or claims.get(verified_email_claim) is not True:
             raise LoginRefused(_not_known(), reason="unknown_subject")
         person_or_none = db.session.scalar(select(User).where(User.email == email))
         if person_or_none is None:

@@ -107,11 +107,13 @@ def _config() -> SPConfig:
         return cache[base]  # type: ignore[no-any-return]
     settings = current_app.config
     source = str(settings["SAML_IDP_METADATA"])
-    metadata = (
-        {"remote": [{"url": source}]}
-        if urlsplit(source).scheme in ("http", "https")
-        else {"local": [os.path.abspath(source)]}
-    )
+    if urlsplit(source).scheme in ("http", "https"):
+        remote = {"url": source}
+        if settings.get("SAML_IDP_METADATA_CERT"):
+            remote["cert"] = settings["SAML_IDP_METADATA_CERT"]
+        metadata: dict[str, Any] = {"remote": [remote]}
+    else:
+        metadata = {"local": [os.path.abspath(source)]}
     key_file, cert_file = settings["SAML_SP_KEY_FILE"], settings["SAML_SP_CERT_FILE"]
     config = SPConfig()
     config.load(
@@ -125,6 +127,9 @@ def _config() -> SPConfig:
             "metadata": metadata,
             "accepted_time_diff": settings["SAML_ACCEPTED_TIME_DIFF_SECONDS"],
             "allow_unknown_attributes": True,
+            "entity_category": [
+                c.strip() for c in str(settings.get("SAML_ENTITY_CATEGORIES") or "").split(",") if c.strip()
+            ],
             "service": {
                 "sp": {
                     "endpoints": {"assertion_consumer_service": [(f"{base}/saml/acs", BINDING_HTTP_POST)]},
@@ -145,6 +150,19 @@ def _config() -> SPConfig:
 def _client() -> Saml2Client:
     # A client per request: pysaml2 caches what it learns about people in the client, and we keep nothing.
     return Saml2Client(config=_config())
+
+
+def _idp_entity_id(client: Saml2Client) -> str:
+    """SAML_IDP_ENTITY_ID, or the only identity provider of the metadata. Raises ``LookupError`` otherwise."""
+    configured = current_app.config.get("SAML_IDP_ENTITY_ID")
+    idps = list(client.metadata.identity_providers())
+    if configured:
+        if configured not in idps:
+            raise LookupError("SAML_IDP_ENTITY_ID is not in the identity provider metadata")
+        return str(configured)
+    if len(idps) != 1:
+        raise LookupError("the metadata lists several identity providers: set SAML_IDP_ENTITY_ID")
+    return str(idps[0])
 
 
 def _refused(message: str, status: int = 403) -> Any:
@@ -175,8 +193,9 @@ def saml_login():  # type: ignore[no-untyped-def]
         return redirect(url_for("auth.login"))
     try:
         client = _client()
-        idps = list(client.metadata.identity_providers())
-        request_id, info = client.prepare_for_authenticate(entityid=idps[0], binding=BINDING_HTTP_REDIRECT, sign=True)
+        request_id, info = client.prepare_for_authenticate(
+            entityid=_idp_entity_id(client), binding=BINDING_HTTP_REDIRECT, sign=True
+        )
     except Exception as exc:  # metadata unreadable or without an identity provider
         log.warning("SAML login could not start: %s", type(exc).__name__)
         return _refused(_("The identity provider cannot be reached right now. Try again later."), 502)

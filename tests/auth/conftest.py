@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from tests.auth.peers import (
     OidcPeer,
     SamlIdentityProvider,
     make_key_and_certificate,
+    missing_peer,
     saml_post_form,
     start_oidc_peer,
     stop,
@@ -51,6 +53,9 @@ def oidc_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcPeer]:
 
 @pytest.fixture
 def saml_idp(tmp_path: Path) -> Iterator[SamlIdentityProvider]:
+    """A pysaml2 identity provider with its own key and certificate, on a loopback port."""
+    if shutil.which("xmlsec1") is None:
+        missing_peer("xmlsec1 is missing (apt-get install xmlsec1): SAML cannot sign or verify")
     idp = SamlIdentityProvider(tmp_path)
     try:
         yield idp
