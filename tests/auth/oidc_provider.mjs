@@ -85,6 +85,10 @@ provider.use(async (ctx, next) => {
   }
 });
 
+// The test process holds our stdin: when it ends (even killed), so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+
 provider.listen(port, '127.0.0.1', () => {
   process.stdout.write('listening\n');
 });

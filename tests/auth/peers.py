@@ -126,6 +126,7 @@ def start_oidc_peer(
         [str(node), str(OIDC_SCRIPT)],
         cwd=REPO_ROOT,
         env=env,
+        stdin=subprocess.PIPE,  # closed when this process ends, however it ends: the provider then exits
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -139,8 +140,9 @@ def start_oidc_peer(
 
 
 def stop(process: subprocess.Popen[str]) -> None:
-    if process.stdout is not None:
-        process.stdout.close()
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()
     process.terminate()
     try:
         process.wait(timeout=10)
