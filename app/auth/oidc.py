@@ -88,7 +88,8 @@ def init_app(app: Flask) -> None:
             client_secret=provider.client_secret,
             server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
             code_challenge_method="S256",
-            client_kwargs={"scope": "openid email profile"},
+            # Seconds to wait for the provider (discovery, keys, token endpoint) before the login is refused.
+            client_kwargs={"scope": "openid email profile", "default_timeout": 10},
         )
     app.extensions[EXTENSION] = (oauth, providers)
 
@@ -162,6 +163,8 @@ def oidc_callback(name: str):  # type: ignore[no-untyped-def]
         if not claims:  # no ID token at all: Authlib verifies one only when it is there
             raise ValueError("no ID token in the token response")
         issuer = str(client.load_server_metadata()["issuer"])
+        if issuer.rstrip("/") != provider.issuer:  # OpenID Connect Discovery 4.3: no mix-up of providers
+            raise ValueError("the discovered issuer is not the configured one")
     except Exception as exc:  # every failure of the protocol (state, signature, nonce, expiry...) is a refusal
         log.warning("OIDC login through %s refused: %s", provider.name, type(exc).__name__)
         identity.record_refusal(method=method, reason=f"protocol:{type(exc).__name__}"[:100])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,8 @@ from app.extensions import csrf, db, limiter
 log = logging.getLogger(__name__)
 
 EXTENSION = "tillsyn.saml"
+# After metadata could not be read, how long pages go without asking again (seconds).
+ORIGINS_RETRY_SECONDS = 300
 # How long one of our authentication requests may be answered.
 REQUEST_LIFETIME = timedelta(minutes=15)
 
@@ -81,6 +84,8 @@ def idp_origins() -> list[str]:
         return []
     cache: dict[str, Any] = current_app.extensions[EXTENSION]
     if "origins" not in cache:
+        if time.monotonic() - cache.get("origins_failed_at", -ORIGINS_RETRY_SECONDS) < ORIGINS_RETRY_SECONDS:
+            return []  # unreadable a moment ago: do not make every page wait for it again
         try:
             metadata = _config().metadata
             origins = set()
@@ -90,6 +95,7 @@ def idp_origins() -> list[str]:
                     origins.add(f"{parts.scheme}://{parts.netloc}")
         except Exception as exc:  # unreadable metadata: the login itself will say so
             log.warning("SAML metadata unreadable: %s", type(exc).__name__)
+            cache["origins_failed_at"] = time.monotonic()
             return []
         cache["origins"] = sorted(origins)
     return list(cache["origins"])
@@ -178,7 +184,11 @@ def saml_metadata():  # type: ignore[no-untyped-def]
     """This service provider's metadata (entity id, ACS, signing and encryption certificate), for the federation."""
     if not is_configured():
         return _refused(_("Login with e-legitimation is not configured."), 404)
-    xml = create_metadata_string(None, config=_config(), valid=24 * 30)
+    try:
+        xml = create_metadata_string(None, config=_config(), valid=24 * 30)
+    except Exception as exc:  # the identity provider's metadata (part of our configuration) is unreadable
+        log.warning("SAML metadata unreadable: %s", type(exc).__name__)
+        return _refused(_("The identity provider cannot be reached right now. Try again later."), 502)
     return Response(xml, mimetype="application/samlmetadata+xml")
 
 

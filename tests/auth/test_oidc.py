@@ -205,3 +205,13 @@ def test_login_page_offers_the_organisations_account(client):
 def test_pages_let_the_logout_form_lead_to_the_provider(client, oidc_peer):
     policy = client.get("/login").headers["Content-Security-Policy"]
     assert f"form-action 'self' {oidc_peer.issuer};" in policy
+
+
+def test_provider_whose_discovery_names_another_issuer_is_refused(make_app, app_config, oidc_peer, rita, db):
+    # The same server reached by another name: its discovery document names http://127.0.0.1:<port> as issuer.
+    other_name = oidc_peer.issuer.replace("127.0.0.1", "localhost")
+    provider = {**oidc_peer.provider_config(roles=["reviewer"]), "issuer": other_name}
+    mixed_up = make_app({**app_config, "OIDC_PROVIDERS": [provider]}).test_client()
+    response = oidc_login(mixed_up, oidc_peer, "rita-sub")
+    assert response.status_code == 403
+    assert refusal_reasons(db) == ["protocol:ValueError"]
