@@ -1,6 +1,7 @@
 """Login, sessions, set-password links, profile and API tokens; coordinators' pages for people."""
 
 from flask import Blueprint, Flask, Response
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("auth", __name__)
 
@@ -30,6 +31,16 @@ def init_app(app: Flask) -> None:
 
     timeline.register_values("user_role", "role", ROLE_LABELS)
     timeline.register_values("user", "language", {"sv": "svenska", "en": "English"})
+    # How a person's history names what the login methods change (the number itself is redacted in the trail).
+    timeline.FIELD_LABELS.update(
+        {
+            "personal_number_hmac": _l("Personal identity number"),
+            "provider": _l("Identity provider"),
+            "issuer": _l("Issuer"),
+            "subject": _l("Account at the identity provider"),
+        }
+    )
+    timeline.OBJECT_LABELS["linked_identity"] = _l("a login through the organisation's account")
 
     oidc.init_app(app)
     saml.init_app(app)

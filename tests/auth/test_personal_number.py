@@ -112,6 +112,7 @@ def test_coordinator_registers_the_number_on_the_person_form(browser, db, make_u
     assert response.status_code == 302, response.text
     page = browser.get(response.headers["Location"]).text
     assert "Personnummer (för BankID eller Freja)" in page and "registrerat" in page
+    assert "personal_number_hmac" not in page  # the history names the field in words
     edit = browser.get(response.headers["Location"] + "/edit").text
     assert 'name="personal_number"' not in edit
     assert "registrerat" in edit
