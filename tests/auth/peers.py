@@ -247,6 +247,9 @@ class SamlIdentityProvider:
         from werkzeug.wrappers import Request, Response
 
         request = Request(environ)
+        if request.path == "/idp/metadata":  # its metadata by URL, as a federation publishes it
+            metadata = self.metadata_file.read_bytes()
+            return Response(metadata, content_type="application/samlmetadata+xml")(environ, start_response)
         parsed = self.server.parse_authn_request(request.args["SAMLRequest"], BINDING_HTTP_REDIRECT)
         authn_request = parsed.message
         sp = authn_request.issuer.text

@@ -63,3 +63,13 @@ def test_malformed_oidc_providers_stop_the_start(providers):
 def test_saml_without_its_keys_stops_the_start(make_app, app_config):
     with pytest.raises(RuntimeError, match="SAML_SP_KEY_FILE"):
         make_app({**app_config, "SAML_IDP_METADATA": "/nonexistent.xml"})
+
+
+def test_login_page_names_each_of_several_providers(make_app, app_config):
+    providers = [
+        {"name": n, "label": label, "issuer": f"https://{n}.example", "client_id": "c", "client_secret": "s"}
+        for n, label in (("kommun", "Sundsvalls kommun"), ("region", "Region Västernorrland"))
+    ]
+    page = make_app({**app_config, "OIDC_PROVIDERS": providers}).test_client().get("/login").text
+    assert 'href="/login/oidc/kommun"' in page and "(Sundsvalls kommun)" in page
+    assert 'href="/login/oidc/region"' in page and "(Region Västernorrland)" in page

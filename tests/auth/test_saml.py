@@ -182,3 +182,13 @@ def test_identity_provider_answer_is_a_real_http_exchange(client, idp):
 def test_login_page_lets_its_form_lead_to_the_identity_provider(client, idp):
     policy = client.get("/login").headers["Content-Security-Policy"]
     assert f"form-action 'self' {idp.base}" in policy
+
+
+def test_identity_provider_metadata_can_come_from_a_url(make_app, app_config, saml_idp, registered_member):
+    by_url = make_app({**app_config, "SAML_IDP_METADATA": f"{saml_idp.base}/idp/metadata"})
+    client = by_url.test_client()
+    saml_idp.trust(client.get("/saml/metadata").text)
+    saml_idp.person = {"personalIdentityNumber": ["191212121212"]}
+    response = saml_login(client, saml_idp)
+    assert response.status_code == 302, response.text
+    assert "Tolvan Tolvansson" in client.get("/start").text
