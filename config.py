@@ -5,6 +5,7 @@ Nothing else in the code reads ``os.environ``: a setting lives here or nowhere.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -24,6 +25,19 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _json_list(name: str) -> list:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return []
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a JSON list of objects.") from None
+    if not isinstance(parsed, list):
+        raise RuntimeError(f"{name} must be a JSON list of objects.")
+    return parsed
+
+
 def _float(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value not in (None, "") else default
@@ -36,9 +50,7 @@ class Config:
     TESTING = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
 
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
@@ -64,10 +76,37 @@ class Config:
     IDLE_WARNING_SECONDS = _int("IDLE_WARNING_SECONDS", 120)
     SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
-        os.environ.get("REDIS_URL") or "memory://"
-    )
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (os.environ.get("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+
+    # Login through an OpenID Connect provider (issue 18): a JSON list of objects with "name" (in the redirect URI
+    # /login/oidc/<name>/callback), "label" (on the login button), "issuer" (discovery from
+    # <issuer>/.well-known/openid-configuration), "client_id", "client_secret" and "roles" (which roles may log in
+    # through it: coordinator, reviewer, unit_member) and optionally "verified_email_claim" (the boolean claim that
+    # vouches for the e-mail address at the first login: "email_verified" by default, "xms_edov" for Entra ID).
+    # Empty: no such button.
+    OIDC_PROVIDERS = _json_list("OIDC_PROVIDERS")
+    # Login with e-legitimation through a SAML 2.0 identity provider (Sweden Connect): its metadata as a file path or
+    # an https:// URL. Empty: no such button. The service provider's key and certificate (PEM files) sign its
+    # requests and decrypt assertions; its entity id defaults to <PUBLIC_BASE_URL>/saml/metadata.
+    SAML_IDP_METADATA = os.environ.get("SAML_IDP_METADATA") or None
+    SAML_SP_KEY_FILE = os.environ.get("SAML_SP_KEY_FILE") or None
+    SAML_SP_CERT_FILE = os.environ.get("SAML_SP_CERT_FILE") or None
+    SAML_SP_ENTITY_ID = os.environ.get("SAML_SP_ENTITY_ID") or None
+    # A federation's metadata lists many identity providers: the entity id of the one to send people to. Its
+    # signature is checked with SAML_IDP_METADATA_CERT (PEM file) when given (do, for metadata fetched by URL).
+    SAML_IDP_ENTITY_ID = os.environ.get("SAML_IDP_ENTITY_ID") or None
+    SAML_IDP_METADATA_CERT = os.environ.get("SAML_IDP_METADATA_CERT") or None
+    # Entity categories declared in our metadata (comma-separated); Sweden Connect's for a personal identity number.
+    SAML_ENTITY_CATEGORIES = os.environ.get("SAML_ENTITY_CATEGORIES", "http://id.elegnamnden.se/ec/1.0/loa3-pnr")
+    # Which roles may log in with e-legitimation (comma-separated).
+    SAML_ROLES = os.environ.get("SAML_ROLES", "coordinator,reviewer,unit_member")
+    # Clock difference accepted between this server and the identity provider, in seconds.
+    SAML_ACCEPTED_TIME_DIFF_SECONDS = _int("SAML_ACCEPTED_TIME_DIFF_SECONDS", 60)
+    XMLSEC1_PATH = os.environ.get("XMLSEC1_PATH") or None
+    # The secret of the keyed hash (HMAC-SHA256) under which personal identity numbers are stored; without it no
+    # number can be registered. Changing it makes every registered number unknown.
+    PERSONAL_NUMBER_HMAC_KEY = os.environ.get("PERSONAL_NUMBER_HMAC_KEY") or None
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; the idle timeout ends both
     WTF_CSRF_SSL_STRICT = True
@@ -139,7 +178,6 @@ class Config:
     REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 8)
 
 
-
 class DevelopmentConfig(Config):
     """The embedded default of ``make run``: debug on, a fixed dev secret, cookies over plain HTTP."""
 
@@ -163,5 +201,3 @@ CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": Te
 
 def config_from_env() -> type[Config]:
     return CONFIGS[os.environ.get("TILLSYN_ENV", "production")]
-
-

@@ -51,6 +51,13 @@ class TokenForm(FlaskForm):
     )
 
 
+class WriteOnlyField(StringField):
+    """A text field whose typed value is never written back into the page (a personal identity number)."""
+
+    def _value(self) -> str:
+        return ""
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -67,6 +74,14 @@ class PersonForm(FlaskForm):
         validators=[Optional()],
     )
     send_link = BooleanField(_l("E-mail a link to choose a password"), default=True)
+    personal_number = WriteOnlyField(
+        _l("Personal identity number (for BankID or Freja)"),
+        validators=[Optional(), Length(max=20)],
+        description=_l(
+            "YYYYMMDD-NNNN. Registered once; only a code that cannot be turned back into the number is kept, "
+            "and it is never shown again."
+        ),
+    )
 
 
 ROLE_LABELS = {

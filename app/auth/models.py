@@ -29,7 +29,7 @@ def hash_secret(secret: str) -> str:
 class User(IdMixin, TimestampMixin, Auditable, Model):
     __tablename__ = "users"
     __audit_type__ = "user"
-    __audit_redact__ = frozenset({"password_hash"})
+    __audit_redact__ = frozenset({"password_hash", "personal_number_hmac"})
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -37,6 +37,9 @@ class User(IdMixin, TimestampMixin, Auditable, Model):
     # "sv" or "en"; empty means the browser's choice, falling back to Swedish.
     language: Mapped[str | None] = mapped_column(String(5))
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # HMAC-SHA256 (key PERSONAL_NUMBER_HMAC_KEY) of the 12-digit personal identity number, for e-legitimation
+    # (SAML); the number itself is never stored (app.auth.identity).
+    personal_number_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -115,8 +118,46 @@ class AuthSession(IdMixin, Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # How the person logged in: "password", "oidc:<provider name>" or "saml".
+    method: Mapped[str] = mapped_column(String(60), default="password")
 
     user: Mapped[User] = relationship()
+
+
+class LinkedIdentity(IdMixin, Auditable, Model):
+    """A person's account at an OpenID Connect provider: the provider's stable subject (``iss`` + ``sub``),
+    linked on the first login by verified e-mail (DESIGN.md 4.6; issue 18)."""
+
+    __tablename__ = "linked_identities"
+    __audit_type__ = "linked_identity"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The name of the provider in OIDC_PROVIDERS it was linked through (for the person's page).
+    provider: Mapped[str] = mapped_column(String(60))
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    __audit_ignore__ = frozenset({"created_at", "last_login_at"})
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
+        return None, ("user", self.user_id)
+
+
+class SamlMessageId(Model):
+    """SAML ids this service provider has seen, until they expire: the ids of its own authentication requests
+    (a response must answer one of them) and of every assertion it accepted (one is never accepted twice)."""
+
+    __tablename__ = "saml_message_ids"
+
+    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # "request" (an AuthnRequest we sent) or "assertion" (an assertion we accepted).
+    kind: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class SetPasswordToken(IdMixin, Model):

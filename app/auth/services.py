@@ -241,15 +241,19 @@ def authenticate(email: str, password: str) -> User | None:
         action="login" if ok else "login_failed",
         object_type="user",
         object_id=person.id if person else "-",
+        changes={"method": "password"},
         actor_label=None if ok else (email or "")[:320],
     )
     return person if ok else None
 
 
-def start_session(person: User, *, client_address: str | None) -> str:
-    """A new server-side session; the returned token goes into the (signed) cookie, its hash into the database."""
+def start_session(person: User, *, client_address: str | None, method: str = "password") -> str:
+    """A new server-side session; the returned token goes into the (signed) cookie, its hash into the database.
+    ``method`` is how the person logged in ("password", "oidc:<provider>", "saml"), kept with the session."""
     raw = secrets.token_urlsafe(32)
-    db.session.add(AuthSession(user_id=person.id, token_hash=hash_secret(raw), client_address=client_address))
+    db.session.add(
+        AuthSession(user_id=person.id, token_hash=hash_secret(raw), client_address=client_address, method=method)
+    )
     db.session.flush()
     return raw
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from app.auth import bp, services
+from app.auth import bp, identity, services
 from app.auth.forms import (
     ROLE_LABELS,
     ChangePasswordForm,
@@ -43,6 +44,31 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def begin_session(person: User, *, method: str, keep: dict[str, Any] | None = None) -> None:
+    """Log a person in, whatever the method (password, OpenID Connect, SAML): a new session id (nothing from
+    before carries over but the language, typed text and ``keep``), a new server-side session that records the
+    method, and a line in the login log. The caller commits. Every login method goes through here (ASVS V3/V7)."""
+    kept = {key: session[key] for key in ("lang", "form_stash") if key in session}
+    session.clear()
+    session.update(kept)
+    session.update(keep or {})
+    session[SESSION_KEY] = services.start_session(person, client_address=client_address(), method=method)
+    session.permanent = False
+    current_app.logger.info("login of %s by %s from %s", person.email, method, client_address())
+
+
+def login_options() -> dict[str, Any]:
+    """What the login page offers besides the password: the configured OpenID Connect providers (name, label)
+    and whether e-legitimation (SAML) is configured."""
+    from app.auth import oidc, saml
+
+    return {
+        "oidc_providers": oidc.provider_buttons(),
+        "saml_enabled": saml.is_configured(),
+        "saml_form": EmptyForm() if saml.is_configured() else None,
+    }
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():  # type: ignore[no-untyped-def]
@@ -56,16 +82,11 @@ def login():  # type: ignore[no-untyped-def]
             current_app.logger.warning("failed login for %r from %s", form.email.data, client_address())
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
-            kept = {key: session[key] for key in ("lang", "form_stash") if key in session}
-            session.clear()  # a new session id at login: nothing from before carries over but language and typed text
-            session.update(kept)
-            session[SESSION_KEY] = services.start_session(person, client_address=client_address())
-            session.permanent = False
+            begin_session(person, method="password")
             db.session.commit()
-            current_app.logger.info("login of %s from %s", person.email, client_address())
             return redirect(_safe_next(request.args.get("next")) or url_for("main.start"))
     return render_template(
-        "auth/login.html", form=form
+        "auth/login.html", form=form, **login_options()
     ), 200 if request.method == "GET" else 422 if form.errors else 200
 
 
@@ -73,12 +94,17 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if form.validate_on_submit():
+        from app.auth import oidc
+
         if current_user.is_authenticated:
             audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
         services.end_session(session.get(SESSION_KEY))
         db.session.commit()
+        provider_logout = oidc.end_session_url(session)
         session.clear()
         flash(_("You are logged out."), "success")
+        if provider_logout:
+            return redirect(provider_logout)
     return redirect(url_for("auth.login"))
 
 
@@ -232,6 +258,10 @@ def _unit_ids(values: list[str] | None) -> list[uuid.UUID]:
     return ids
 
 
+def _personal_number_options() -> dict[str, Any]:
+    return {"personal_numbers_enabled": identity.personal_numbers_enabled()}
+
+
 @bp.get("/people")
 @login_required
 def people():  # type: ignore[no-untyped-def]
@@ -260,6 +290,8 @@ def person_new():  # type: ignore[no-untyped-def]
                 unit_ids=_unit_ids(form.units.data),
                 language=form.language.data,
             )
+            if form.personal_number.data and identity.personal_numbers_enabled():
+                identity.register_personal_number(person.id, form.personal_number.data, actor=current_user)
             if form.send_link.data:
                 services.issue_set_password_link(person.id)
         except InvalidInput as exc:
@@ -269,7 +301,9 @@ def person_new():  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("%(name)s is added.", name=person.name), "success")
             return redirect(url_for("auth.person", user_id=person.id))
-    return render_template("auth/person_form.html", form=form, person=None), 422 if form.errors else 200
+    return render_template(
+        "auth/person_form.html", form=form, person=None, **_personal_number_options()
+    ), 422 if form.errors else 200
 
 
 @bp.get("/people/<uuid:user_id>")
@@ -279,7 +313,12 @@ def person(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     events = db.session.scalars(audit.history_query("user", person.id)).all()
     return render_template(
-        "auth/person.html", person=person, events=events, action_form=EmptyForm(), role_labels=ROLE_LABELS
+        "auth/person.html",
+        person=person,
+        events=events,
+        action_form=EmptyForm(),
+        role_labels=ROLE_LABELS,
+        **_personal_number_options(),
     )
 
 
@@ -300,6 +339,8 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 unit_ids=_unit_ids(form.units.data),
                 language=form.language.data,
             )
+            if form.personal_number.data and identity.personal_numbers_enabled() and not person.personal_number_hmac:
+                identity.register_personal_number(person.id, form.personal_number.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
             apply_errors(form, exc.errors or {"": [exc.message]})
@@ -307,7 +348,9 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("The changes are saved."), "success")
             return redirect(url_for("auth.person", user_id=person.id))
-    return render_template("auth/person_form.html", form=form, person=person), 422 if form.errors else 200
+    return render_template(
+        "auth/person_form.html", form=form, person=person, **_personal_number_options()
+    ), 422 if form.errors else 200
 
 
 @bp.post("/people/<uuid:user_id>/deactivate")

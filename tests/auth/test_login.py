@@ -199,3 +199,10 @@ def test_rate_limit_counts_in_redis_shared_by_every_web_process(app_config, redi
         for i in range(5)
     ]
     assert statuses == [422, 422, 422, 422, 429]
+
+
+def test_login_page_without_identity_providers_offers_only_the_password(client):
+    response = client.get("/login")
+    assert "BankID" not in response.text
+    assert "organisationens konto" not in response.text
+    assert "form-action 'self';" in response.headers["Content-Security-Policy"]
