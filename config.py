@@ -36,9 +36,7 @@ class Config:
     TESTING = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
 
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
@@ -51,6 +49,16 @@ class Config:
     SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 20)
     MAIL_FROM = os.environ.get("MAIL_FROM", "Lärande tillsyn <noreply@tillsyn.local>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    # The e-mail outbox (DESIGN.md 4.9): a queued or sending e-mail is its task's for this long; past it the
+    # sweep (every MAIL_SWEEP_SECONDS, at most MAIL_SWEEP_BATCH rows) sends it again. Temporary SMTP failures
+    # back off exponentially with jitter from the base, capped (below the Redis visibility timeout), and give
+    # up after MAIL_MAX_ATTEMPTS.
+    MAIL_LEASE_SECONDS = _float("MAIL_LEASE_SECONDS", 600.0)
+    MAIL_SWEEP_SECONDS = _float("MAIL_SWEEP_SECONDS", 60.0)
+    MAIL_SWEEP_BATCH = _int("MAIL_SWEEP_BATCH", 500)
+    MAIL_BACKOFF_BASE_SECONDS = _float("MAIL_BACKOFF_BASE_SECONDS", 30.0)
+    MAIL_BACKOFF_MAX_SECONDS = _float("MAIL_BACKOFF_MAX_SECONDS", 1800.0)
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
     # Absolute base of links in e-mails and CLI output (no request exists there).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -64,9 +72,7 @@ class Config:
     IDLE_WARNING_SECONDS = _int("IDLE_WARNING_SECONDS", 120)
     SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
-        os.environ.get("REDIS_URL") or "memory://"
-    )
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (os.environ.get("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; the idle timeout ends both
@@ -132,12 +138,6 @@ class Config:
     REMINDER_SWEEP_BATCH = _int("REMINDER_SWEEP_BATCH", 500)
     # A claimed reminder is its worker's for this long; after it a sweep takes it back (the worker died).
     REMINDER_LEASE_SECONDS = _float("REMINDER_LEASE_SECONDS", 600.0)
-    # Temporary SMTP failures: exponential back-off with jitter from the base, capped (below the Redis
-    # visibility timeout), at most this many attempts before the reminder is marked failed for coordinators.
-    REMINDER_BACKOFF_BASE_SECONDS = _float("REMINDER_BACKOFF_BASE_SECONDS", 30.0)
-    REMINDER_BACKOFF_MAX_SECONDS = _float("REMINDER_BACKOFF_MAX_SECONDS", 1800.0)
-    REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 8)
-
 
 
 class DevelopmentConfig(Config):
@@ -163,5 +163,3 @@ CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": Te
 
 def config_from_env() -> type[Config]:
     return CONFIGS[os.environ.get("TILLSYN_ENV", "production")]
-
-

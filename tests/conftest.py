@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 pytest_plugins = [
+    "tests.fixtures_shared",
     "tests.fixtures_visits",
     "tests.fixtures_followups",
     "tests.fixtures_trust",
