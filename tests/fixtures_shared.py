@@ -18,22 +18,23 @@ class Enqueued:
     name: str
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
+    seen: Any = None  # what the recorder's ``probe`` saw at the moment of sending
 
 
 @dataclass
 class TaskRecorder:
     """Stands in for ``Celery.send_task``: keeps each task the app enqueues (``calls``), in order.
 
-    ``probe``, when set, is called with each task's name as it is enqueued (to look at the database then)."""
+    ``probe``, when set, is called as each task is enqueued (to look at the database then); what it returns is
+    kept as the call's ``seen``."""
 
     celery: Any
     calls: list[Enqueued] = field(default_factory=list)
-    probe: Callable[[str], None] | None = None
+    probe: Callable[[], Any] | None = None
 
     def __call__(self, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        if self.probe is not None:
-            self.probe(name)
-        self.calls.append(Enqueued(name, tuple(args or ()), dict(kwargs or {})))
+        seen = self.probe() if self.probe is not None else None
+        self.calls.append(Enqueued(name, tuple(args or ()), dict(kwargs or {}), seen))
 
     def names(self) -> list[str]:
         """The names of the enqueued tasks, in order."""

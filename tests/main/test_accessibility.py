@@ -39,7 +39,7 @@ def send_report(browser, **fields):
 
 
 def mails(enqueued) -> list[dict]:
-    return [c.args[0] for c in enqueued.calls if c.name == "mail.deliver"]
+    return [{"to": e.recipient, "subject": e.subject, "text": e.text, "html": e.html} for e in enqueued.emails()]
 
 
 # ---- the statement ------------------------------------------------------------------------------------------

@@ -111,9 +111,7 @@ def test_a_deviation_without_severity_keeps_the_text_and_says_why(browser, make_
     assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
 
 
-def test_lead_sends_the_draft_for_comment_from_the_visit_page(browser, make_visit, db, app, monkeypatch):
-    sent = []
-    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=(), kwargs=None: sent.append(args))
+def test_lead_sends_the_draft_for_comment_from_the_visit_page(browser, make_visit, db, app, enqueued):
     visit = make_visit("draft")
     browser.login(visit.lead)
     deadline = date.today() + timedelta(days=10)
@@ -323,8 +321,7 @@ def test_the_unit_sees_no_purpose_of_a_visit_before_kommunicering_in_the_list(br
     assert "Planerad granskning" not in page and "Hemligt syfte." not in page
 
 
-def test_the_history_says_changes_in_words_not_codes(browser, make_visit, make_user, db, app, monkeypatch):
-    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=(), kwargs=None: None)
+def test_the_history_says_changes_in_words_not_codes(browser, make_visit, make_user, db, app, enqueued):
     visit = make_visit("draft")
     browser.login(visit.lead)
     deadline = date(2031, 3, 14)
