@@ -23,7 +23,7 @@ import logging
 import smtplib
 import ssl
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -70,9 +70,6 @@ class OutgoingEmail:
         msg.set_content(self.text)
         msg.add_alternative(self.html, subtype="html")
         return msg
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def render_email(template: str, *, to: str, language: str | None, **context: Any) -> OutgoingEmail:
