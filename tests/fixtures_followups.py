@@ -98,13 +98,13 @@ def make_follow_up(db, people) -> Callable[..., Any]:
 @pytest.fixture
 def send_now(app, enqueued) -> Callable[[Any], str]:
     """Run the task for a reminder in this process, as a worker would, then the e-mail sends it queued (retries
-    run at once); returns the reminder task's result ("queued", "not claimed", "nothing to send")."""
-    import workers.followups
+    run at once); returns the reminder task's result ("queued", "not claimed", "nothing to send"). The tasks run
+    on this test's app (another app, such as a live server's, may be Celery's current one)."""
 
     def send(reminder_id: Any) -> str:
         from app.extensions import db
 
-        result = workers.followups.send_reminder.apply(args=[str(reminder_id)])
+        result = enqueued.celery.tasks["followups.send_reminder"].apply(args=[str(reminder_id)])
         db.session.remove()
         enqueued.send_mail()
         return str(result.result)

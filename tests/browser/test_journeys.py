@@ -257,6 +257,7 @@ def test_from_planned_visit_to_restored_trust_on_a_tablet(
     reminder_ids = enqueued.ids("followups.send_reminder")
     assert reminder_ids, "the sweep sent no reminder"
     enqueued.clear()
+    app.config["PUBLIC_BASE_URL"] = live_server_url  # this process renders the e-mail: its links lead to the server
     for reminder_id in reminder_ids:
         send_now(reminder_id)
 
