@@ -28,15 +28,20 @@ run: $(VENV)/.runtime
 node_modules/.installed: package.json package-lock.json
 	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; fi
 
+# pytest-xdist: one worker process per core, each with its own database and Redis database (tests/conftest.py);
+# whole files go to one worker, so module-scoped fixtures (the fault tests' Celery workers) start once.
+# `make test PYTEST_XDIST=` runs in one process.
+PYTEST_XDIST ?= -n auto --dist loadfile
+
 ## make test: the whole suite on SQLite, and again on PostgreSQL + Redis when TEST_DATABASE_URL is set (CI sets it).
 test: $(VENV)/.dev node_modules/.installed
 	$(VENV)/bin/ruff check app workers tests
 	$(VENV)/bin/mypy app workers
 ifdef TEST_DATABASE_URL
-	TEST_DB=sqlite $(PY) -m pytest -m "not browser and not faults" -q
-	TEST_DB=postgres $(PY) -m pytest -q
+	TEST_DB=sqlite $(PY) -m pytest $(PYTEST_XDIST) -m "not browser and not faults" -q
+	TEST_DB=postgres $(PY) -m pytest $(PYTEST_XDIST) -q
 else
-	TEST_DB=sqlite $(PY) -m pytest -q
+	TEST_DB=sqlite $(PY) -m pytest $(PYTEST_XDIST) -q
 endif
 
 lint: $(VENV)/.dev

@@ -63,6 +63,16 @@ class Config:
     SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 20)
     MAIL_FROM = os.environ.get("MAIL_FROM", "Lärande tillsyn <noreply@tillsyn.local>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    # The e-mail outbox (DESIGN.md 4.9): a queued or sending e-mail is its task's for this long; past it the
+    # sweep (every MAIL_SWEEP_SECONDS, at most MAIL_SWEEP_BATCH rows) sends it again. Temporary SMTP failures
+    # back off exponentially with jitter from the base, capped (below the Redis visibility timeout), and give
+    # up after MAIL_MAX_ATTEMPTS.
+    MAIL_LEASE_SECONDS = _float("MAIL_LEASE_SECONDS", 600.0)
+    MAIL_SWEEP_SECONDS = _float("MAIL_SWEEP_SECONDS", 60.0)
+    MAIL_SWEEP_BATCH = _int("MAIL_SWEEP_BATCH", 500)
+    MAIL_BACKOFF_BASE_SECONDS = _float("MAIL_BACKOFF_BASE_SECONDS", 30.0)
+    MAIL_BACKOFF_MAX_SECONDS = _float("MAIL_BACKOFF_MAX_SECONDS", 1800.0)
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
     # Absolute base of links in e-mails and CLI output (no request exists there).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -171,12 +181,6 @@ class Config:
     REMINDER_SWEEP_BATCH = _int("REMINDER_SWEEP_BATCH", 500)
     # A claimed reminder is its worker's for this long; after it a sweep takes it back (the worker died).
     REMINDER_LEASE_SECONDS = _float("REMINDER_LEASE_SECONDS", 600.0)
-    # Temporary SMTP failures: exponential back-off with jitter from the base, capped (below the Redis
-    # visibility timeout), at most this many attempts before the reminder is marked failed for coordinators.
-    REMINDER_BACKOFF_BASE_SECONDS = _float("REMINDER_BACKOFF_BASE_SECONDS", 30.0)
-    REMINDER_BACKOFF_MAX_SECONDS = _float("REMINDER_BACKOFF_MAX_SECONDS", 1800.0)
-    REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 8)
-
 
 class DevelopmentConfig(Config):
     """The embedded default of ``make run``: debug on, a fixed dev secret, cookies over plain HTTP."""

@@ -119,9 +119,22 @@ def demo_data() -> None:
     click.echo(f"demo data: {created} new objects" if created else "demo data: already loaded, nothing changed")
 
 
+mail_cli = AppGroup("mail", help="The e-mail outbox.")
+
+
+@mail_cli.command("sweep")
+def mail_sweep() -> None:
+    """Send again, now, what the outbox holds whose task was lost (what beat runs every minute)."""
+    from app.core import mail
+
+    count = mail.sweep()
+    db.session.commit()
+    click.echo(f"queued {count} e-mails for sending")
+
+
 def init_app(app: Flask) -> None:
     from app.followups.cli import reminders_cli
     from app.trust.cli import readings_cli, trust_cli
 
-    for command in (units_cli, users_cli, tokens_cli, demo_data, reminders_cli, trust_cli, readings_cli):
+    for command in (units_cli, users_cli, tokens_cli, demo_data, mail_cli, reminders_cli, trust_cli, readings_cli):
         app.cli.add_command(command)

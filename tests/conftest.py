@@ -1,5 +1,9 @@
 """Fixtures: the app on SQLite (default) or PostgreSQL (TEST_DB=postgres with TEST_DATABASE_URL), a client,
-factories, login helpers, and the real services (Redis, an in-process SMTP server).
+factories, login helpers, and the real services (Redis, an in-process SMTP server). The recorder of enqueued tasks
+and the query counter every domain shares live in tests/fixtures_shared.py.
+
+Under pytest-xdist (``make test`` runs ``-n auto --dist loadfile``) each worker has its own SQLite template, its
+own PostgreSQL database (TEST_DATABASE_URL's name + ``_gw0``…, created if missing) and its own Redis database.
 
 The schema is built once per run by the Alembic migrations themselves (so every run tests them too); each
 test then starts from empty tables: a fresh copy of the migrated file on SQLite, TRUNCATE on PostgreSQL.
@@ -24,6 +28,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 pytest_plugins = [
+    "tests.fixtures_shared",
     "tests.fixtures_visits",
     "tests.fixtures_followups",
     "tests.fixtures_trust",
@@ -32,9 +37,39 @@ pytest_plugins = [
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 PASSWORD = "correct horse battery staple"
+# Under pytest-xdist each worker process ("gw0", "gw1", …) has a database and a Redis database of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+REDIS_DATABASES = 16  # Redis' default number of databases
+
+
+def worker_database_url(url: str, worker: str = WORKER) -> str:
+    """TEST_DATABASE_URL's database for this worker: ``…/test`` → ``…/test_gw0`` (the name itself without xdist).
+    Each worker's name is the shared name plus its own suffix, so two workers (or two runs on other names) never
+    share a database."""
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+def worker_redis_url(url: str, worker: str = WORKER) -> str:
+    """TEST_REDIS_URL's Redis database for this worker: database N for gw0, N+1 for gw1, … (wrapping at 16), or
+    the K-th of TEST_REDIS_WORKER_DBS ("7,8,9,10") when that is set. Without xdist, TEST_REDIS_URL itself."""
+    if not url or not worker:
+        return url
+    index = int(worker.removeprefix("gw"))
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    listed = [int(n) for n in os.environ.get("TEST_REDIS_WORKER_DBS", "").split(",") if n.strip()]
+    number = listed[index % len(listed)] if listed else (base + index) % REDIS_DATABASES
+    return parts._replace(path=f"/{number}").geturl()
+
+
+TEST_DATABASE_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL", ""))
+TEST_REDIS_URL = worker_redis_url(os.environ.get("TEST_REDIS_URL", ""))
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -60,6 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
         ]
         if missing:
             raise pytest.UsageError(f"CI must reach the real services, but these are unset or unreachable: {missing}")
+    if TEST_DB == "postgres" and WORKER:
+        _create_database_if_missing(TEST_DATABASE_URL)
 
 
 def require_service(url: str, name: str) -> str:
@@ -101,7 +138,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     from app import create_app
 
-    tmp = tmp_path_factory.mktemp("db")
+    tmp = tmp_path_factory.mktemp("db")  # one per xdist worker: each has its own SQLite template
     if TEST_DB == "postgres":
         url = TEST_DATABASE_URL
         engine = create_engine(url)
@@ -118,6 +155,20 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
         db.engine.dispose()
     return url
+
+
+def _create_database_if_missing(url: str) -> None:
+    """A worker's PostgreSQL database (``test_gw0``) is created on first use, next to TEST_DATABASE_URL's."""
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:

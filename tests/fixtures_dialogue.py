@@ -1,11 +1,10 @@
 """Factories for the dialogue domain: messages through the real service, a conversation with an internal note,
-follow-ups for the portal, a queue that runs the tasks the app enqueues, and a query counter."""
+follow-ups for the portal."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -92,69 +91,3 @@ def conversation(make_visit, make_user, write) -> SimpleNamespace:
         note=note,
         finding_note=finding_note,
     )
-
-
-@dataclass
-class TaskQueue:
-    """Stands in for ``Celery.send_task``: keeps what the app enqueues (after commit) and runs it on demand."""
-
-    celery: Any
-    sent: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
-
-    def __call__(self, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        self.sent.append((name, tuple(args or ()), dict(kwargs or {})))
-
-    def names(self) -> list[str]:
-        return [name for name, _args, _kwargs in self.sent]
-
-    def run_all(self) -> list[Any]:
-        """Run every queued task in this process (what a worker would do), including what they enqueue."""
-        results = []
-        while self.sent:
-            name, args, kwargs = self.sent.pop(0)
-            results.append(self.celery.tasks[name].apply(args=args, kwargs=kwargs).get())
-        return results
-
-
-@pytest.fixture
-def task_queue(app, monkeypatch) -> TaskQueue:
-    import workers.dialogue  # registers the dialogue tasks
-    import workers.mail  # noqa: F401
-
-    celery = app.extensions["celery"]
-    queue = TaskQueue(celery)
-    monkeypatch.setattr(celery, "send_task", queue)
-    return queue
-
-
-class QueryCounter:
-    def __init__(self, engine: Any) -> None:
-        self.engine, self.count = engine, 0
-
-    def __enter__(self) -> QueryCounter:
-        from sqlalchemy import event
-
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        from sqlalchemy import event
-
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *args: Any) -> None:
-        self.count += 1
-
-
-@pytest.fixture
-def count_queries(app) -> Callable[[Any, str], int]:
-    """How many SQL statements one GET of ``url`` runs (it must answer 200)."""
-    from app.extensions import db as _db
-
-    def count(browser: Any, url: str) -> int:
-        with QueryCounter(_db.engine) as counter:
-            response = browser.get(url)
-            assert response.status_code == 200, url
-        return counter.count
-
-    return count

@@ -1,11 +1,11 @@
-"""Factories for the followups domain: follow-ups in any status through the real services, a recorder of
-enqueued tasks, and running the send task in this process."""
+"""Factories for the followups domain: follow-ups in any status through the real services, and running a
+reminder's task (and the e-mail sends it queues) in this process."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,33 +19,6 @@ def local(*args: int) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime(*args, tzinfo=ZoneInfo(STOCKHOLM))  # type: ignore[misc]
-
-
-@dataclass
-class Enqueued:
-    name: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-
-@dataclass
-class TaskRecorder:
-    """Stands in for ``Celery.send_task``: what would have been enqueued, after which commit."""
-
-    calls: list[Enqueued] = field(default_factory=list)
-
-    def __call__(self, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        self.calls.append(Enqueued(name, tuple(args or ()), dict(kwargs or {})))
-
-    def names(self, name: str = "followups.send_reminder") -> list[str]:
-        return [str(c.args[0]) for c in self.calls if c.name == name]
-
-
-@pytest.fixture
-def enqueued(app, monkeypatch) -> TaskRecorder:
-    recorder = TaskRecorder()
-    monkeypatch.setattr(app.extensions["celery"], "send_task", recorder)
-    return recorder
 
 
 @dataclass
@@ -123,15 +96,17 @@ def make_follow_up(db, people) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def send_now(app) -> Callable[[Any], str]:
-    """Run the send task for a reminder in this process, as a worker would (retries run at once)."""
-    import workers.followups
+def send_now(app, enqueued) -> Callable[[Any], str]:
+    """Run the task for a reminder in this process, as a worker would, then the e-mail sends it queued (retries
+    run at once); returns the reminder task's result ("queued", "not claimed", "nothing to send"). The tasks run
+    on this test's app (another app, such as a live server's, may be Celery's current one)."""
 
     def send(reminder_id: Any) -> str:
         from app.extensions import db
 
-        result = workers.followups.send_reminder.apply(args=[str(reminder_id)])
+        result = enqueued.celery.tasks["followups.send_reminder"].apply(args=[str(reminder_id)])
         db.session.remove()
+        enqueued.send_mail()
         return str(result.result)
 
     return send

@@ -92,15 +92,3 @@ def report(db) -> Callable[..., Any]:
         return result
 
     return store
-
-
-@pytest.fixture
-def sent_tasks(app, monkeypatch) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
-    """Celery tasks sent after commits (name, args, kwargs), instead of reaching a broker."""
-    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-
-    def record(name: str, args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        calls.append((name, tuple(args or ()), dict(kwargs or {})))
-
-    monkeypatch.setattr(app.extensions["celery"], "send_task", record)
-    return calls

@@ -15,6 +15,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": config_from_env().REMINDER_SWEEP_SECONDS,
         "options": {"expires": max(1.0, config_from_env().REMINDER_SWEEP_SECONDS - 5)},
     },
+    # the e-mail outbox: what a lost task left behind is sent again (DESIGN.md 4.9)
+    "mail.sweep": {
+        "task": "mail.sweep",
+        "schedule": config_from_env().MAIL_SWEEP_SECONDS,
+        "options": {"expires": max(1.0, config_from_env().MAIL_SWEEP_SECONDS - 5)},
+    },
     # conditional trust
     # Hourly: overdue follow-ups cross their boundary as days pass; readings and findings are evaluated at once.
     "trust.sweep": {"task": "trust.sweep", "schedule": 3600.0},

@@ -16,6 +16,7 @@ from app.auth.models import ApiToken, AuthSession, Role, SetPasswordToken, User,
 from app.core import access, audit, mail
 from app.core.errors import DomainError, InvalidInput
 from app.core.models import utcnow
+from app.core.urls import external_url
 from app.extensions import db
 from app.units.models import Membership, Unit
 from app.units.services import normalise_email
@@ -179,12 +180,13 @@ def issue_set_password_link(user_id: uuid.UUID, *, send_email: bool = True) -> s
         SetPasswordToken(user_id=person.id, token_hash=hash_secret(raw), expires_at=now + timedelta(hours=hours))
     )
     audit.record(db.session, action="set_password_link", object_type="user", object_id=person.id)
-    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/set-password/{raw}"
+    link = external_url("auth.set_password", token=raw)
     if send_email:
         mail.queue(
             mail.render_email(
                 "auth/set_password", to=person.email, language=person.language, person=person, link=link, hours=hours
-            )
+            ),
+            source="auth.set_password",
         )
     db.session.flush()
     return link

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Uuid
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -100,4 +102,50 @@ class AuditEvent(IdMixin, Model):
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_parent", "parent_type", "parent_id"),
+    )
+
+
+class OutboxStatus(enum.StrEnum):
+    queued = "queued"  # written with its cause; a send task is on its way (until lease_until)
+    sending = "sending"  # claimed by a send task that is talking to the mail server (until lease_until)
+    sent = "sent"
+    failed = "failed"  # refused for good (SMTP 5xx) or given up after the last attempt
+
+
+class OutboxEmail(IdMixin, Model):
+    """One e-mail to one recipient, written in the transaction of the change that causes it (DESIGN.md 4.9).
+
+    Rendered when it is written, in the recipient's language; sent by the one send task (``mail.send``) and, if
+    that task is lost, found again by the sweep once ``lease_until`` has passed."""
+
+    __tablename__ = "outbox_emails"
+
+    # The Message-ID header, the same for every attempt: a receiving system recognises a duplicate by it.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    # What caused it ("reminder:<id>:<person id>", "auth.set_password", …): told to whoever listens for a refusal.
+    source: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(OutboxStatus, native_enum=False, length=20, validate_strings=True), default=OutboxStatus.queued
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While queued or sending: until when its task owns it; past it, the sweep sends it again.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it failed; the last temporary error while it is retried.
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # The sweep's query: leases that ran out; only unsent rows are indexed.
+        Index(
+            "ix_outbox_emails_unsent",
+            "status",
+            "lease_until",
+            postgresql_where=sql("status IN ('queued', 'sending')"),
+            sqlite_where=sql("status IN ('queued', 'sending')"),
+        ),
     )

@@ -37,6 +37,7 @@ from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_zone, utcnow
 from app.core.pagination import MAX_PER_PAGE, Page
 from app.core.tasks import enqueue_after_commit
+from app.core.urls import external_url
 from app.dialogue.models import (
     Attachment,
     BatchStatus,
@@ -467,6 +468,13 @@ class ThreadSummary:
     def path(self) -> str:
         return thread_path(self.thread.visit_id, self.thread.finding_id)
 
+    @property
+    def link(self) -> str:
+        """The conversation's absolute URL on PUBLIC_BASE_URL, for e-mails."""
+        if self.thread.finding_id:
+            return external_url("dialogue.finding_thread", finding_id=self.thread.finding_id)
+        return external_url("dialogue.visit_thread", visit_id=self.thread.visit_id)
+
 
 def _summary_query(actor: User) -> Select[Any]:
     """Per conversation: visible messages, how many are new to the actor, internal notes, the newest's time.
@@ -772,19 +780,6 @@ def claim_batch(batch_id: uuid.UUID, *, now: datetime | None = None) -> bool:
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
-def release_batch(batch_id: uuid.UUID, *, give_up: bool = False) -> None:
-    """After a failed send: free the batch for the retry, or give it up (a permanent refusal)."""
-    values: dict[str, Any] = {"claimed_until": None}
-    if give_up:
-        values["status"] = BatchStatus.skipped
-    db.session.execute(
-        update(NotificationBatch)
-        .where(NotificationBatch.id == batch_id, NotificationBatch.status == BatchStatus.pending)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def finish_batch(batch_id: uuid.UUID, *, sent: bool, now: datetime | None = None) -> None:
     db.session.execute(
         update(NotificationBatch)
@@ -815,10 +810,7 @@ def batch_news(batch: NotificationBatch, recipient: User) -> list[NewsLine]:
         .where(PendingNotification.batch_id == batch.id, _unread_condition(recipient))
         .order_by(func.max(Message.created_at).desc())
     ).all()
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return [
-        NewsLine(s.title, base + s.path, s.message_count - s.internal_count, s.internal_count) for s in _summaries(rows)
-    ]
+    return [NewsLine(s.title, s.link, s.message_count - s.internal_count, s.internal_count) for s in _summaries(rows)]
 
 
 def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
@@ -836,7 +828,6 @@ def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
         news = batch_news(batch, recipient)  # the titles in the recipient's language
     if not news:
         return None
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     outgoing = mail.render_email(
         "dialogue/new_messages",
         to=recipient.email,
@@ -845,11 +836,11 @@ def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
         news=news,
         is_digest=batch.is_digest,
         window_minutes=int(current_app.config["DIALOGUE_NOTIFICATION_WINDOW_MINUTES"]),
-        messages_link=f"{base}/messages",
-        settings_link=f"{base}/profile#notifications",
+        messages_link=external_url("dialogue.index"),
+        settings_link=external_url("auth.profile", _anchor="notifications"),
     )
     # One identity per batch: a resend after a lost acknowledgement is recognisable as the same e-mail.
-    outgoing.message_id = f"<{batch.id.hex}.dialogue@tillsyn.local>"
+    outgoing.message_id = mail.stable_message_id("dialogue", f"batch:{batch.id}")
     return outgoing
 
 

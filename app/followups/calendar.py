@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.core import access
 from app.core.models import utcnow
+from app.core.urls import external_url
 from app.extensions import db
 from app.followups import services
 from app.followups.models import CalendarFeed, FollowUp, FollowUpStatus
@@ -178,7 +179,6 @@ def _visits(person: User, since: date) -> Iterable[Visit]:
 def render_ics(person: User, *, now: datetime | None = None) -> str:
     """The person's calendar in their language: titles, dates and links only."""
     now = now or utcnow()
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     domain = _domain()
     since = now.date() - timedelta(days=PAST_DAYS)
     language = person.language if person.language in current_app.config["LANGUAGES"] else None
@@ -202,7 +202,7 @@ def render_ics(person: User, *, now: datetime | None = None) -> str:
                 f"follow-up-{follow_up.id}@{domain}",
                 follow_up.due_date,
                 summary,
-                f"{base}/follow-ups/{follow_up.id}",
+                external_url("followups.show", follow_up_id=follow_up.id),
                 now,
                 follow_up.updated_at,
             )
@@ -212,7 +212,7 @@ def render_ics(person: User, *, now: datetime | None = None) -> str:
                 f"visit-{visit.id}@{domain}",
                 visit.visit_date,
                 _("Review visit %(case)s – %(unit)s", case=visit.case_number, unit=visit.unit.name),
-                f"{base}/visits/{visit.id}",
+                external_url("visits.show", visit_id=visit.id),
                 now,
                 visit.updated_at,
             )

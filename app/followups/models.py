@@ -200,7 +200,7 @@ class Reminder(IdMixin, Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Until when the sweep or send task that claimed it owns it; past it, a sweep takes it back.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Ids (as text) of the people it was delivered to, and of those whose address was refused for good.
+    # Ids (as text) of the people whose e-mail was handed to the e-mail outbox, and of those refused for good.
     delivered_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     failed_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Why it was skipped, made obsolete or failed; the last temporary error while it is retried.

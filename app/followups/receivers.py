@@ -1,5 +1,6 @@
 """How follow-ups take part in a visit's life (DESIGN.md 4.1, 4.4), through the visits domain's signals:
-the gates before ``final`` and ``closed``, and the kommunicering deadline's reminder."""
+the gates before ``final`` and ``closed``, and the kommunicering deadline's reminder; and, through the e-mail
+outbox's ``email_refused``, a reminder whose e-mail the mail server refused for good."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.auth.models import User
-from app.core import signals
+from app.core import mail, signals
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.followups import reminders, services
@@ -58,3 +59,4 @@ def schedule_comment_deadline(visit: Visit, *, actor: User, previous: VisitStatu
 def connect() -> None:
     signals.before_visit_transition.connect(gate_visit_transition)
     signals.visit_status_changed.connect(schedule_comment_deadline)
+    mail.email_refused.connect(reminders.on_email_refused)

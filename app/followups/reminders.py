@@ -5,27 +5,28 @@
    in the same transaction, one row per identity: (follow-up, kind, due date) or (visit, kind, deadline).
    A rollback leaves no row; a second planning of the same identity changes nothing (unique key).
 2. **Swept.** Every minute a sweep claims what is due (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), applies
-   the skip rules, leases each claimed row and enqueues one send task per row *after its commit*. Only one
+   the skip rules, leases each claimed row and enqueues one task per row *after its commit*. Only one
    sweep acts at a time: it first locks the single ``reminder_sweeps`` row (``FOR UPDATE SKIP LOCKED``; a
    second sweep finds it locked and does nothing). On SQLite the same statement takes the database's write
    lock, so sweeps there run one after the other.
-3. **Sent.** The send task claims its row with a conditional update (so two tasks for one row send once),
-   sends one e-mail per recipient with a ``Message-ID`` derived from the identity, and records each delivery
-   as it happens. A temporary failure puts the row back with a lease that covers the retry's countdown;
-   a permanent one marks it ``failed`` for coordinators.
+3. **Handed to the e-mail outbox.** The task claims its row with a conditional update (so two tasks for one
+   row act once), checks again that the reminder still applies, renders one e-mail per recipient with a
+   ``Message-ID`` derived from the identity, and writes them to the one e-mail outbox (app.core.mail,
+   DESIGN.md 4.9) in the same transaction that marks the reminder ``sent``. The outbox sends, retries and
+   recovers them; a recipient the mail server refuses for good marks the reminder ``failed`` for
+   coordinators (``record_refused``, called through ``mail.email_refused``).
 4. **Recovered.** A row whose lease ran out (its worker died, its task was lost with Redis) is claimed again
-   by the next sweep. A worker killed between the mail server's "250 OK" and the commit that records it can
-   cause one duplicate, with the same ``Message-ID``; nothing is ever lost.
+   by the next sweep; the outbox recovers its own e-mails the same way. A worker killed between the mail
+   server's "250 OK" and the commit that records it can cause one duplicate, with the same ``Message-ID``;
+   nothing is ever lost.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
@@ -37,6 +38,7 @@ from app.auth.models import User
 from app.core import mail
 from app.core.models import local_today, utcnow
 from app.core.tasks import enqueue_after_commit
+from app.core.urls import external_url
 from app.extensions import db
 from app.followups import schedule
 from app.followups.models import (
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 
 SEND_TASK = "followups.send_reminder"
 SWEEP_NAME = "reminders"
+SOURCE = "reminder"  # the outbox rows' source: "reminder:<reminder id>:<person id>"
 
 
 def _insert(model: Any) -> Any:
@@ -334,9 +337,7 @@ def message_id(reminder: Reminder, recipient_id: str) -> str:
     """The same for every attempt at the same identity and recipient, so a duplicate is recognisable."""
     subject = f"follow_up:{reminder.follow_up_id}" if reminder.follow_up_id else f"visit:{reminder.visit_id}"
     identity = f"{subject}|{reminder.kind}|{reminder.due_date.isoformat()}|{recipient_id}"
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:40]
-    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "tillsyn.local"
-    return f"<reminder.{digest}@{domain}>"
+    return mail.stable_message_id("reminder", identity)
 
 
 def claim_for_sending(reminder_id: uuid.UUID, *, now: datetime | None = None) -> bool:
@@ -379,10 +380,6 @@ def _active(people: list[User | None]) -> list[User]:
     return kept
 
 
-def _link(path: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{path}"
-
-
 def _follow_up_lead(follow_up: FollowUp) -> User | None:
     return follow_up.visit.lead if follow_up.visit is not None else follow_up.reviewer
 
@@ -413,7 +410,7 @@ def prepare(reminder_id: uuid.UUID, *, now: datetime | None = None) -> list[Outg
         recipients = _active([follow_up.owner, _follow_up_lead(follow_up) if to_lead else None])
         context: dict[str, Any] = {
             "follow_up": follow_up,
-            "link": _link(f"/follow-ups/{follow_up.id}"),
+            "link": external_url("followups.show", follow_up_id=follow_up.id),
             # Worded by the day it is sent, not the day it was meant for: a late reminder says what is true.
             "days_left": (follow_up.due_date - local_today(now)).days,
         }
@@ -437,7 +434,7 @@ def prepare(reminder_id: uuid.UUID, *, now: datetime | None = None) -> list[Outg
                 )
             )
         )
-        context = {"visit": visit, "link": _link(f"/visits/{visit.id}/respond")}
+        context = {"visit": visit, "link": external_url("visits.respond", visit_id=visit.id)}
         template = "followups/comment_deadline"
     if not recipients:
         _close(reminder, ReminderStatus.obsolete, "nobody active to send it to", now)
@@ -466,38 +463,41 @@ def prepare(reminder_id: uuid.UUID, *, now: datetime | None = None) -> list[Outg
     return outgoing
 
 
-def record_delivered(reminder_id: uuid.UUID, recipient_id: str, *, now: datetime | None = None) -> None:
+def hand_to_outbox(reminder_id: uuid.UUID, outgoing: list[Outgoing], *, now: datetime | None = None) -> Reminder:
+    """Write each prepared e-mail to the e-mail outbox (sent after this transaction commits) and mark the
+    reminder ``sent``: from here on the outbox sends, retries and recovers them (DESIGN.md 4.9)."""
+    now = now or utcnow()
     reminder = _reminder(reminder_id)
-    reminder.delivered_to = [*(reminder.delivered_to or []), recipient_id]
-    reminder.updated_at = now or utcnow()
+    for item in outgoing:
+        mail.queue(item.email, source=f"{SOURCE}:{reminder_id}:{item.recipient_id}", now=now)
+        reminder.delivered_to = [*(reminder.delivered_to or []), item.recipient_id]
+    reminder.updated_at = now
     db.session.flush()
+    return finish(reminder_id, now=now)
 
 
 def record_refused(reminder_id: uuid.UUID, recipient_id: str, error: str, *, now: datetime | None = None) -> None:
-    """The mail server refused this recipient for good (5xx): no more attempts for them."""
-    reminder = _reminder(reminder_id)
-    reminder.failed_to = [*(reminder.failed_to or []), recipient_id]
-    reminder.detail = f"refused for {recipient_id}: {error}"[:2000]
-    reminder.updated_at = now or utcnow()
-    db.session.flush()
-
-
-def release_for_retry(reminder_id: uuid.UUID, *, error: str, delay: float, now: datetime | None = None) -> bool:
-    """After a temporary failure: back to ``queued`` with a lease covering the retry's countdown (so a sweep
-    steps in only if the retry itself is lost); False when the attempts are used up (then ``failed``)."""
+    """The mail server refused this recipient's e-mail for good (5xx, or the outbox gave up): the reminder is
+    ``failed`` for coordinators, and a retry (``retry_failed``) prepares this recipient's e-mail again."""
     now = now or utcnow()
     reminder = _reminder(reminder_id)
-    limit = int(current_app.config["REMINDER_MAX_ATTEMPTS"])
-    if reminder.attempts >= limit:
-        _close(reminder, ReminderStatus.failed, f"gave up after {reminder.attempts} attempts: {error}"[:2000], now)
-        db.session.flush()
-        return False
-    reminder.status = ReminderStatus.queued
-    reminder.lease_until = now + timedelta(seconds=delay) + _lease()
-    reminder.detail = f"attempt {reminder.attempts} failed, trying again: {error}"[:2000]
+    reminder.delivered_to = [r for r in (reminder.delivered_to or []) if r != recipient_id]
+    reminder.failed_to = [*(reminder.failed_to or []), recipient_id]
+    reminder.detail = f"refused for {recipient_id}: {error}"[:2000]
     reminder.updated_at = now
     db.session.flush()
-    return True
+    if reminder.status == ReminderStatus.sent:
+        finish(reminder_id, now=now)
+
+
+def on_email_refused(source: str, *, error: str, **_kwargs: Any) -> None:
+    """``mail.email_refused`` receiver: a reminder's e-mail failed for good (its source names it)."""
+    kind, _, rest = source.partition(":")
+    if kind != SOURCE:
+        return
+    reminder_id, _, recipient_id = rest.partition(":")
+    if db.session.get(Reminder, uuid.UUID(reminder_id)) is not None:
+        record_refused(uuid.UUID(reminder_id), recipient_id, error)
 
 
 def finish(reminder_id: uuid.UUID, *, now: datetime | None = None) -> Reminder:

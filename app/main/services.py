@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core import access, mail
 from app.core.errors import DomainError, InvalidInput, NotFound
+from app.core.urls import external_url
 from app.extensions import db
 from app.main.models import DESCRIPTION_MAX, NAME_MAX, NOTE_MAX, PAGE_MAX, AccessibilityReport
 
@@ -92,7 +93,7 @@ def _notify_received(report: AccessibilityReport) -> None:
     """The configured contact address if there is one, else every active coordinator: a subject and a link."""
     from app.auth.models import Role, User, UserRole
 
-    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/admin/accessibility-reports/{report.id}"
+    link = external_url("admin.accessibility_report", report_id=report.id)
     contact = current_app.config.get("ACCESSIBILITY_CONTACT_EMAIL")
     recipients: list[tuple[str, str | None, str | None]]
     if contact:
@@ -116,7 +117,8 @@ def _notify_received(report: AccessibilityReport) -> None:
                 name=name,
                 received_at=report.received_at,
                 link=link,
-            )
+            ),
+            source=f"main.accessibility_report:{report.id}",
         )
 
 

@@ -56,6 +56,7 @@ from app.auth.models import Role, User, UserRole
 from app.core import access, audit, mail, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
+from app.core.urls import external_url
 from app.extensions import db
 from app.trust import labels
 from app.trust.models import (
@@ -1360,10 +1361,6 @@ def _people(unit_id: uuid.UUID | None, *, coordinators: bool) -> list[User]:
     )
 
 
-def _link(path: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{path}"
-
-
 def _notify_breaches(unit: Unit, opened: list[Breach], visit: Any) -> None:
     versions = [b.version for b in opened]
     for person in _people(unit.id, coordinators=True):
@@ -1377,8 +1374,8 @@ def _notify_breaches(unit: Unit, opened: list[Breach], visit: Any) -> None:
                 versions=versions,
                 visit=visit,
                 is_coordinator=person.is_coordinator,
-                link=_link(f"/units/{unit.id}"),
-                visit_link=_link(f"/visits/{visit.id}") if visit is not None else None,
+                link=external_url("units.show", unit_id=unit.id),
+                visit_link=external_url("visits.show", visit_id=visit.id) if visit is not None else None,
             )
         )
 
@@ -1403,7 +1400,7 @@ def _notify_proposal(unit: Unit, version: BoundaryVersion) -> None:
                 proposer=version.proposed_by.name
                 if version.proposed_by
                 else labels.SIDE[version.proposed_by_side.value],
-                link=_link(f"/units/{unit.id}/boundaries"),
+                link=external_url("trust.boundaries", unit_id=unit.id),
             )
         )
 
@@ -1479,7 +1476,7 @@ def restore_baseline(unit_id: uuid.UUID, *, actor: User, reason: str) -> TrustCh
                 language=person.language,
                 person=person,
                 unit=unit,
-                link=_link(f"/units/{unit.id}"),
+                link=external_url("units.show", unit_id=unit.id),
             )
         )
     return change

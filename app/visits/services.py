@@ -21,6 +21,7 @@ from app.auth.models import Role, User
 from app.core import access, mail, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
+from app.core.urls import external_url
 from app.extensions import db
 from app.units.models import Membership
 from app.visits.models import (
@@ -493,8 +494,9 @@ def _notify_unit_of_kommunicering(visit: Visit) -> None:
                 language=person.language,
                 person=person,
                 visit=visit,
-                link=f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/visits/{visit.id}",
-            )
+                link=external_url("visits.show", visit_id=visit.id),
+            ),
+            source=f"visits.sent_for_comment:{visit.id}",
         )
 
 

@@ -20,7 +20,6 @@ from app.core import access
 from app.visits import services
 from app.visits.models import Evidence, Finding, Response, Visit, VisitStatus
 from tests.test_access_matrix import database_fingerprint
-from tests.visits.test_pages import QueryCounter
 
 API = "/api/v1"
 WAIVER = "Enheten har i telefonsamtal avstått från att yttra sig över rapporten."
@@ -218,7 +217,7 @@ def test_a_bad_filter_is_a_422_naming_it(query, field, client, make_user, as_):
     assert field in response.json["errors"]
 
 
-def test_the_list_is_paginated_and_its_queries_do_not_grow(app, client, make_visit, make_user, as_):
+def test_the_list_is_paginated_and_its_queries_do_not_grow(count_queries, app, client, make_visit, make_user, as_):
     from app.extensions import db as _db
 
     lead = make_user("reviewer")
@@ -230,7 +229,7 @@ def test_the_list_is_paginated_and_its_queries_do_not_grow(app, client, make_vis
 
     def queries() -> int:
         client.get(f"{API}/visits", headers=headers)  # the token's first use is bookkeeping of its own
-        with QueryCounter(engine) as counter:
+        with count_queries(engine) as counter:
             assert client.get(f"{API}/visits?per_page=50", headers=headers).status_code == 200
         return counter.count
 

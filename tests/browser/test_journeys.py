@@ -254,8 +254,11 @@ def test_from_planned_visit_to_restored_trust_on_a_tablet(
     seven_days_before = datetime.combine(due - timedelta(days=7), time(8, 0), tzinfo=STOCKHOLM)
     reminders.sweep(now=seven_days_before)  # as the beat's sweep would, a week before the due date
     db.session.commit()  # the send tasks are enqueued once the sweep's claim is committed
-    assert enqueued.names(), "the sweep sent no reminder"
-    for reminder_id in enqueued.names():
+    reminder_ids = enqueued.ids("followups.send_reminder")
+    assert reminder_ids, "the sweep sent no reminder"
+    enqueued.clear()
+    app.config["PUBLIC_BASE_URL"] = live_server_url  # this process renders the e-mail: its links lead to the server
+    for reminder_id in reminder_ids:
         send_now(reminder_id)
 
     asa.goto("/admin/outbox")

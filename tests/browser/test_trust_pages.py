@@ -29,7 +29,7 @@ def test_trust_pages_fit_a_tablet_and_load_without_errors(
     make_boundary: Callable[..., Any],
     make_visit: Callable[..., Any],
     report: Callable[..., Any],
-    sent_tasks: Any,
+    enqueued: Any,
 ) -> None:
     from app.trust import services
 

@@ -1,5 +1,7 @@
-"""Outgoing e-mail: rendering in the recipient's language, the SMTP and outbox backends, the outbox pages,
-what a set-password e-mail may carry, and how the delivery task treats temporary and permanent SMTP refusals."""
+"""Outgoing e-mail: rendering in the recipient's language, the SMTP and .eml backends, the outbox pages, what a
+set-password e-mail may carry, the durable outbox (written with its cause, sent once by ``mail.send`` with a stable
+Message-ID, swept when its task is lost), how temporary and permanent SMTP refusals are treated, and links built
+by ``external_url``."""
 
 from __future__ import annotations
 
@@ -8,17 +10,19 @@ import email.policy
 import re
 import socket
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-import workers.mail  # noqa: F401  (registers the "mail.deliver" task)
 from app.auth import services
 from app.auth.models import SetPasswordToken, hash_secret
 from app.core import mail
+from app.core.models import OutboxEmail, OutboxStatus, utcnow
+from app.core.urls import external_url
 
 ENGLISH_SUBJECT = "Choose your password for Lärande tillsyn"
 SWEDISH_SUBJECT = "Välj ditt lösenord för Lärande tillsyn"
@@ -26,7 +30,7 @@ LINK = "http://localhost/set-password/a-link-only-for-this-test"
 
 
 def set_password_email(*, language: str | None = "en", to: str = "greta@example.se") -> mail.OutgoingEmail:
-    return mail.render_email(
+    outgoing = mail.render_email(
         "auth/set_password",
         to=to,
         language=language,
@@ -34,6 +38,8 @@ def set_password_email(*, language: str | None = "en", to: str = "greta@example.
         link=LINK,
         hours=72,
     )
+    outgoing.message_id = mail.stable_message_id("test", to)
+    return outgoing
 
 
 def parse(raw: bytes) -> email.message.EmailMessage:
@@ -174,26 +180,177 @@ def test_outbox_refuses_names_that_are_not_outbox_files(app, browser, make_user,
 # ---- what a set-password e-mail carries -----------------------------------------------------------
 
 
-def test_set_password_email_carries_the_link_but_never_the_token_hash(app, db, make_user, monkeypatch):
+def test_set_password_email_carries_the_link_but_never_the_token_hash(app, db, make_user, enqueued):
     person = make_user("reviewer", language="en")
-    queued: list[tuple[str, tuple[Any, ...]]] = []
-    monkeypatch.setattr(
-        app.extensions["celery"], "send_task", lambda name, args=(), kwargs=None, **options: queued.append((name, args))
-    )
 
     link = services.issue_set_password_link(person.id)
     db.session.commit()
 
-    [(task_name, (payload,))] = queued
-    assert task_name == "mail.deliver"
+    [row] = db.session.scalars(select(OutboxEmail)).all()
+    assert enqueued.ids("mail.send") == [str(row.id)]
     token_hash = db.session.scalar(select(SetPasswordToken.token_hash).where(SetPasswordToken.user_id == person.id))
     assert token_hash == hash_secret(link.rsplit("/", 1)[-1])  # the hash we look for is the stored one
-    for field in ("subject", "text", "html"):
-        assert token_hash not in payload[field]
-    assert link in payload["text"]
+    for text in (row.subject, row.text, row.html):
+        assert token_hash not in text
+    assert link in row.text
+    assert link == f"http://localhost/set-password/{link.rsplit('/', 1)[-1]}"
 
 
-# ---- the delivery task and SMTP refusals ----------------------------------------------------------
+# ---- the outbox: written with its cause, sent once --------------------------------------------------
+
+
+def queue_one(db: Any, **kwargs: Any) -> OutboxEmail:
+    row = mail.queue(set_password_email(**kwargs), source="test")
+    db.session.commit()
+    return row
+
+
+def test_a_queued_email_is_a_row_and_its_send_task_is_enqueued_only_after_the_commit(app, db, enqueued):
+    outgoing = set_password_email()
+    outgoing.message_id = ""
+
+    row = mail.queue(outgoing, source="test")
+    db.session.flush()
+    assert enqueued.calls == []  # nothing on the queue before the commit
+    db.session.commit()
+
+    assert enqueued.ids("mail.send") == [str(row.id)]
+    stored = db.session.get(OutboxEmail, row.id)
+    assert (stored.status, stored.recipient, stored.subject) == (
+        OutboxStatus.queued,
+        "greta@example.se",
+        ENGLISH_SUBJECT,
+    )
+    assert stored.message_id == mail.stable_message_id("outbox", str(row.id))  # derived from the row's identity
+
+
+def test_a_rolled_back_email_leaves_no_row_and_enqueues_nothing(app, db, enqueued):
+    mail.queue(set_password_email(), source="test")
+    db.session.flush()
+    db.session.rollback()
+
+    assert db.session.scalars(select(OutboxEmail)).all() == []
+    assert enqueued.calls == []
+
+
+def test_the_send_task_delivers_once_with_the_rows_message_id(app, db, enqueued, smtp_server):
+    use_smtp(app, smtp_server.port)
+    row = queue_one(db)
+    send = enqueued.calls[0]
+
+    assert enqueued.send_mail() == ["sent"]
+    assert app.extensions["celery"].tasks["mail.send"].apply(args=send.args).result == "not claimed"
+
+    [received] = smtp_server.messages
+    assert received["Message-ID"] == row.message_id
+    db.session.expire_all()
+    stored = db.session.get(OutboxEmail, row.id)
+    assert (stored.status, stored.attempts) == (OutboxStatus.sent, 1)
+    assert stored.sent_at is not None
+
+
+def test_the_embedded_default_writes_the_queued_email_to_the_outbox_folder(app, db, enqueued):
+    row = queue_one(db)
+
+    enqueued.send_mail()
+
+    [eml] = Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")
+    assert parse(eml.read_bytes())["Message-ID"] == row.message_id
+
+
+def test_queueing_the_same_message_id_twice_writes_one_row(app, db, enqueued):
+    first = queue_one(db)
+    second = queue_one(db)
+
+    assert second.id == first.id
+    assert len(db.session.scalars(select(OutboxEmail)).all()) == 1
+    assert enqueued.ids("mail.send") == [str(first.id)]
+
+
+def test_queueing_a_failed_message_id_again_sends_it_again(app, db, enqueued):
+    row = queue_one(db)
+    mail.record_failed(row.id, error="550 no such user")
+    db.session.commit()
+    enqueued.clear()
+
+    again = queue_one(db)
+
+    assert again.id == row.id
+    assert (again.status, again.attempts) == (OutboxStatus.queued, 0)
+    assert enqueued.ids("mail.send") == [str(row.id)]
+
+
+# ---- the sweep: what a lost task left behind -----------------------------------------------------------
+
+
+def test_the_sweep_sends_again_an_email_whose_task_was_lost(app, db, enqueued):
+    row = queue_one(db)
+    enqueued.clear()  # the task is lost (Redis flushed)
+    later = utcnow() + timedelta(seconds=app.config["MAIL_LEASE_SECONDS"] + 1)
+
+    assert mail.sweep(now=later) == 1
+    db.session.commit()
+
+    assert enqueued.ids("mail.send") == [str(row.id)]
+    assert enqueued.send_mail() == ["sent"]
+
+
+def test_the_sweep_leaves_an_email_whose_task_is_still_on_its_way(app, db, enqueued):
+    queue_one(db)
+    enqueued.clear()
+
+    assert mail.sweep() == 0
+    db.session.commit()
+    assert enqueued.calls == []
+
+
+def test_the_sweep_takes_back_an_email_whose_sender_died_mid_send(app, db, enqueued):
+    row = queue_one(db)
+    assert mail.claim_for_sending(row.id) is not None  # a worker has it in hand, then dies
+    db.session.commit()
+    enqueued.clear()
+    later = utcnow() + timedelta(seconds=app.config["MAIL_LEASE_SECONDS"] + 1)
+
+    assert mail.sweep(now=later) == 1
+    db.session.commit()
+
+    assert db.session.get(OutboxEmail, row.id).status == OutboxStatus.queued
+    assert enqueued.ids("mail.send") == [str(row.id)]
+
+
+def test_the_sweep_leaves_sent_and_failed_emails_alone(app, db, enqueued):
+    sent, failed = queue_one(db, to="a@example.se"), queue_one(db, to="b@example.se")
+    mail.record_sent(sent.id)
+    mail.record_failed(failed.id, error="550")
+    db.session.commit()
+    enqueued.clear()
+
+    assert mail.sweep(now=utcnow() + timedelta(days=1)) == 0
+
+
+def test_flask_mail_sweep_runs_the_sweep_once(app, db, enqueued):
+    row = queue_one(db)
+    db.session.execute(
+        update(OutboxEmail).where(OutboxEmail.id == row.id).values(lease_until=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    enqueued.clear()
+
+    result = app.test_cli_runner().invoke(args=["mail", "sweep"])
+
+    assert result.exit_code == 0, result.output
+    assert "queued 1 e-mails for sending" in result.output
+    assert enqueued.ids("mail.send") == [str(row.id)]
+
+
+def test_beat_sweeps_the_outbox_every_minute():
+    from workers.schedule import BEAT_SCHEDULE
+
+    assert BEAT_SCHEDULE["mail.sweep"]["task"] == "mail.sweep"
+    assert BEAT_SCHEDULE["mail.sweep"]["schedule"] == 60.0
+
+
+# ---- the send task and SMTP refusals ----------------------------------------------------------
 
 
 class RefusingHandler:
@@ -236,29 +393,69 @@ def refusing_smtp() -> Iterator[Callable[[str, str], Any]]:
         controller.stop()
 
 
-def deliver_task(app: Any) -> Any:
-    return app.extensions["celery"].tasks["mail.deliver"]
-
-
 @pytest.mark.parametrize("stage", ["RCPT", "DATA"])
-def test_temporary_smtp_refusal_is_retried(app, refusing_smtp, stage):
+def test_temporary_smtp_refusal_is_retried_until_the_last_attempt(app, db, enqueued, refusing_smtp, stage):
     server = refusing_smtp(stage, "451 4.3.0 try later")
     use_smtp(app, server.port)
-    task = deliver_task(app)
+    app.config["MAIL_MAX_ATTEMPTS"] = 3
+    row = queue_one(db)
 
-    result = task.apply(args=[set_password_email().to_dict()])  # eager: Celery runs each retry at once
+    assert enqueued.send_mail() == ["failed"]  # eager: Celery runs each retry at once
 
-    assert result.failed()
-    assert server.handler.attempts == 1 + task.max_retries
+    assert server.handler.attempts == 3
+    db.session.expire_all()
+    stored = db.session.get(OutboxEmail, row.id)
+    assert (stored.status, stored.attempts) == (OutboxStatus.failed, 3)
+    assert "451" in stored.detail
 
 
 @pytest.mark.parametrize("stage", ["RCPT", "DATA"])
-def test_permanent_smtp_refusal_is_not_retried(app, refusing_smtp, stage):
+def test_permanent_smtp_refusal_is_not_retried(app, db, enqueued, refusing_smtp, stage):
     server = refusing_smtp(stage, "550 5.1.1 no such user")
     use_smtp(app, server.port)
-    task = deliver_task(app)
+    row = queue_one(db)
+    refused: list[tuple[str, str]] = []
 
-    result = task.apply(args=[set_password_email().to_dict()])
+    def listen(source: str, *, error: str, **_kwargs: Any) -> None:
+        refused.append((source, error))
 
-    assert result.failed()
+    mail.email_refused.connect(listen)
+    try:
+        assert enqueued.send_mail() == ["failed"]
+    finally:
+        mail.email_refused.disconnect(listen)
+
     assert server.handler.attempts == 1
+    db.session.expire_all()
+    assert db.session.get(OutboxEmail, row.id).status == OutboxStatus.failed
+    assert [source for source, _error in refused] == ["test"]  # a domain learns it (reminders do)
+
+
+def test_a_temporary_failure_leaves_the_email_to_its_retry_and_then_the_sweep(app, db, enqueued):
+    row = queue_one(db)
+    assert mail.claim_for_sending(row.id) is not None
+    db.session.commit()
+
+    assert mail.release_for_retry(row.id, error="451", delay=120)
+    db.session.commit()
+
+    stored = db.session.get(OutboxEmail, row.id)
+    assert stored.status == OutboxStatus.queued
+    lease = app.config["MAIL_LEASE_SECONDS"]
+    assert mail.sweep(now=utcnow() + timedelta(seconds=lease + 60)) == 0  # the retry is still on its way
+    assert mail.sweep(now=utcnow() + timedelta(seconds=lease + 121)) == 1  # the retry was lost
+
+
+# ---- links in e-mails -------------------------------------------------------------------------------------
+
+
+def test_external_url_builds_on_the_public_base_url_outside_any_request(app):
+    app.config["PUBLIC_BASE_URL"] = "https://tillsyn.example.se/"
+    assert external_url("auth.set_password", token="abc") == "https://tillsyn.example.se/set-password/abc"
+    assert external_url("auth.profile", _anchor="notifications") == "https://tillsyn.example.se/profile#notifications"
+
+
+def test_external_url_keeps_a_path_prefix_and_ignores_the_requests_host(app):
+    app.config["PUBLIC_BASE_URL"] = "https://kommun.example.se/tillsyn"
+    with app.test_request_context("/", base_url="http://internal:8000"):
+        assert external_url("dialogue.index") == "https://kommun.example.se/tillsyn/messages"

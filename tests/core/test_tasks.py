@@ -10,7 +10,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,35 +21,9 @@ from app.auth.models import User
 from app.core import mail
 from app.core.tasks import enqueue_after_commit
 from app.units.models import Unit, UnitKind
+from tests.fixtures_shared import Enqueued
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Sent:
-    name: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    seen: Any = None  # what ``probe`` saw at the moment of sending
-
-
-@dataclass
-class SendRecorder:
-    """Stands in for ``Celery.send_task``; ``probe`` looks at the database while the task is being sent."""
-
-    calls: list[Sent] = field(default_factory=list)
-    probe: Callable[[], Any] | None = None
-
-    def __call__(self, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> None:
-        seen = self.probe() if self.probe else None
-        self.calls.append(Sent(name, tuple(args or ()), dict(kwargs or {}), seen))
-
-
-@pytest.fixture
-def sent(app, monkeypatch) -> SendRecorder:
-    recorder = SendRecorder()
-    monkeypatch.setattr(app.extensions["celery"], "send_task", recorder)
-    return recorder
 
 
 def committed_count(db: Any, column: Any, value: Any) -> int:
@@ -62,7 +35,7 @@ def committed_count(db: Any, column: Any, value: Any) -> int:
 # ---- enqueue_after_commit -------------------------------------------------------------------------
 
 
-def test_task_enqueued_in_a_rolled_back_transaction_is_never_sent(db, sent, make_unit):
+def test_task_enqueued_in_a_rolled_back_transaction_is_never_sent(db, enqueued, make_unit):
     db.session.add(Unit(name="Enhet som aldrig blev", kind=UnitKind.school))
     enqueue_after_commit("tests.echo", "rolled back")
     db.session.flush()
@@ -70,19 +43,19 @@ def test_task_enqueued_in_a_rolled_back_transaction_is_never_sent(db, sent, make
     db.session.rollback()
     make_unit()  # a later transaction commits; the thrown-away task must not ride along
 
-    assert sent.calls == []
+    assert enqueued.calls == []
 
 
-def test_task_is_not_sent_before_the_commit(db, sent):
+def test_task_is_not_sent_before_the_commit(db, enqueued):
     db.session.add(Unit(name="Enhet Alfa", kind=UnitKind.school))
     enqueue_after_commit("tests.echo", "pending")
     db.session.flush()
 
-    assert sent.calls == []
+    assert enqueued.calls == []
 
 
-def test_task_is_sent_exactly_once_after_the_commit(db, sent, make_unit):
-    sent.probe = lambda: committed_count(db, Unit.name, "Enhet Alfa")
+def test_task_is_sent_exactly_once_after_the_commit(db, enqueued, make_unit):
+    enqueued.probe = lambda: committed_count(db, Unit.name, "Enhet Alfa")
     db.session.add(Unit(name="Enhet Alfa", kind=UnitKind.school))
     enqueue_after_commit("tests.echo", 1, "two", three=3)
 
@@ -90,20 +63,20 @@ def test_task_is_sent_exactly_once_after_the_commit(db, sent, make_unit):
     make_unit()  # another commit does not send it again
 
     # seen=1: when the task left, the row it is about was already committed and visible to a worker.
-    assert sent.calls == [Sent("tests.echo", (1, "two"), {"three": 3}, seen=1)]
+    assert enqueued.calls == [Enqueued("tests.echo", (1, "two"), {"three": 3}, seen=1)]
 
 
-def test_releasing_a_savepoint_does_not_send_the_task_before_the_commit(db, sent):
+def test_releasing_a_savepoint_does_not_send_the_task_before_the_commit(db, enqueued):
     db.session.add(Unit(name="Enhet Alfa", kind=UnitKind.school))
     enqueue_after_commit("tests.echo", "outer")
     db.session.flush()
     with db.session.begin_nested():
         db.session.add(Unit(name="Enhet Beta", kind=UnitKind.school))
 
-    assert sent.calls == []  # the outer transaction may still roll back
+    assert enqueued.calls == []  # the outer transaction may still roll back
 
 
-def test_rolling_back_a_savepoint_keeps_the_tasks_enqueued_before_it(db, sent):
+def test_rolling_back_a_savepoint_keeps_the_tasks_enqueued_before_it(db, enqueued):
     db.session.add(Unit(name="Enhet Alfa", kind=UnitKind.school))
     enqueue_after_commit("tests.echo", "outer")
     db.session.flush()
@@ -113,16 +86,16 @@ def test_rolling_back_a_savepoint_keeps_the_tasks_enqueued_before_it(db, sent):
 
     db.session.commit()
 
-    assert [c.args for c in sent.calls] == [("outer",)]
+    assert [c.args for c in enqueued.calls] == [("outer",)]
 
 
 # ---- through the coordinator UI -------------------------------------------------------------------
 
 
-def test_new_person_with_send_link_gets_their_email_enqueued_after_the_commit(db, browser, make_user, sent):
+def test_new_person_with_send_link_gets_their_email_enqueued_after_the_commit(db, browser, make_user, enqueued):
     browser.login(make_user("coordinator"))
     address = "nya.nilsson@example.se"
-    sent.probe = lambda: committed_count(db, User.email, address)
+    enqueued.probe = lambda: committed_count(db, User.email, address)
 
     response = browser.post(
         "/people/new",
@@ -137,14 +110,14 @@ def test_new_person_with_send_link_gets_their_email_enqueued_after_the_commit(db
     )
 
     assert response.status_code == 302
-    [call] = sent.calls
-    assert call.name == "mail.deliver"
-    assert call.seen == 1  # the person was committed before the task left
-    [payload] = call.args
-    assert payload["to"] == address
-    assert payload["subject"] == "Choose your password for Lärande tillsyn"
-    assert "Hello Nya Nilsson," in payload["text"]
-    assert "/set-password/" in payload["text"]
+    [call] = enqueued.calls
+    assert call.name == "mail.send"
+    assert call.seen == 1  # the person (and the e-mail's outbox row) were committed before the task left
+    [row] = enqueued.emails()
+    assert row.recipient == address
+    assert row.subject == "Choose your password for Lärande tillsyn"
+    assert "Hello Nya Nilsson," in row.text
+    assert "/set-password/" in row.text
 
 
 # ---- a real worker on Redis -----------------------------------------------------------------------
@@ -219,13 +192,14 @@ def test_mail_task_runs_in_a_real_celery_worker_on_redis(app_config, redis_url, 
                     link="http://localhost/set-password/worker-test",
                     hours=72,
                 )
-                mail.queue(outgoing)
+                row = mail.queue(outgoing)
+                message_id = row.message_id
                 db.session.commit()
 
             [written] = _wait_for(lambda: sorted(outbox.glob("*.eml")), worker, log, seconds=30)
 
             message = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
-            assert message["Message-ID"] == outgoing.message_id
+            assert message["Message-ID"] == message_id
             assert message["To"] == "greta@example.se"
             assert message["Subject"] == "Choose your password for Lärande tillsyn"
             assert message.get_content_type() == "multipart/alternative"

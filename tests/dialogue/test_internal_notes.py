@@ -148,11 +148,11 @@ def test_the_report_pdf_the_unit_reads_holds_no_internal_note(app, browser, conv
         assert "HEMLIG-INTERN" not in body
 
 
-def test_no_email_to_the_unit_mentions_an_internal_note(app, conversation, task_queue, smtp_server):
+def test_no_email_to_the_unit_mentions_an_internal_note(app, conversation, enqueued, smtp_server):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False)
     with time_machine.travel(utcnow() + timedelta(minutes=16), tick=False):
-        task_queue.celery.tasks["dialogue.flush_notifications"].apply().get()
-        task_queue.run_all()
+        enqueued.celery.tasks["dialogue.flush_notifications"].apply().get()
+        enqueued.run_all()
 
     to_member = [m for m in smtp_server.messages if m["To"] == conversation.member.email]
     assert len(to_member) == 1

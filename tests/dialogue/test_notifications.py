@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from app.core import mail
+from app.core.models import OutboxEmail, OutboxStatus
 from app.dialogue import services
 from app.dialogue.models import BatchStatus, NotificationBatch, NotificationMode, PendingNotification
 
@@ -44,10 +46,10 @@ def at(clock, minutes: float) -> None:
     clock.move_to(T0 + timedelta(minutes=minutes))
 
 
-def flush(task_queue) -> None:
+def flush(enqueued) -> None:
     """What beat and a worker do: the periodic flush, then every task it enqueued after its commits."""
-    task_queue.celery.tasks["dialogue.flush_notifications"].apply().get()
-    task_queue.run_all()
+    enqueued.celery.tasks["dialogue.flush_notifications"].apply().get()
+    enqueued.run_all()
 
 
 def mails_to(smtp, address: str) -> list:
@@ -61,18 +63,18 @@ def text_of(message) -> str:
 # ---- batching --------------------------------------------------------------------------------------
 
 
-def test_three_messages_within_the_window_give_one_email(clock, setting, write, task_queue, smtp):
+def test_three_messages_within_the_window_give_one_email(clock, setting, write, enqueued, smtp):
     visit, member = setting
     for minute, text in ((0, "Första hemliga innehållet."), (4, "Andra."), (9, "Tredje.")):
         at(clock, minute)
         write(visit.lead, visit=visit, text=text)
 
     at(clock, 14)
-    flush(task_queue)
+    flush(enqueued)
     assert mails_to(smtp, member.email) == []
 
     at(clock, 15)
-    flush(task_queue)
+    flush(enqueued)
     [email] = mails_to(smtp, member.email)
     body = text_of(email)
     assert email["Subject"] == "Nya meddelanden i Lärande tillsyn"
@@ -81,23 +83,23 @@ def test_three_messages_within_the_window_give_one_email(clock, setting, write, 
     assert "hemliga" not in body and "Andra." not in body  # titles and links, never the content
 
 
-def test_a_second_email_waits_a_whole_window_after_the_first(clock, setting, write, task_queue, smtp):
+def test_a_second_email_waits_a_whole_window_after_the_first(clock, setting, write, enqueued, smtp):
     visit, member = setting
     write(visit.lead, visit=visit, text="Ett.")
     at(clock, 15)
-    flush(task_queue)
+    flush(enqueued)
     at(clock, 16)
     write(visit.lead, visit=visit, text="Två.")
 
     at(clock, 30)
-    flush(task_queue)
+    flush(enqueued)
     assert len(mails_to(smtp, member.email)) == 1
     at(clock, 31)
-    flush(task_queue)
+    flush(enqueued)
     assert len(mails_to(smtp, member.email)) == 2
 
 
-def test_no_two_emails_to_one_person_come_closer_than_the_window(clock, setting, write, task_queue, db, smtp):
+def test_no_two_emails_to_one_person_come_closer_than_the_window(clock, setting, write, enqueued, db, smtp):
     visit, member = setting
     sent_at = []
     for minute in range(0, 61):
@@ -105,51 +107,49 @@ def test_no_two_emails_to_one_person_come_closer_than_the_window(clock, setting,
         if minute % 7 == 0:
             write(visit.lead, visit=visit, text=f"Minut {minute}.")
         before = len(mails_to(smtp, member.email))
-        flush(task_queue)
+        flush(enqueued)
         if len(mails_to(smtp, member.email)) > before:
             sent_at.append(minute)
     assert len(sent_at) >= 3
     assert all(later - earlier >= 15 for earlier, later in itertools.pairwise(sent_at))
 
 
-def test_the_window_is_configurable(app, clock, setting, write, task_queue, smtp):
+def test_the_window_is_configurable(app, clock, setting, write, enqueued, smtp):
     app.config["DIALOGUE_NOTIFICATION_WINDOW_MINUTES"] = 5
     visit, member = setting
     write(visit.lead, visit=visit)
     at(clock, 5)
-    flush(task_queue)
+    flush(enqueued)
     assert len(mails_to(smtp, member.email)) == 1
 
 
-def test_each_unit_member_gets_their_own_email_and_who_answered_none(
-    clock, setting, make_user, write, task_queue, smtp
-):
+def test_each_unit_member_gets_their_own_email_and_who_answered_none(clock, setting, make_user, write, enqueued, smtp):
     visit, member = setting
     colleague = make_user("unit_member", units=[visit.unit], email="kalle@example.se")
     write(member, visit=visit, text="Fråga från enheten.")
     at(clock, 1)
     write(visit.lead, visit=visit, text="Svar från teamet.")
     at(clock, 16)
-    flush(task_queue)
+    flush(enqueued)
     assert len(mails_to(smtp, colleague.email)) == 1
     assert len(mails_to(smtp, member.email)) == 1  # the team's answer, not their own message
     assert "1 nytt meddelande" in text_of(mails_to(smtp, member.email)[0])
     assert mails_to(smtp, visit.lead.email) == []  # they answered in the thread: what one writes in, one has read
 
 
-def test_an_internal_note_tells_the_rest_of_the_team_only(clock, make_visit, make_user, write, task_queue, smtp):
+def test_an_internal_note_tells_the_rest_of_the_team_only(clock, make_visit, make_user, write, enqueued, smtp):
     colleague = make_user("reviewer", name="Rut Reviewer", email="rut@example.se")
     visit = make_visit("sent_for_comment", members=(colleague,))
     member = make_user("unit_member", units=[visit.unit], email="ulla@example.se")
     write(visit.lead, visit=visit, text="Notering.", internal=True)
     at(clock, 15)
-    flush(task_queue)
+    flush(enqueued)
     assert [m["To"] for m in smtp.messages] == [colleague.email]
     assert "1 ny intern anteckning" in text_of(smtp.messages[0])
     assert mails_to(smtp, member.email) == []
 
 
-def test_what_was_read_in_the_app_is_not_emailed(clock, setting, write, task_queue, smtp):
+def test_what_was_read_in_the_app_is_not_emailed(clock, setting, write, enqueued, smtp):
     visit, member = setting
     write(visit.lead, visit=visit)
     at(clock, 3)
@@ -158,16 +158,16 @@ def test_what_was_read_in_the_app_is_not_emailed(clock, setting, write, task_que
 
     db.session.commit()
     at(clock, 15)
-    flush(task_queue)
+    flush(enqueued)
     assert mails_to(smtp, member.email) == []
 
 
-def test_the_email_is_in_the_recipients_language(clock, make_visit, make_user, write, task_queue, smtp):
+def test_the_email_is_in_the_recipients_language(clock, make_visit, make_user, write, enqueued, smtp):
     visit = make_visit("sent_for_comment")
     member = make_user("unit_member", units=[visit.unit], language="en", email="eve@example.se", name="Eve")
     write(visit.lead, visit=visit)
     at(clock, 15)
-    flush(task_queue)
+    flush(enqueued)
     [email] = mails_to(smtp, member.email)
     assert email["Subject"] == "New messages in Lärande tillsyn"
     assert "Hello Eve," in text_of(email)
@@ -184,7 +184,7 @@ def choose(db, person, mode: str) -> None:
     db.session.commit()
 
 
-def test_a_daily_digest_waits_for_the_digest_hour(clock, setting, write, task_queue, db, smtp):
+def test_a_daily_digest_waits_for_the_digest_hour(clock, setting, write, enqueued, db, smtp):
     visit, member = setting
     choose(db, member, "daily")
     write(visit.lead, visit=visit, text="På förmiddagen.")  # 10:00 in Stockholm
@@ -192,13 +192,13 @@ def test_a_daily_digest_waits_for_the_digest_hour(clock, setting, write, task_qu
     write(visit.lead, finding=visit.findings[0], text="Om en iakttagelse.")
 
     at(clock, 120)
-    flush(task_queue)
+    flush(enqueued)
     clock.move_to(datetime(2026, 3, 11, 5, 59, tzinfo=UTC))  # 06:59 in Stockholm
-    flush(task_queue)
+    flush(enqueued)
     assert mails_to(smtp, member.email) == []
 
     clock.move_to(datetime(2026, 3, 11, 6, 0, tzinfo=UTC))  # 07:00 in Stockholm
-    flush(task_queue)
+    flush(enqueued)
     [digest] = mails_to(smtp, member.email)
     assert digest["Subject"] == "Dagens sammanfattning av nya meddelanden i Lärande tillsyn"
     assert "besöket: 1 nytt meddelande" in text_of(digest)
@@ -207,27 +207,27 @@ def test_a_daily_digest_waits_for_the_digest_hour(clock, setting, write, task_qu
     clock.move_to(datetime(2026, 3, 11, 9, 0, tzinfo=UTC))
     write(visit.lead, visit=visit, text="Samma dag.")
     clock.move_to(datetime(2026, 3, 11, 12, 0, tzinfo=UTC))
-    flush(task_queue)
+    flush(enqueued)
     assert len(mails_to(smtp, member.email)) == 1  # the next digest is tomorrow's
 
 
-def test_off_means_no_email_about_messages(clock, setting, write, task_queue, db, smtp):
+def test_off_means_no_email_about_messages(clock, setting, write, enqueued, db, smtp):
     visit, member = setting
     choose(db, member, "off")
     write(visit.lead, visit=visit)
     at(clock, 20)
-    flush(task_queue)
+    flush(enqueued)
     assert mails_to(smtp, member.email) == []
     assert db.session.scalar(select(func.count()).select_from(PendingNotification)) == 0
 
 
-def test_switching_off_drops_what_was_waiting(clock, setting, write, task_queue, db, smtp):
+def test_switching_off_drops_what_was_waiting(clock, setting, write, enqueued, db, smtp):
     visit, member = setting
     write(visit.lead, visit=visit)
     at(clock, 5)
     choose(db, member, "off")
     at(clock, 20)
-    flush(task_queue)
+    flush(enqueued)
     assert mails_to(smtp, member.email) == []
 
 
@@ -259,18 +259,18 @@ def test_an_unknown_choice_is_refused_with_a_message(browser, make_user):
 # ---- robust sending ---------------------------------------------------------------------------------
 
 
-def test_the_send_is_enqueued_only_after_the_batch_is_committed(clock, setting, write, task_queue, db):
+def test_the_send_is_enqueued_only_after_the_batch_is_committed(clock, setting, write, enqueued, db):
     visit, _member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
     [due] = services.due_recipients()
     batch = services.make_batch(due)
-    assert batch is not None and task_queue.sent == []
+    assert batch is not None and enqueued.calls == []
     db.session.commit()
-    assert task_queue.sent == [("dialogue.send_batch", (str(batch.id),), {})]
+    assert (enqueued.names(), enqueued.ids("dialogue.send_batch")) == (["dialogue.send_batch"], [str(batch.id)])
 
 
-def test_two_workers_make_one_batch_for_one_person(clock, setting, write, task_queue, db):
+def test_two_workers_make_one_batch_for_one_person(clock, setting, write, enqueued, db):
     visit, _member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
@@ -283,70 +283,74 @@ def test_two_workers_make_one_batch_for_one_person(clock, setting, write, task_q
     assert db.session.scalar(select(func.count()).select_from(NotificationBatch)) == 1
 
 
-def test_a_batch_sent_twice_is_delivered_once_with_a_stable_message_id(clock, setting, write, task_queue, smtp):
+def test_a_batch_sent_twice_is_delivered_once_with_a_stable_message_id(clock, setting, write, enqueued, smtp):
     visit, _member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
-    task_queue.celery.tasks["dialogue.flush_notifications"].apply().get()
-    [(name, args, _kwargs)] = task_queue.sent
-    task_queue.celery.tasks[name].apply(args=args).get()
-    assert task_queue.celery.tasks[name].apply(args=args).get() == "not pending"
+    enqueued.celery.tasks["dialogue.flush_notifications"].apply().get()
+    [call] = enqueued.calls
+    enqueued.clear()
+    enqueued.celery.tasks[call.name].apply(args=call.args).get()
+    assert enqueued.celery.tasks[call.name].apply(args=call.args).get() == "not pending"
+    enqueued.run_all()
     [email] = smtp.messages
-    assert email["Message-ID"] == f"<{uuid.UUID(args[0]).hex}.dialogue@tillsyn.local>"
+    assert email["Message-ID"] == mail.stable_message_id("dialogue", f"batch:{call.args[0]}")
 
 
-def test_a_lost_send_is_sent_again_by_a_later_flush(clock, setting, write, task_queue, smtp):
+def test_a_lost_send_is_sent_again_by_a_later_flush(clock, setting, write, enqueued, smtp):
     visit, member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
-    task_queue.celery.tasks["dialogue.flush_notifications"].apply().get()
-    task_queue.sent.clear()  # the broker lost it
+    enqueued.celery.tasks["dialogue.flush_notifications"].apply().get()
+    enqueued.clear()  # the broker lost it
     at(clock, 18)
-    flush(task_queue)
+    flush(enqueued)
     assert smtp.messages == []
     at(clock, 21)
-    flush(task_queue)
+    flush(enqueued)
     assert len(mails_to(smtp, member.email)) == 1
 
 
 def test_a_worker_killed_mid_send_leaves_the_batch_to_a_flush_after_its_claim(
-    clock, setting, write, task_queue, db, smtp
+    clock, setting, write, enqueued, db, smtp
 ):
     visit, member = setting
     write(visit.lead, visit=visit)
     at(clock, 15)
-    task_queue.celery.tasks["dialogue.flush_notifications"].apply().get()
-    [(_name, (batch_id,), _kwargs)] = task_queue.sent
-    task_queue.sent.clear()
+    enqueued.celery.tasks["dialogue.flush_notifications"].apply().get()
+    [batch_id] = enqueued.ids("dialogue.send_batch")
+    enqueued.clear()
     assert services.claim_batch(uuid.UUID(batch_id))  # a worker took it, then died before sending
     db.session.commit()
 
     at(clock, 24)
-    flush(task_queue)
+    flush(enqueued)
     assert smtp.messages == []  # still held by the dead worker's claim
     at(clock, 26)
-    flush(task_queue)
+    flush(enqueued)
     assert len(mails_to(smtp, member.email)) == 1
 
 
-def test_a_permanent_refusal_gives_the_batch_up(clock, setting, write, task_queue, db, monkeypatch):
-    from app.core import mail
-
-    visit, _member = setting
+def test_a_batch_is_handed_to_the_email_outbox_and_a_permanent_refusal_is_not_retried(
+    clock, setting, write, enqueued, db, monkeypatch
+):
+    visit, member = setting
     write(visit.lead, visit=visit)
+    attempts = []
 
     def refuse(email):
+        attempts.append(email)
         raise smtplib.SMTPRecipientsRefused({email.to: (550, b"no such mailbox")})
 
     monkeypatch.setattr(mail, "deliver", refuse)
     at(clock, 15)
-    task_queue.celery.tasks["dialogue.flush_notifications"].apply().get()
-    [(name, args, _kwargs)] = task_queue.sent
-    task_queue.sent.clear()
-    assert task_queue.celery.tasks[name].apply(args=args).failed()
+    flush(enqueued)
 
     at(clock, 60)
-    flush(task_queue)
+    flush(enqueued)
     db.session.expire_all()
-    assert db.session.scalar(select(NotificationBatch.status)) == BatchStatus.skipped
-    assert task_queue.sent == []
+    assert db.session.scalar(select(NotificationBatch.status)) == BatchStatus.sent  # handed over
+    [row] = db.session.scalars(select(OutboxEmail)).all()
+    assert (row.recipient, row.status, row.attempts) == (member.email, OutboxStatus.failed, 1)
+    assert len(attempts) == 1
+    assert enqueued.calls == []

@@ -313,7 +313,7 @@ def test_list_and_thread_pages_run_as_many_queries_for_many_messages_as_for_one(
     write(visit.lead, visit=visit, text="Ett.")
     write(visit.lead, finding=visit.findings[0], text="Om iakttagelsen.")
     few = {
-        url: count_queries(browser, url)
+        url: count_queries.get(browser, url)
         for url in (f"/visits/{visit.id}/messages", "/messages", "/start", f"/visits/{visit.id}")
     }
     for i in range(10):
@@ -321,7 +321,7 @@ def test_list_and_thread_pages_run_as_many_queries_for_many_messages_as_for_one(
         write(visit.lead, visit=other, text=f"Besök {i}.")
         write(member, visit=visit, text=f"Svar {i}.")
         write(visit.lead, finding=visit.findings[0], text=f"Om iakttagelsen {i}.", internal=bool(i % 2))
-    many = {url: count_queries(browser, url) for url in few}
+    many = {url: count_queries.get(browser, url) for url in few}
     assert many == few
 
 

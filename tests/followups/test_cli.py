@@ -16,7 +16,7 @@ def test_reminders_sweep_claims_what_is_due_and_says_so(app, make_follow_up, enq
         result = app.test_cli_runner().invoke(args=["reminders", "sweep"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "claimed 1 (recovered 0), skipped 2, no longer needed 0"
-    assert len(enqueued.names()) == 1  # sent after the command's commit
+    assert len(enqueued.ids("followups.send_reminder")) == 1  # sent after the command's commit
 
 
 def test_reminders_sweep_has_help(app):

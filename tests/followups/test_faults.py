@@ -4,7 +4,10 @@ sent, lost and duplicated (counted by the Message-IDs the SMTP server received).
 
 Marked ``faults``: they run once per CI run, in the PostgreSQL pass (the Makefile leaves them out of the
 SQLite pass); in CI a missing service fails them, never skips them. Short leases and back-offs come from the
-configuration (REMINDER_LEASE_SECONDS, REMINDER_BACKOFF_*), so the whole module takes about a minute.
+configuration (REMINDER_LEASE_SECONDS, MAIL_LEASE_SECONDS, MAIL_BACKOFF_*), so the whole module takes about a
+minute. A reminder's task hands its e-mails to the e-mail outbox (app.core.mail), whose one send task talks to the
+mail server: recovery after a lost or killed send is the outbox sweep's, recovery of a lost reminder task the
+reminder sweep's.
 The module empties its Redis database (one scenario flushes it on purpose).
 """
 
@@ -46,9 +49,10 @@ QUEUE = f"tillsyn-faults-{uuid.uuid4().hex[:12]}"
 IDLE_QUEUE = f"{QUEUE}-nobody"  # a queue no worker reads: tasks sent there just wait in Redis
 SETTINGS = {
     "REMINDER_LEASE_SECONDS": LEASE_SECONDS,
-    "REMINDER_BACKOFF_BASE_SECONDS": 0.2,
-    "REMINDER_BACKOFF_MAX_SECONDS": 1.0,
-    "REMINDER_MAX_ATTEMPTS": 40,
+    "MAIL_LEASE_SECONDS": LEASE_SECONDS,
+    "MAIL_BACKOFF_BASE_SECONDS": 0.2,
+    "MAIL_BACKOFF_MAX_SECONDS": 1.0,
+    "MAIL_MAX_ATTEMPTS": 40,
     "SMTP_TIMEOUT_SECONDS": 3,
 }
 
@@ -342,11 +346,22 @@ def tally(inbox: Inbox, expected: set[str]) -> dict[str, int]:
     }
 
 
-def attempts(db: Any, reminders_: list[Any]) -> list[int]:
-    from app.followups.models import Reminder
+def emails(db: Any, reminders_: list[Any]) -> list[Any]:
+    """The outbox rows of these reminders' e-mails (to their owners), once their tasks have handed them over."""
+    from app.core.models import OutboxEmail
 
     db.session.expire_all()
-    return list(db.session.scalars(select(Reminder.attempts).where(Reminder.id.in_([r.id for r in reminders_]))))
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.message_id.in_(expected_ids(db, reminders_)))))
+
+
+def sent_emails(db: Any, reminders_: list[Any]) -> int:
+    return sum(1 for row in emails(db, reminders_) if row.status == "sent")
+
+
+def attempts(db: Any, reminders_: list[Any]) -> list[int]:
+    """Attempts at the SMTP server per reminder e-mail (0 for one not yet in the outbox)."""
+    counted = [row.attempts for row in emails(db, reminders_)]
+    return counted + [0] * (len(reminders_) - len(counted))
 
 
 def connected_to(port: int, processes: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes] | None:
@@ -377,6 +392,15 @@ def recover_after_lease(db: Any) -> Any:
     return sweep(db)
 
 
+def recover_mail_after_lease(db: Any) -> int:
+    from app.core import mail
+
+    time.sleep(LEASE_SECONDS + 0.2)
+    count = mail.sweep()
+    db.session.commit()
+    return count
+
+
 # ---- the scenarios --------------------------------------------------------------------------------------
 
 
@@ -403,8 +427,8 @@ def test_a_worker_killed_mid_send_still_delivers_with_at_most_one_duplicate(db, 
         inbox.hold = False
         inbox.released.set()
         replacement = workers.start(wait=False)
-        assert recover_after_lease(db).recovered == 1
-        wait_until(lambda r=reminder: statuses(db, [r])["sent"] == 1, 30, "the resend", workers)
+        assert recover_mail_after_lease(db) == 1
+        wait_until(lambda r=reminder: sent_emails(db, [r]) == 1, 30, "the resend", workers)
         workers.wait_ready(replacement)
         duplicates_per_reminder.append(inbox.ids().count(next(iter(ids))) - 1)
     counts = tally(inbox, expected)
@@ -426,7 +450,7 @@ def test_smtp_down_then_up_delivers_everything_after_retries(db, people, service
         assert sweep(db).claimed == per_round
         wait_until(lambda due=due: min(attempts(db, due)) >= 2, 30, "the first retries", workers)
         smtp.start()
-        wait_until(lambda due=due: statuses(db, due)["sent"] == per_round, 60, "delivery after the outage", workers)
+        wait_until(lambda due=due: sent_emails(db, due) == per_round, 60, "delivery after the outage", workers)
         retries += sum(n - 1 for n in attempts(db, due))
     counts = tally(smtp.inbox, expected)
     report(capsys, "SMTP down, then up", rounds=rounds, reminders=rounds * per_round, **counts, retries=retries)
@@ -483,7 +507,7 @@ def test_two_sweeps_at_once_send_each_reminder_exactly_once(db, people, services
                 thread.join(30)
             assert results[0].claimed + results[1].claimed == per_round
             locked_out += sum(1 for r in results if not r.ran)
-        wait_until(lambda due=due: statuses(db, due)["sent"] == per_round, 60, "delivery", workers)
+        wait_until(lambda due=due: sent_emails(db, due) == per_round, 60, "delivery", workers)
     time.sleep(0.5)
     counts = tally(inbox, expected)
     report(
@@ -514,7 +538,7 @@ def test_redis_flushed_with_sends_pending_is_recovered_by_the_next_sweep(db, peo
     time.sleep(1.0)
     assert statuses(db, due) == Counter({"queued": count})  # nothing was sent meanwhile
     result = recover_after_lease(db)
-    wait_until(lambda: statuses(db, due)["sent"] == count, 60, "delivery after the flush", workers)
+    wait_until(lambda: sent_emails(db, due) == count, 60, "delivery after the flush", workers)
     time.sleep(0.5)
     counts = tally(inbox, expected)
     report(

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.followups.models import FollowUp, FollowUpEvidence, FollowUpStatus, Reminder, ReminderStatus
 from tests.fixtures_followups import local
@@ -277,34 +277,19 @@ def test_a_reviewer_sees_their_own_by_default_and_all_on_request(people, make_fo
     assert sorted(titles(browser.get("/follow-ups?mine=").text)) == ["Åtgärd 1", "Åtgärd 2"]
 
 
-def count_queries(db, call):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert response.status_code == 200
-    return len(statements)
-
-
 @pytest.mark.parametrize("path", ["/follow-ups?mine=", "/follow-ups?status=all&mine=", "unit"])
 def test_list_pages_make_the_same_number_of_queries_however_many_follow_ups(
-    people, make_follow_up, make_user, browser, db, path
+    count_queries, people, make_follow_up, make_user, browser, db, path
 ):
     browser.login(people.coordinator)
     url = f"/units/{people.unit.id}/follow-ups" if path == "unit" else path
     owners = [make_user("unit_member", units=[people.unit], name=f"Ägare {i}") for i in range(12)]
     make_follow_up("agreed", finding=serious(people.visit), owner=owners[0])
     make_follow_up("proposed", owner=owners[1])
-    few = count_queries(db, lambda: browser.get(url))
+    few = count_queries.get(browser, url)
     for i in range(2, 12):
         make_follow_up("agreed" if i % 2 else "proposed", owner=owners[i], visit=people.visit if i % 3 else None)
-    many = count_queries(db, lambda: browser.get(url))
+    many = count_queries.get(browser, url)
     assert many == few
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from app.core.models import AuditEvent
 from app.main.models import AccessibilityReport
-from tests.visits.test_pages import QueryCounter
 
 DIGG_REPORT_PAGE = (
     "https://www.digg.se/analys-och-uppfoljning/lagen-om-tillganglighet-till-digital-offentlig-service-dos-lagen/"
@@ -40,7 +39,7 @@ def send_report(browser, **fields):
 
 
 def mails(enqueued) -> list[dict]:
-    return [c.args[0] for c in enqueued.calls if c.name == "mail.deliver"]
+    return [{"to": e.recipient, "subject": e.subject, "text": e.text, "html": e.html} for e in enqueued.emails()]
 
 
 # ---- the statement ------------------------------------------------------------------------------------------
@@ -291,15 +290,14 @@ def test_the_coordinator_lists_open_reports_newest_first(browser, make_user, rep
     assert re.findall(r"/admin/accessibility-reports/([0-9a-f-]{36})", everything)[-1] == str(made[0].id)
 
 
-def test_the_list_is_paginated_with_constant_queries(app, browser, make_user, reports):
-    from app.extensions import db as _db
+def test_the_list_is_paginated_with_constant_queries(count_queries, app, browser, make_user, reports):
 
     browser.login(make_user("coordinator"))
     reports(2, handled=2)
-    with QueryCounter(_db.engine) as few:
+    with count_queries() as few:
         assert browser.get("/admin/accessibility-reports?status=all").status_code == 200
     reports(30, handled=20)
-    with QueryCounter(_db.engine) as many:
+    with count_queries() as many:
         page = text_of(browser.get("/admin/accessibility-reports?status=all"))
     assert many.count == few.count
     assert "Sida 1 av 2" in page

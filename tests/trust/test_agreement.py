@@ -36,7 +36,7 @@ def propose(p, actor=None, **terms):
     return services.propose_boundary(p["unit"].id, actor=actor or p["reviewer"], **terms)
 
 
-def test_a_proposal_is_not_in_force_until_the_other_party_accepts(db, parties, report, sent_tasks):
+def test_a_proposal_is_not_in_force_until_the_other_party_accepts(db, parties, report, enqueued):
     version = propose(parties)
     db.session.commit()
 
@@ -83,7 +83,7 @@ def test_a_member_of_another_unit_cannot_see_or_answer_the_proposal(db, parties,
         propose(parties, actor=outsider)
 
 
-def test_the_version_in_force_stays_in_force_until_its_successor_is_accepted(db, parties, report, sent_tasks):
+def test_the_version_in_force_stays_in_force_until_its_successor_is_accepted(db, parties, report, enqueued):
     first = propose(parties, threshold=50)
     services.accept_version(first.id, actor=parties["member"])
     db.session.commit()
@@ -178,7 +178,7 @@ def test_the_database_refuses_two_versions_in_force_for_one_boundary(db, parties
 # ---- ending a boundary ----------------------------------------------------------------------------
 
 
-def test_an_agreed_end_takes_the_boundary_out_of_force(db, parties, report, sent_tasks):
+def test_an_agreed_end_takes_the_boundary_out_of_force(db, parties, report, enqueued):
     first = propose(parties)
     services.accept_version(first.id, actor=parties["member"])
     end = propose(

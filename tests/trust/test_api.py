@@ -74,7 +74,7 @@ def test_a_coordinator_changes_an_indicators_names_but_not_its_key(client, setup
     assert (response.json["key"], response.json["name_en"]) == ("larm", "Alarms answered in time")
 
 
-def test_one_reading_is_stored_and_the_breaches_it_opened_are_answered(client, setup, sent_tasks):
+def test_one_reading_is_stored_and_the_breaches_it_opened_are_answered(client, setup, enqueued):
     unit, _people, _indicator, headers = setup
     agree(client, unit, headers)
     first = client.post(
@@ -215,7 +215,7 @@ def test_proposing_beyond_the_limit_is_a_409_with_the_rule(app, client, setup):
 
 
 def test_breaches_are_listed_closed_by_a_reviewer_and_baseline_restored_by_a_coordinator(
-    client, setup, sent_tasks, clock
+    client, setup, enqueued, clock
 ):
     unit, _people, _indicator, headers = setup
     agree(client, unit, headers)

@@ -28,7 +28,7 @@ def count(db, model, *where) -> int:
 
 
 @pytest.fixture
-def crossing_unit(db, make_unit, make_indicator, make_boundary, make_visit, sent_tasks):
+def crossing_unit(db, make_unit, make_indicator, make_boundary, make_visit, enqueued):
     """A unit whose boundary is crossed by readings stored before any evaluation saw them."""
     unit = make_unit("Björkbacken")
     make_visit("planned", unit=unit)
@@ -84,7 +84,7 @@ def test_simultaneous_evaluations_open_one_breach_one_visit_and_one_change(db, c
 
 
 def test_two_boundaries_crossed_at_once_in_separate_transactions_make_one_visit_and_one_change(
-    db, make_unit, make_indicator, make_boundary, make_visit, make_app, app_config, sent_tasks
+    db, make_unit, make_indicator, make_boundary, make_visit, make_app, app_config, enqueued
 ):
     """Each transaction opens a breach of a different boundary; only one may plan the visit and move the unit."""
     unit = make_unit("Björkbacken")

@@ -30,7 +30,7 @@ def fresh(db, obj):
 
 
 @pytest.fixture
-def crossed(db, make_unit, make_indicator, make_boundary, report, make_visit, sent_tasks):
+def crossed(db, make_unit, make_indicator, make_boundary, report, make_visit, enqueued):
     """A unit with an earlier visit, an alarm boundary (< 90 for 2 months) and readings that cross it."""
 
     def make(unit=None, **boundary):
@@ -100,7 +100,7 @@ def test_a_closed_closer_review_visit_does_not_count_as_open(db, crossed, make_v
 
 
 def test_a_lead_who_now_belongs_to_the_unit_is_not_chosen_jav(
-    db, make_unit, make_visit, make_user, make_indicator, make_boundary, report, sent_tasks
+    db, make_unit, make_visit, make_user, make_indicator, make_boundary, report, enqueued
 ):
     unit = make_unit("Östra")
     other = make_user("reviewer", name="Örjan Other")
@@ -118,7 +118,7 @@ def test_a_lead_who_now_belongs_to_the_unit_is_not_chosen_jav(
 
 
 def test_without_any_template_no_visit_is_planned_but_the_breach_and_trust_level_stand(
-    db, make_unit, make_indicator, make_boundary, report, make_user, sent_tasks
+    db, make_unit, make_indicator, make_boundary, report, make_user, enqueued
 ):
     unit = make_unit("Mallös")
     coordinator = make_user("coordinator", name="Cora", language="en")
@@ -130,14 +130,13 @@ def test_without_any_template_no_visit_is_planned_but_the_breach_and_trust_level
     assert result.breaches[0].visit_id is None
     assert fresh(db, unit).trust_level == TrustLevel.closer_review
     assert count(db, Visit) == 0
-    [to_coordinator] = [args[0] for _name, args, _kw in sent_tasks if args[0]["to"] == coordinator.email]
-    assert "Please plan one" in to_coordinator["text"]
+    [to_coordinator] = [e for e in enqueued.emails() if e.recipient == coordinator.email]
+    assert "Please plan one" in to_coordinator.text
 
 
 def test_the_unit_members_and_coordinators_get_an_email_after_the_commit(
-    app, db, make_unit, make_indicator, make_boundary, make_user, make_visit, sent_tasks, smtp_server
+    app, db, make_unit, make_indicator, make_boundary, make_user, make_visit, enqueued, smtp_server
 ):
-    import workers.mail
 
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False)
     unit = make_unit("Björkbacken")
@@ -147,16 +146,15 @@ def test_the_unit_members_and_coordinators_get_an_email_after_the_commit(
     make_user("unit_member", units=[make_unit("Annan")], email="annan@example.se")
     indicator = make_indicator("larm")
     make_boundary(unit, indicator=indicator, periods=1, acceptor=member)
-    sent_tasks.clear()
+    enqueued.clear()
 
     services.record_readings(
         unit.id, [services.ReadingInput("larm", "2029-01", 42)], actor=access.OPERATOR, today=date(2030, 1, 1)
     )
-    assert sent_tasks == []  # nothing leaves before the commit
+    assert enqueued.calls == []  # nothing leaves before the commit
     db.session.commit()
-    for name, args, kwargs in sent_tasks:
-        assert name == "mail.deliver"
-        workers.mail.deliver_email.apply(args=args, kwargs=kwargs).get()
+    assert set(enqueued.names()) == {"mail.send"}
+    enqueued.send_mail()
 
     received = {m["To"]: m for m in smtp_server.messages}
     assert set(received) == {member.email, coordinator.email}
@@ -221,7 +219,7 @@ def test_a_closed_breach_leaves_room_for_a_new_open_one_in_the_database(db, cros
 
 
 @pytest.fixture
-def deviation_boundary(db, make_unit, make_boundary, sent_tasks):
+def deviation_boundary(db, make_unit, make_boundary, enqueued):
     unit = make_unit("Björkbacken")
     make_boundary(unit, "serious_deviation", rationale="Allvarliga brister följs alltid upp tillsammans.")
     return unit
@@ -247,7 +245,7 @@ def test_a_minor_deviation_is_no_breach(db, deviation_boundary, make_visit):
 
 
 def test_a_serious_deviation_from_before_the_boundary_was_agreed_is_no_breach_of_it(
-    db, make_unit, make_visit, make_boundary, sent_tasks
+    db, make_unit, make_visit, make_boundary, enqueued
 ):
     unit = make_unit("Björkbacken")
     make_visit("sent_for_comment", unit=unit, findings=(("deviation", "serious", "Tidigare brist."),))
@@ -271,7 +269,7 @@ def test_finalising_without_kommunicering_counts_as_reaching_it(db, deviation_bo
 
 
 @pytest.fixture
-def overdue_boundary(db, make_unit, make_boundary, sent_tasks):
+def overdue_boundary(db, make_unit, make_boundary, enqueued):
     unit = make_unit("Björkbacken")
     make_boundary(unit, "overdue_follow_up", days=7, rationale="Det vi kommer överens om ska bli gjort.")
     return unit
@@ -397,23 +395,23 @@ def test_a_closed_breach_cannot_be_closed_again(db, crossed, make_user):
         services.close_breach(result.breaches[0].id, actor=reviewer, note="Genomgånget med enheten igen.")
 
 
-def test_the_unit_members_are_told_when_baseline_is_restored(db, crossed, make_user, sent_tasks):
+def test_the_unit_members_are_told_when_baseline_is_restored(db, crossed, make_user, enqueued):
     unit, _indicator, _earlier, result = crossed()
     member = make_user("unit_member", units=[unit], email="elin@example.se")
     services.close_breach(result.breaches[0].id, actor=make_user("reviewer"), note="Larmrutinen är ändrad.")
     db.session.commit()
-    sent_tasks.clear()
+    enqueued.clear()
 
     services.restore_baseline(unit.id, actor=make_user("coordinator"), reason="Tre goda månader i rad.")
     db.session.commit()
 
-    recipients = {args[0]["to"] for _name, args, _kw in sent_tasks}
+    recipients = {e.recipient for e in enqueued.emails()}
     assert member.email in recipients
-    assert all("grundförtroende" in args[0]["subject"] for _name, args, _kw in sent_tasks)
+    assert all("grundförtroende" in e.subject for e in enqueued.emails())
 
 
 def test_breach_consequences_are_written_by_the_system_and_the_reading_by_its_reporter(
-    db, make_unit, make_indicator, make_boundary, make_user, make_visit, sent_tasks
+    db, make_unit, make_indicator, make_boundary, make_user, make_visit, enqueued
 ):
     from app.core import audit
     from app.core.models import AuditEvent

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from app.trust.models import Boundary, Breach, Indicator, VersionStatus
 from app.units.models import TrustLevel
-from tests.visits.test_pages import QueryCounter
 
 CLOCK = time_machine.travel("2026-06-15 10:00:00+02:00", tick=False)
 
@@ -23,7 +22,7 @@ def _frozen():
 
 
 @pytest.fixture
-def unit_in_closer_review(db, make_unit, make_user, make_indicator, make_boundary, report, make_visit, sent_tasks):
+def unit_in_closer_review(db, make_unit, make_user, make_indicator, make_boundary, report, make_visit, enqueued):
     unit = make_unit("Björkbacken")
     make_visit("planned", unit=unit)
     member = make_user("unit_member", units=[unit], name="Elin Enhet")
@@ -82,31 +81,26 @@ def test_the_unit_page_asks_the_other_party_to_answer_a_proposal(browser, db, ma
     assert "En föreslagen förtroendegräns väntar på ert svar." in browser.get(f"/units/{unit.id}").text
 
 
-def test_unit_page_queries_do_not_grow_with_the_number_of_readings(app, browser, unit_in_closer_review, report):
+def test_unit_page_queries_do_not_grow_with_the_number_of_readings(
+    count_queries, app, browser, unit_in_closer_review, report
+):
     unit, member, indicator = unit_in_closer_review
     browser.login(member)
     url = f"/units/{unit.id}"
     browser.get(url)
-    with QueryCounter(_engine(app)) as few:
+    with count_queries() as few:
         assert browser.get(url).status_code == 200
     report(unit, indicator, {f"2025-{m:02d}": 95 for m in range(1, 12)})
-    with QueryCounter(_engine(app)) as many:
+    with count_queries() as many:
         assert browser.get(url).status_code == 200
     assert many.count == few.count
-
-
-def _engine(app):
-    from app.extensions import db as _db
-
-    with app.app_context():
-        return _db.engine
 
 
 # ---- agreeing on boundaries in the browser ---------------------------------------------------------
 
 
 def test_a_reviewer_proposes_and_the_unit_member_accepts_in_the_browser(
-    browser, new_browser, db, make_unit, make_user, make_indicator, sent_tasks
+    browser, new_browser, db, make_unit, make_user, make_indicator, enqueued
 ):
     unit = make_unit("Solrosen")
     member = make_user("unit_member", units=[unit], name="Ulla Unit")
@@ -282,7 +276,7 @@ def test_only_coordinators_manage_the_catalogue(browser, make_user):
 
 
 @pytest.fixture
-def many_units(db, make_unit, make_user, make_indicator, make_boundary, report, sent_tasks):
+def many_units(db, make_unit, make_user, make_indicator, make_boundary, report, enqueued):
     indicator = make_indicator("larm")
     reviewer = make_user("reviewer")
 
@@ -315,14 +309,14 @@ def test_the_overview_is_filtered_and_paginated(browser, many_units, make_user):
     assert browser.get("/trust?q=enhet%2003").text.count('<th scope="row">') == 1
 
 
-def test_overview_queries_do_not_grow_with_the_number_of_units(app, browser, many_units, make_user):
+def test_overview_queries_do_not_grow_with_the_number_of_units(count_queries, app, browser, many_units, make_user):
     many_units(2, "Först")
     browser.login(make_user("coordinator"))
     browser.get("/trust")
-    with QueryCounter(_engine(app)) as few:
+    with count_queries() as few:
         assert browser.get("/trust").status_code == 200
     many_units(6, "Sedan")
-    with QueryCounter(_engine(app)) as many:
+    with count_queries() as many:
         assert browser.get("/trust").status_code == 200
     assert many.count == few.count
 

@@ -209,7 +209,7 @@ def test_a_csv_file_saved_by_excel_in_windows_1252_is_read(db, unit_with_member)
     assert readings(db) == [("larm", "2026-02", 91.5)]
 
 
-def test_a_csv_import_that_crosses_a_boundary_says_so(browser, db, unit_with_member, make_boundary, sent_tasks):
+def test_a_csv_import_that_crosses_a_boundary_says_so(browser, db, unit_with_member, make_boundary, enqueued):
     unit, member = unit_with_member
     larm = services.find_indicator("larm")
     make_boundary(unit, indicator=larm, periods=2, acceptor=member)

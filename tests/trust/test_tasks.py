@@ -12,7 +12,7 @@ from workers.schedule import BEAT_SCHEDULE
 
 
 @pytest.fixture
-def units_with_boundaries(db, make_unit, make_indicator, make_boundary, make_visit, sent_tasks):
+def units_with_boundaries(db, make_unit, make_indicator, make_boundary, make_visit, enqueued):
     indicator = make_indicator("larm")
     crossed, calm = make_unit("Korsad"), make_unit("Lugn")
     make_unit("Utan gränser")
@@ -48,7 +48,7 @@ def test_beat_runs_the_sweep_every_hour():
     assert BEAT_SCHEDULE["trust.sweep"] == {"task": "trust.sweep", "schedule": 3600.0}
 
 
-def test_the_demo_puts_one_unit_in_closer_review_with_an_open_breach(app, db, sent_tasks):
+def test_the_demo_puts_one_unit_in_closer_review_with_an_open_breach(app, db, enqueued):
     from app.trust.models import Reading
     from app.units.models import TrustLevel, Unit
 

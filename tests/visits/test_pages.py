@@ -111,9 +111,7 @@ def test_a_deviation_without_severity_keeps_the_text_and_says_why(browser, make_
     assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
 
 
-def test_lead_sends_the_draft_for_comment_from_the_visit_page(browser, make_visit, db, app, monkeypatch):
-    sent = []
-    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=(), kwargs=None: sent.append(args))
+def test_lead_sends_the_draft_for_comment_from_the_visit_page(browser, make_visit, db, app, enqueued):
     visit = make_visit("draft")
     browser.login(visit.lead)
     deadline = date.today() + timedelta(days=10)
@@ -228,47 +226,18 @@ def test_unit_timeline_leaves_out_the_teams_draft_material(browser, make_visit, 
     assert "en iakttagelse" not in page and "a finding" not in page
 
 
-class QueryCounter:
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def __enter__(self):
-        from sqlalchemy import event
-
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        from sqlalchemy import event
-
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *args):
-        self.count += 1
-
-
-def _queries(app, browser, url):
-    from app.extensions import db as _db
-
-    with app.app_context():
-        engine = _db.engine
-    with QueryCounter(engine) as counter:
-        assert browser.get(url).status_code == 200
-    return counter.count
-
-
-def test_visit_list_queries_do_not_grow_with_the_number_of_visits(app, browser, make_visit, make_user):
+def test_visit_list_queries_do_not_grow_with_the_number_of_visits(count_queries, app, browser, make_visit, make_user):
     lead = make_user("reviewer")
     for _ in range(2):
         make_visit("planned", lead=lead)
     browser.login(make_user("coordinator"))
-    few = _queries(app, browser, "/visits")
+    few = count_queries.get(browser, "/visits")
     for _ in range(6):
         make_visit("planned", lead=lead)
-    assert _queries(app, browser, "/visits") == few
+    assert count_queries.get(browser, "/visits") == few
 
 
-def test_visit_page_queries_do_not_grow_with_the_number_of_findings(app, browser, make_visit):
+def test_visit_page_queries_do_not_grow_with_the_number_of_findings(count_queries, app, browser, make_visit):
     small = make_visit("draft", findings=(("strength", None, "En."),))
     many = make_visit(
         "draft",
@@ -276,7 +245,7 @@ def test_visit_page_queries_do_not_grow_with_the_number_of_findings(app, browser
         findings=tuple(("deviation", "minor", f"Brist {i}.") for i in range(8)),
     )
     browser.login(small.lead)
-    assert _queries(app, browser, f"/visits/{many.id}") == _queries(app, browser, f"/visits/{small.id}")
+    assert count_queries.get(browser, f"/visits/{many.id}") == count_queries.get(browser, f"/visits/{small.id}")
 
 
 def test_the_visit_page_shows_strengths_first_then_development_then_deviations(browser, make_visit):
@@ -352,8 +321,7 @@ def test_the_unit_sees_no_purpose_of_a_visit_before_kommunicering_in_the_list(br
     assert "Planerad granskning" not in page and "Hemligt syfte." not in page
 
 
-def test_the_history_says_changes_in_words_not_codes(browser, make_visit, make_user, db, app, monkeypatch):
-    monkeypatch.setattr(app.extensions["celery"], "send_task", lambda name, args=(), kwargs=None: None)
+def test_the_history_says_changes_in_words_not_codes(browser, make_visit, make_user, db, app, enqueued):
     visit = make_visit("draft")
     browser.login(visit.lead)
     deadline = date(2031, 3, 14)

@@ -156,25 +156,21 @@ def test_the_deadline_defaults_to_fourteen_days(make_visit, db):
 
 
 def test_sending_for_comment_e_mails_the_units_members_a_link_after_the_commit(
-    app, make_visit, make_user, make_unit, db, monkeypatch
+    app, make_visit, make_user, make_unit, db, enqueued
 ):
-    queued: list[tuple[str, Any]] = []
-    monkeypatch.setattr(
-        app.extensions["celery"], "send_task", lambda name, args=(), kwargs=None, **opts: queued.append((name, args))
-    )
     visit = make_visit("draft")
     member = make_user("unit_member", units=[visit.unit], email="elin@enheten.se")
     make_user("unit_member", units=[make_unit()], email="annan@annanstans.se")
     make_user("unit_member", units=[visit.unit], email="slutat@enheten.se", is_active_account=False)
     services.transition(visit.id, actor=visit.lead, to="sent_for_comment")
-    assert queued == []  # nothing leaves before the commit
+    assert enqueued.calls == []  # nothing leaves before the commit
     db.session.commit()
-    [(name, (email,))] = queued
-    assert name == "mail.deliver"
-    assert email["to"] == member.email
-    assert visit.case_number in email["subject"]
-    assert f"http://localhost/visits/{visit.id}" in email["text"]
-    assert "Bra rutiner" not in email["text"]  # a link, never the findings themselves
+    assert enqueued.names() == ["mail.send"]
+    [email] = enqueued.emails()
+    assert email.recipient == member.email
+    assert visit.case_number in email.subject
+    assert f"http://localhost/visits/{visit.id}" in email.text
+    assert "Bra rutiner" not in email.text  # a link, never the findings themselves
 
 
 def test_finalising_before_the_response_and_the_deadline_is_refused(out_for_comment, db):
