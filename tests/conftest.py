@@ -95,7 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
         ]
         if missing:
             raise pytest.UsageError(f"CI must reach the real services, but these are unset or unreachable: {missing}")
-    if TEST_DB == "postgres" and WORKER:
+    if WORKER and TEST_DATABASE_URL and _reachable(TEST_DATABASE_URL, 5432):
+        # this worker's PostgreSQL database, for the PostgreSQL pass and for the SQLite pass's PostgreSQL tests
         _create_database_if_missing(TEST_DATABASE_URL)
 
 
