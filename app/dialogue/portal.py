@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, audit, timeline
+from app.core import access, audit
 from app.core.models import AuditEvent, local_today
 from app.dialogue import services
 from app.extensions import db
@@ -24,6 +24,7 @@ from app.followups.models import FollowUp, FollowUpStatus
 from app.trust import queries as trust_queries
 from app.trust.models import BoundaryVersion
 from app.units.models import Membership, Unit
+from app.visits import timeline as visit_timeline
 from app.visits.models import Response, Visit, VisitStatus
 
 ACTIVITY_SHOWN = 12
@@ -163,7 +164,7 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         unread_threads=unread_page.items,
         unread_total=sum(unread_by_unit.values()),
         activity=activity,
-        activity_visits=timeline.visit_refs(activity),
+        activity_visits=visit_timeline.visit_refs(activity),
         upcoming=upcoming,
         today=today,
     )

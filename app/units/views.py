@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth.models import Role, User
-from app.core import access, audit, timeline
+from app.core import access, audit
 from app.core.errors import InvalidInput
 from app.core.forms import apply_errors
 from app.core.models import AuditEvent
@@ -19,6 +19,7 @@ from app.extensions import db
 from app.units import bp, services
 from app.units.forms import KIND_LABELS, TRUST_LABELS, UnitForm
 from app.units.models import Membership, TrustLevel, Unit
+from app.visits import timeline as visit_timeline
 
 
 @bp.get("/units")
@@ -65,7 +66,7 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         unit=unit,
         members=members,
         history=history,
-        visits=timeline.visit_refs(history.items),
+        visits=visit_timeline.visit_refs(history.items),
         kind_labels=KIND_LABELS,
         trust_labels=TRUST_LABELS,
     )
