@@ -13,12 +13,12 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.core.errors import DomainError
+from app.core.files import stored_file_response
 from app.core.forms import apply_errors
 from app.dialogue import bp, services
 from app.dialogue.forms import MarkReadForm, MessageForm, notification_form
 from app.dialogue.labels import SIDE
 from app.extensions import db
-from app.visits.evidence_views import stored_file_response
 
 
 def _page_number() -> int | None:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from app.auth.models import Role
 from app.core import access, audit
 from app.core.errors import DomainError, Forbidden
+from app.core.files import stored_file_response
 from app.core.forms import EmptyForm, apply_errors
 from app.core.models import local_today
 from app.core.pagination import paginate
@@ -25,7 +26,6 @@ from app.followups import bp, calendar, reminders, services
 from app.followups.forms import CancelForm, FollowUpForm, ReopenForm, ReportDoneForm, VerifyForm
 from app.followups.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus, Side
 from app.units.models import Unit
-from app.visits.evidence_views import stored_file_response
 from app.visits.models import Finding
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, request, send_file
+from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -16,15 +15,11 @@ from werkzeug.wrappers import Response
 
 from app.core import access
 from app.core.errors import DomainError
+from app.core.files import stored_file_response
 from app.extensions import db
 from app.visits import bp, evidence
-from app.visits.evidence import StoredFileRow
 
 log = logging.getLogger(__name__)
-
-# A served file is never a page of this site: no scripts, plugins or forms, and a unique origin (sandbox),
-# whatever a browser or a PDF viewer makes of its bytes.
-FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 def is_local_path(target: str) -> bool:
@@ -68,34 +63,6 @@ def upload_evidence(finding_id: uuid.UUID) -> Response:
         "success",
     )
     return _back_to(visit_id)
-
-
-def send_stored_file(path: Path, *, mimetype: str, name: str) -> Response:
-    if not path.is_file():
-        log.error("evidence file missing from storage: %s", path.name)
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=mimetype,
-        as_attachment=not mimetype.startswith("image/"),
-        download_name=name,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    return response
-
-
-def stored_file_response(item: StoredFileRow, *, thumbnail: bool = False) -> Response:
-    """A stored upload (evidence, or a message's attachment) or its thumbnail, with the headers that keep it
-    from being run as a page; the UI and the API serve uploads only through this."""
-    if thumbnail:
-        if not item.thumbnail_name:
-            abort(404)  # documents have none
-        return send_stored_file(
-            evidence.thumbnail_path(item), mimetype=evidence.JPEG, name=evidence.download_name(item, thumbnail=True)
-        )
-    return send_stored_file(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
 
 
 @bp.get("/evidence/<uuid:evidence_id>")

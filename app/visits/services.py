@@ -23,6 +23,7 @@ from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.units.models import Membership
+from app.visits import report
 from app.visits.models import (
     CaseCounter,
     Finding,
@@ -38,6 +39,7 @@ from app.visits.models import (
     VisitPurpose,
     VisitStatus,
 )
+from app.visits.report import current_responses  # noqa: F401  (part of this module's public interface)
 
 T = TypeVar("T")
 
@@ -448,8 +450,6 @@ def transition(
     db.session.flush()
     signals.visit_status_changed.send(visit, actor=actor, previous=previous)
     if target == VisitStatus.final:
-        from app.visits import report
-
         report.store_final_report(visit)
     return visit
 
@@ -676,16 +676,6 @@ def submit_response(
         db.session.add(row)
     db.session.flush()
     return rows
-
-
-def current_responses(visit: Visit) -> dict[uuid.UUID | None, Response]:
-    """The newest response per finding (None: the report as a whole)."""
-    newest: dict[uuid.UUID | None, Response] = {}
-    for row in db.session.scalars(
-        select(Response).where(Response.visit_id == visit.id).order_by(Response.received_at, Response.id)
-    ):
-        newest[row.finding_id] = row
-    return newest
 
 
 def responses_query(visit: Visit) -> Select[Response]:
