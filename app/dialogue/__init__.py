@@ -1,5 +1,4 @@
-"""Dialogue: conversation threads, internal notes, read state and batched notifications (DESIGN.md 4.2),
-and the unit's portal (its start page)."""
+"""Dialogue: conversation threads, internal notes, read state and batched notifications (DESIGN.md 4.2)."""
 
 from typing import Any
 

@@ -1,5 +1,5 @@
-"""Start pages per role, the accessibility statement and its reports of problems, language switching and the
-health check."""
+"""Start pages per role (the unit's portal among them, app.main.portal), the accessibility statement and its reports
+of problems, language switching and the health check."""
 
 from typing import Any
 

@@ -54,7 +54,7 @@ def start():  # type: ignore[no-untyped-def]
             trust_labels=TRUST_LABELS,
             kind_labels=KIND_LABELS,
         )
-    from app.dialogue import portal
+    from app.main import portal
 
     return render_template(
         "main/start_unit.html",
