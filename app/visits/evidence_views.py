@@ -14,9 +14,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.core import access
-from app.core.errors import DomainError
 from app.core.files import stored_file_response
-from app.extensions import db
+from app.core.run import run_service
 from app.visits import bp, evidence
 
 log = logging.getLogger(__name__)
@@ -48,16 +47,13 @@ def upload_evidence(finding_id: uuid.UUID) -> Response:
     if not uploads:
         flash(_("Choose at least one photo or document to add."), "error")
         return _back_to(visit_id)
-    try:
+
+    def store_all() -> None:
         for upload in uploads:
             evidence.store_upload(finding.id, actor=current_user, filename=upload.filename or "", data=upload.read())
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        flash(exc.message, "error")
+
+    if not run_service(store_all, flash_refusal=True):
         return _back_to(visit_id)
-    db.session.commit()
     flash(
         ngettext("%(num)d file is added to the finding.", "%(num)d files are added to the finding.", len(uploads)),
         "success",
@@ -83,14 +79,6 @@ def evidence_thumbnail(evidence_id: uuid.UUID) -> Response:
 def delete_evidence(evidence_id: uuid.UUID) -> Response:
     item = access.get_evidence(current_user, evidence_id)
     visit_id = item.finding.visit_id
-    try:
-        evidence.delete_evidence(item.id, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if run_service(lambda: evidence.delete_evidence(item.id, actor=current_user), flash_refusal=True):
         flash(_("The file is removed."), "success")
     return _back_to(visit_id)
