@@ -1,8 +1,8 @@
 """One way for views and API handlers to run a service (DESIGN.md 5): commit once when it succeeds; when it refuses
 (a ``DomainError``), roll back everything it did and tell the person where they are — the message and field errors
-beside the form, or a flashed message. The API needs no helper of its own: its writes commit once in
-``app.api.idempotency.idempotent``, and every refusal reaches the app's handler (app.core.web), which rolls back and
-answers problem+json.
+beside the form, or a flashed message; in the API (a request under /api/) every refusal goes on to the app's
+handler (app.core.web), which answers problem+json. API writes mostly commit in ``app.api.idempotency.idempotent``
+already, and their refusals reach the same handler.
 A refusal that is about the object itself (403: not allowed, 404: not there or not visible) is never shown on a
 form: it goes to the error page or the API's problem answer like any other request for such an object."""
 
@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from flask import flash
+from flask import flash, has_request_context
 from flask_wtf import FlaskForm
 
 from app.core.errors import DomainError
 from app.core.forms import apply_errors
+from app.core.web import is_api_request
 from app.extensions import db
 
 T = TypeVar("T")
@@ -59,15 +60,16 @@ def run_service(
     """Run ``call()`` (a service call taking the actor explicitly) and commit once if it succeeds.
 
     If it raises ``refusals`` (a ``DomainError`` subclass; any other exception is not caught), the session is rolled
-    back and: a refusal whose status is in ``to_error_page`` (403/404) is raised again for the app's error handler
-    (error page, or problem+json for the API); otherwise ``errors(exc)`` is put on ``form`` beside its fields (an
-    unknown field name becomes an error of the whole form), and with ``flash_refusal`` the message is flashed as an
-    error. Returns the ``Outcome``: truthy with ``value`` after the commit, falsy with ``error`` after a refusal."""
+    back and: in an API request, or when its status is in ``to_error_page`` (403/404), the refusal is raised again
+    for the app's error handler (problem+json for the API, else the error page); otherwise ``errors(exc)`` is put on
+    ``form`` beside its fields (an unknown field name becomes an error of the whole form), and with ``flash_refusal``
+    the message is flashed as an error. Returns the ``Outcome``: truthy with ``value`` after the commit, falsy with
+    ``error`` after a refusal."""
     try:
         value = call()
     except refusals as exc:
         db.session.rollback()
-        if exc.status in to_error_page:
+        if exc.status in to_error_page or (has_request_context() and is_api_request()):
             raise
         if form is not None:
             apply_errors(form, errors(exc))

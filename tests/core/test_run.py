@@ -88,3 +88,8 @@ def test_forbidden_and_not_found_go_to_the_error_page_after_a_rollback(db, reque
 def test_only_the_refusals_asked_for_are_caught(db, request_context):
     with pytest.raises(DomainError):
         run_service(refuse(DomainError("Not now.")), refusals=InvalidInput)
+
+
+def test_in_the_api_every_refusal_goes_on_to_the_problem_json_handler(app, db):
+    with app.test_request_context("/api/v1/units", method="POST"), pytest.raises(InvalidInput):
+        run_service(refuse(InvalidInput({"name": ["Write a name."]})), form=NameForm(meta={"csrf": False}))
