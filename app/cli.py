@@ -6,34 +6,17 @@ one-line error (exit 1) otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.core import access, audit
-from app.core.errors import DomainError
+from app.core import access
+from app.core.cli import as_operator
 from app.extensions import db
 
-
-def _as_operator(func: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        audit.set_audit_context(db.session(), audit.AuditContext(actor_id=None, actor_label="cli", via="cli"))
-        try:
-            result = func(*args, **kwargs)
-            db.session.commit()
-            return result
-        except DomainError as exc:
-            db.session.rollback()
-            fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()) or exc.message
-            raise click.ClickException(fields) from None
-
-    return wrapper
+# The name other modules used before the decorator moved to the kernel (app.core.cli.as_operator).
+_as_operator = as_operator
 
 
 units_cli = AppGroup("units", help="Reviewed units.")
@@ -45,7 +28,7 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 @click.argument("name")
 @click.option("--kind", default="other", show_default=True, help="school, preschool, elderly_care, …")
 @click.option("--email", "contact_email", default=None, help="The unit's contact e-mail.")
-@_as_operator
+@as_operator
 def units_create(name: str, kind: str, contact_email: str | None) -> None:
     """Create a unit; prints its id."""
     from app.units import services
@@ -64,7 +47,7 @@ def units_create(name: str, kind: str, contact_email: str | None) -> None:
 @click.option("--unit", "units", multiple=True, help="A unit's name or id (repeatable).")
 @click.option("--password", default=None, help="Set this password instead of printing a set-password link.")
 @click.option("--language", default=None, type=click.Choice(["sv", "en"]))
-@_as_operator
+@as_operator
 def users_create(
     email: str, name: str, roles: tuple[str, ...], units: tuple[str, ...], password: str | None, language: str | None
 ) -> None:
@@ -95,7 +78,7 @@ def users_create(
 @tokens_cli.command("create")
 @click.argument("email")
 @click.option("--label", default="CLI", show_default=True)
-@_as_operator
+@as_operator
 def tokens_create(email: str, label: str) -> None:
     """Create an API token for a person; prints the token alone on the last line."""
     from app.auth import services
@@ -110,7 +93,7 @@ def tokens_create(email: str, label: str) -> None:
 
 
 @click.command("demo-data")
-@_as_operator
+@as_operator
 def demo_data() -> None:
     """Load the demo data set (idempotent: running it twice changes nothing)."""
     from app import demo

@@ -13,10 +13,9 @@ from flask_login import current_user, login_required
 from app.admin import bp
 from app.auth.models import Role
 from app.core import access
-from app.core.errors import DomainError, InvalidInput
-from app.core.forms import apply_errors
+from app.core.errors import InvalidInput
 from app.core.pagination import Page, paginate
-from app.extensions import db
+from app.core.run import run_service
 from app.main import services as reports
 from app.main.forms import HandleReportForm
 
@@ -90,17 +89,16 @@ def accessibility_report(report_id: uuid.UUID):  # type: ignore[no-untyped-def]
     report = reports.get_report(current_user, report_id)
     form = HandleReportForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            reports.handle_report(report.id, actor=current_user, note=form.note.data or "")
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        handled = run_service(
+            lambda: reports.handle_report(report.id, actor=current_user, note=form.note.data or ""),
+            form=form,
+            errors=lambda exc: exc.errors if isinstance(exc, InvalidInput) else {},
+            to_error_page=(),
+        )
+        if handled.error is not None and not isinstance(handled.error, InvalidInput):
+            flash(handled.error.message, "error")  # a rule's refusal (handled meanwhile): told on the report's page
             return redirect(url_for("admin.accessibility_report", report_id=report_id))
-        else:
-            db.session.commit()
+        if handled:
             flash(_("The report is marked as handled."), "success")
             return redirect(url_for("admin.accessibility_reports"))
     return render_template(

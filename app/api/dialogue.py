@@ -15,8 +15,8 @@ from app.api.blueprint import blp
 from app.api.idempotency import idempotent
 from app.api.schemas import PageArgs, PageSchema
 from app.core.errors import InvalidInput
+from app.core.files import stored_file_response
 from app.dialogue import services
-from app.visits.evidence_views import stored_file_response
 
 
 class AuthorSchema(Schema):

@@ -59,12 +59,12 @@ from app.api.visits_schemas import (
 from app.auth.models import Role
 from app.core import access
 from app.core.errors import DomainError, InvalidInput
+from app.core.files import stored_file_response
 from app.core.pagination import paginate
 from app.core.timeline import sentence
 from app.core.web import ERROR_TITLES, flatten_errors
 from app.extensions import db
 from app.visits import evidence, report, services
-from app.visits.evidence_views import stored_file_response
 from app.visits.models import TeamMember, TemplateVersion, Visit
 from app.visits.report_views import pdf_response
 

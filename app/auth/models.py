@@ -44,7 +44,7 @@ class User(IdMixin, TimestampMixin, Auditable, Model):
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
-    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan")
 
     # Flask-Login protocol (we load people from our own session rows, see app.auth.sessions).
     @property

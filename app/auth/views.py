@@ -24,8 +24,9 @@ from app.auth.forms import (
 from app.auth.models import ApiToken, Role, User
 from app.core import access, audit
 from app.core.errors import DomainError, InvalidInput
-from app.core.forms import EmptyForm, apply_errors
+from app.core.forms import EmptyForm
 from app.core.pagination import paginate
+from app.core.run import form_errors, run_service
 from app.core.web import SESSION_KEY, client_address
 from app.extensions import db, limiter
 from app.units.models import Unit
@@ -129,16 +130,12 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
     if person is None:
         return render_template("auth/link_expired.html"), 410
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.set_password_with_token(token, form.password.data or "")
-        except InvalidInput as exc:
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            session.clear()
-            flash(_("Your password is set. Log in with it now."), "success")
-            return redirect(url_for("auth.login"))
+    if form.validate_on_submit() and run_service(
+        lambda: services.set_password_with_token(token, form.password.data or ""), form=form, refusals=InvalidInput
+    ):
+        session.clear()
+        flash(_("Your password is set. Log in with it now."), "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, person=person), 422 if form.errors else 200
 
 
@@ -176,17 +173,22 @@ def profile_language():  # type: ignore[no-untyped-def]
 def profile_password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(
-                actor=current_user, current=form.current_password.data or "", new=form.password.data or ""
-            )
-        except InvalidInput as exc:
-            errors = dict(exc.errors)
+
+        def password_field(exc: DomainError) -> dict[str, list[str]]:
+            errors = form_errors(exc)
             if "new_password" in errors:
-                errors["password"] = errors.pop("new_password")
-            apply_errors(form, errors)
-        else:
-            db.session.commit()
+                errors["password"] = errors.pop("new_password")  # the form's field is "password"
+            return errors
+
+        changed = run_service(
+            lambda: services.change_password(
+                actor=current_user, current=form.current_password.data or "", new=form.password.data or ""
+            ),
+            form=form,
+            errors=password_field,
+            refusals=InvalidInput,
+        )
+        if changed:
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.profile"))
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)).all()
@@ -281,7 +283,8 @@ def person_new():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = _person_form()
     if form.validate_on_submit():
-        try:
+
+        def add() -> User:
             person = services.create_user(
                 actor=current_user,
                 email=form.email.data or "",
@@ -294,11 +297,9 @@ def person_new():  # type: ignore[no-untyped-def]
                 identity.register_personal_number(person.id, form.personal_number.data, actor=current_user)
             if form.send_link.data:
                 services.issue_set_password_link(person.id)
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+            return person
+
+        if (person := run_service(add, form=form, refusals=InvalidInput).value) is not None:
             flash(_("%(name)s is added.", name=person.name), "success")
             return redirect(url_for("auth.person", user_id=person.id))
     return render_template(
@@ -329,7 +330,8 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = _person_form(person)
     if form.validate_on_submit():
-        try:
+
+        def save() -> None:
             services.update_user(
                 person.id,
                 actor=current_user,
@@ -341,11 +343,9 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
             )
             if form.personal_number.data and identity.personal_numbers_enabled() and not person.personal_number_hmac:
                 identity.register_personal_number(person.id, form.personal_number.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors or {"": [exc.message]})
-        else:
-            db.session.commit()
+
+        saved = run_service(save, form=form, to_error_page=())  # the form names what to change, whatever the refusal
+        if saved:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("auth.person", user_id=person.id))
     return render_template(
@@ -358,15 +358,11 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def person_deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     person = access.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
-    if EmptyForm().validate_on_submit():
-        try:
-            services.deactivate_user(person.id, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is deactivated and logged out everywhere.", name=person.name), "success")
+    deactivated = EmptyForm().validate_on_submit() and run_service(
+        lambda: services.deactivate_user(person.id, actor=current_user), flash_refusal=True, to_error_page=()
+    )
+    if deactivated:
+        flash(_("%(name)s is deactivated and logged out everywhere.", name=person.name), "success")
     return redirect(url_for("auth.person", user_id=person.id))
 
 

@@ -1,4 +1,4 @@
-"""Base mixins and the append-only audit trail."""
+"""Base mixins (ids, timestamps, auditing, stored files) and the append-only audit trail."""
 
 from __future__ import annotations
 
@@ -59,6 +59,30 @@ class IdMixin:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class FileKind(enum.StrEnum):
+    """What a stored upload is: a photo (JPEG or PNG, metadata stripped, with a thumbnail) or a document (PDF)."""
+
+    photo = "photo"
+    document = "document"
+
+
+class StoredFileMixin:
+    """The columns of a row describing one stored upload (a finding's evidence, a message's attachment, a done
+    report's photo): what app.core.files.write_upload returns goes here. The file itself lives under UPLOAD_DIR
+    by ``storage_name``, never under the person's name for it."""
+
+    kind: Mapped[FileKind] = mapped_column(Enum(FileKind, native_enum=False, length=10, validate_strings=True))
+    # The person's name for the file (cleaned), for display and download only.
+    original_name: Mapped[str] = mapped_column(String(255))
+    # The type found in the content (image/jpeg, image/png, application/pdf), never the name's.
+    content_type: Mapped[str] = mapped_column(String(50))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    thumbnail_name: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Auditable:

@@ -1,86 +1,73 @@
-"""Plain-language sentences for audit events, in the reader's language (the reusable timeline partial)."""
+"""Plain-language sentences for audit events, in the reader's language (the reusable timeline partial).
+
+The kernel knows no domain: each domain names its object types once, with ``register_object_type`` in its
+``init_app`` (what the object is called, the words for its fields and stored codes, and optionally a sentence for
+the events people read most). The timeline filters look everything up here."""
 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app.core.models import AuditEvent
 
-OBJECT_LABELS = {
-    "unit": _l("the unit"),
-    "user": _l("the person"),
-    "membership": _l("a unit membership"),
-    "user_role": _l("a role"),
-    "api_token": _l("an API token"),
-    "template": _l("a review template"),
-    "template_version": _l("a version of a review template"),
-    "visit": _l("a review visit"),
-    "team_member": _l("a member of a review team"),
-    "finding": _l("a finding"),
-    "evidence": _l("a photo or document"),
-    "response": _l("a response from the unit"),
-    "final_report": _l("the final report"),
-    "message": _l("a message"),
-    "internal_note": _l("an internal note"),
-    "notification_setting": _l("the choice of e-mails about messages"),
-}
-
-FIELD_LABELS = {
-    "name": _l("Name"),
-    "email": _l("E-mail address"),
-    "kind": _l("Kind"),
-    "contact_email": _l("Contact e-mail"),
-    "trust_level": _l("Trust level"),
-    "language": _l("Language"),
-    "is_active_account": _l("Active"),
-    "password_hash": _l("Password"),
-    "role": _l("Role"),
-    "label": _l("Label"),
-    "revoked_at": _l("Revoked"),
-    "unit_id": _l("Unit"),
-    "user_id": _l("Person"),
-    "status": _l("Status"),
-    "visit_date": _l("Date of the visit"),
-    "aim": _l("Aim of the visit"),
-    "comment_deadline": _l("Deadline for comments"),
-    "kommunicering_waiver": _l("Why kommunicering was unnecessary"),
-    "text": _l("Text"),
-    "severity": _l("Severity"),
-    "review_area_id": _l("Review area"),
-    "is_lead": _l("Lead reviewer"),
-    "sent_for_comment_at": _l("Sent for comment"),
-    "finalised_at": _l("Finalised"),
-    "closed_at": _l("Closed"),
-    "mode": _l("E-mails about new messages"),
-    "author_side": _l("Written for"),
-    "is_internal": _l("Internal note"),
-}
+# A domain's sentence for one of its events: (event, the actor's name) → the sentence, or None for the general form.
+Sentence = Callable[[AuditEvent, str], "str | None"]
 
 
-# (object type, field) → {stored code: the reader's word}; each domain registers its codes in its init_app.
-VALUE_LABELS: dict[tuple[str, str], Mapping[str, Any]] = {}
+@dataclass(frozen=True)
+class ObjectType:
+    """What the timeline knows of one ``__audit_type__``: its name in a sentence ("a review visit"), its fields'
+    labels, the words for its stored codes by field, and its own sentence (if any)."""
+
+    name: str
+    label: Any
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sentence: Sentence | None = None
+
+
+# ``__audit_type__`` → its registration; filled by the domains' init_app, read by the filters below.
+OBJECT_TYPES: dict[str, ObjectType] = {}
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
-def register_values(object_type: str, field: str, labels: Mapping[str, Any]) -> None:
-    VALUE_LABELS[(object_type, field)] = labels
+def register_object_type(
+    name: str,
+    label: Any,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    values: Mapping[str, Mapping[str, Any]] | None = None,
+    sentence: Sentence | None = None,
+) -> None:
+    """Name an audited object type for the timeline (the one way a domain does it; DESIGN.md 5).
+
+    ``name`` is the model's ``__audit_type__``; ``label`` a lazy string used in "X created <label>"; ``fields`` maps
+    column names to their lazy labels; ``values`` maps a column to {stored code: lazy label}; ``sentence`` returns the
+    domain's own sentence for an event, or None for the general form. Registering a name again replaces it (an app
+    factory called twice in one process registers the same thing twice)."""
+    OBJECT_TYPES[name] = ObjectType(name, label, dict(fields or {}), dict(values or {}), sentence)
+
+
+def _type(event: AuditEvent) -> ObjectType | None:
+    return OBJECT_TYPES.get(event.object_type)
 
 
 def change_value(event: AuditEvent, field: str, value: Any) -> str:
     """A before or after value of a change as the reader would say it: a status in words, a moment in local time."""
     if value is None or value == "":
         return "–"
-    labels = VALUE_LABELS.get((event.object_type, field))
+    kind = _type(event)
+    labels = kind.values.get(field) if kind else None
     if labels is not None and str(value) in labels:
         return str(labels[str(value)])
     if isinstance(value, bool):
@@ -95,6 +82,12 @@ def change_value(event: AuditEvent, field: str, value: Any) -> str:
     return str(value)
 
 
+def field_label(event: AuditEvent, name: str) -> str:
+    """A changed field's label as the event's object type names it; the column name where none is registered."""
+    kind = _type(event)
+    return str(kind.fields.get(name, name)) if kind else name
+
+
 def actor_name(event: AuditEvent) -> str:
     if event.actor is not None:
         return event.actor.name
@@ -103,77 +96,21 @@ def actor_name(event: AuditEvent) -> str:
     return _("The system")
 
 
-# A visit's moves along its status machine, in the words both parties use (DESIGN.md 4.1).
-STATUS_SENTENCES = {
-    "in_progress": _l("%(who)s started the visit."),
-    "draft": _l("%(who)s marked the report as a draft."),
-    "sent_for_comment": _l("%(who)s sent the draft report to the unit for comment."),
-    "final": _l("%(who)s finalised the report."),
-    "closed": _l("%(who)s closed the case."),
-}
-
-
-def _change(event: AuditEvent, field: str) -> list | None:
+def change(event: AuditEvent, field: str) -> list | None:
+    """The [before, after] pair of a field in an update event, or None if the field did not change."""
     pair = (event.changes or {}).get(field)
     return pair if isinstance(pair, list) and len(pair) == 2 else None
 
 
-def _visit_sentence(event: AuditEvent, who: str) -> str | None:
-    if event.action == "create":
-        return _("%(who)s planned the visit.", who=who)
-    if event.action != "update":
-        return None
-    status = _change(event, "status")
-    if status:
-        if status[0] == "draft" and status[1] == "in_progress":
-            return _("%(who)s took the report back to recording findings.", who=who)
-        template = STATUS_SENTENCES.get(status[1])
-        if template is not None:
-            return str(template) % {"who": who}
-    if _change(event, "visit_date"):
-        return _("%(who)s changed the date of the visit.", who=who)
-    if _change(event, "comment_deadline"):
-        return _("%(who)s set the deadline for the unit's comments.", who=who)
-    return None
-
-
-def _domain_sentence(event: AuditEvent, who: str) -> str | None:
-    """The events both parties read most, in plain sentences; None falls back to the general form."""
-    kind, action = event.object_type, event.action
-    if kind == "visit":
-        return _visit_sentence(event, who)
-    if kind == "message" and action == "create":
-        return _("%(who)s wrote a message.", who=who)
-    if kind == "internal_note" and action == "create":
-        return _("%(who)s wrote an internal note (not shown to the unit).", who=who)
-    if kind == "response" and action == "create":
-        if _change(event, "finding_id"):
-            return _("%(who)s responded to a finding on behalf of the unit.", who=who)
-        return _("%(who)s responded to the report on behalf of the unit.", who=who)
-    if kind == "final_report" and action == "create":
-        return _("The final report was stored as a PDF.")
-    if kind == "finding":
-        return {
-            "create": _("%(who)s recorded a finding.", who=who),
-            "update": _("%(who)s changed a finding.", who=who),
-            "delete": _("%(who)s removed a finding.", who=who),
-        }.get(action)
-    if kind == "team_member":
-        return {
-            "create": _("%(who)s added a reviewer to the team.", who=who),
-            "delete": _("%(who)s removed a reviewer from the team.", who=who),
-        }.get(action)
-    if kind == "notification_setting":
-        return _("%(who)s chose which e-mails to get about new messages.", who=who)
-    return None
-
-
 def sentence(event: AuditEvent) -> str:
+    """The event as one plain sentence: the domain's own where it has one, else "<who> changed <what>."."""
     who = actor_name(event)
-    specific = _domain_sentence(event, who)
-    if specific is not None:
-        return specific
-    what = OBJECT_LABELS.get(event.object_type, event.object_type)
+    kind = _type(event)
+    if kind is not None and kind.sentence is not None:
+        specific = kind.sentence(event, who)
+        if specific is not None:
+            return specific
+    what = kind.label if kind else event.object_type
     if event.action == "create":
         return _("%(who)s created %(what)s.", who=who, what=what)
     if event.action == "update":
@@ -191,32 +128,7 @@ def sentence(event: AuditEvent) -> str:
     return _("%(who)s: %(action)s %(what)s.", who=who, action=event.action, what=what)
 
 
-def field_label(name: str) -> str:
-    return str(FIELD_LABELS.get(name, name))
-
-
 def init_app(app: Flask) -> None:
     app.add_template_filter(sentence, "audit_sentence")
     app.add_template_filter(field_label, "audit_field")
     app.add_template_filter(change_value, "audit_value")
-
-
-def visit_refs(events: Iterable[AuditEvent]) -> dict[str, Any]:
-    """The visits the events belong to, by id (one query), so a timeline can name each event's case."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.visits.models import Visit
-
-    ids = set()
-    for event in events:
-        ref = event.object_id if event.object_type == "visit" else None
-        ref = ref or (event.parent_id if event.parent_type == "visit" else None)
-        if ref:
-            try:
-                ids.add(uuid.UUID(ref))
-            except ValueError:
-                continue
-    if not ids:
-        return {}
-    return {str(v.id): v for v in db.session.scalars(select(Visit).where(Visit.id.in_(ids)))}

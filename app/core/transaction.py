@@ -3,7 +3,7 @@
 ``on_commit(fn)`` runs ``fn`` once the outermost transaction has committed; ``on_rollback(fn)`` runs it if the
 transaction (or the savepoint) open when it was registered rolls back. A savepoint that is released hands its
 callbacks to its parent; one that rolls back runs its rollback callbacks and forgets its commit callbacks.
-Queued tasks (app.core.tasks) and evidence files on disk (app.visits.evidence) both rely on this.
+Queued tasks (app.core.tasks) and uploaded files on disk (app.core.files) both rely on this.
 """
 
 from __future__ import annotations

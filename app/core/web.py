@@ -4,6 +4,7 @@ the audit context, security headers, and error pages that leak nothing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -68,31 +69,39 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def _load_user_from_session(_request: Any) -> Any:
-    from app.auth import services
+# How a login session's token and an API bearer token become a person: filled by app.auth (the kernel knows no
+# domain). Each takes the raw token and returns the person or None; the touch it makes is committed here.
+_identity_loaders: dict[str, Callable[[str], Any]] = {}
 
+
+def register_identity_loaders(*, session_token: Callable[[str], Any], bearer_token: Callable[[str], Any]) -> None:
+    """Tell the kernel how to find the person of a request: ``session_token(raw)`` for the browser's session
+    cookie, ``bearer_token(raw)`` for the API's Authorization header; each returns the person or None."""
+    _identity_loaders["session"] = session_token
+    _identity_loaders["bearer"] = bearer_token
+
+
+def _load_user_from_session(_request: Any) -> Any:
     if is_api_request():
         return _load_user_from_bearer()
     raw = session.get(SESSION_KEY)
     if not raw:
         return None
-    row = services.load_session(raw)
+    person = _identity_loaders["session"](raw)
     db.session.commit()  # the touch (or the ending of an idle session) stands on its own
-    if row is None:
+    if person is None:
         session.pop(SESSION_KEY, None)
         g.session_expired = True
         return None
-    return row.user
+    return person
 
 
 def _load_user_from_bearer() -> Any:
-    from app.auth import services
-
     header = request.headers.get("Authorization", "")
     scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None
-    person = services.person_for_api_token(raw.strip())
+    person = _identity_loaders["bearer"](raw.strip())
     db.session.commit()
     return person
 

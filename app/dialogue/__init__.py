@@ -1,5 +1,4 @@
-"""Dialogue: conversation threads, internal notes, read state and batched notifications (DESIGN.md 4.2),
-and the unit's portal (its start page)."""
+"""Dialogue: conversation threads, internal notes, read state and batched notifications (DESIGN.md 4.2)."""
 
 from typing import Any
 
@@ -9,8 +8,9 @@ bp = Blueprint("dialogue", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.dialogue import models, services, views  # noqa: F401  (routes; imported late so models never import views)
+    from app.dialogue import labels, models, services, views  # noqa: F401  (routes; imported late so models never import views)
 
+    labels.register_timeline()
     services.install()
     app.register_blueprint(bp)
     app.context_processor(_template_helpers)

@@ -11,10 +11,10 @@ from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.core.models import Auditable, IdMixin, UTCDateTime, utcnow
+from app.core.models import Auditable, IdMixin, StoredFileMixin, UTCDateTime, utcnow
 from app.extensions import Model
 from app.units.models import Unit
-from app.visits.models import EvidenceKind, Finding, Visit
+from app.visits.models import Finding, Visit
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
@@ -89,8 +89,8 @@ class Message(IdMixin, Auditable, Model):
         return (thread.unit_id, ("visit", thread.visit_id)) if thread else (None, None)
 
 
-class Attachment(IdMixin, Model):
-    """A photo or document sent with a message: checked, cleaned and stored like evidence (app.visits.evidence).
+class Attachment(IdMixin, StoredFileMixin, Model):
+    """A photo or document sent with a message: checked, cleaned and stored like every upload (app.core.files).
 
     Part of its message, written in the same transaction and never changed, so the message's audit event covers it."""
 
@@ -100,15 +100,6 @@ class Attachment(IdMixin, Model):
         Uuid, ForeignKey("dialogue_messages.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, 10))
-    original_name: Mapped[str] = mapped_column(String(255))
-    # The type found in the content, never the name's.
-    content_type: Mapped[str] = mapped_column(String(50))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
-    thumbnail_name: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 

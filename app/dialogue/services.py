@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, mail
+from app.core import access, files, mail
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_zone, utcnow
 from app.core.pagination import MAX_PER_PAGE, Page
@@ -52,7 +52,6 @@ from app.dialogue.models import (
 )
 from app.extensions import db
 from app.units.models import Membership
-from app.visits import evidence
 from app.visits.models import Finding, TeamMember, Visit, VisitStatus
 
 MAX_TEXT_LENGTH = 10000
@@ -209,13 +208,13 @@ def post_message(
     elif len(text) > MAX_TEXT_LENGTH:
         errors["text"] = [_("The text may be at most %(n)d characters long.", n=MAX_TEXT_LENGTH)]
     limit = int(current_app.config["MAX_FILES_PER_UPLOAD"])
-    checked: list[evidence.CheckedUpload] = []
+    checked: list[files.CheckedUpload] = []
     if len(uploads) > limit:
         errors["files"] = [_("Attach at most %(n)d files to one message.", n=limit)]
     else:
         for upload in uploads:  # every file is checked before any is written: all are stored, or none
             try:
-                checked.append(evidence.check_upload(upload.filename, upload.data))
+                checked.append(files.check_upload(upload.filename, upload.data))
             except InvalidInput as exc:
                 errors.setdefault("files", []).extend(exc.errors.get("file", [exc.message]))
     if errors:
@@ -232,18 +231,12 @@ def post_message(
         created_at=utcnow(),
     )
     for position, item in enumerate(checked):
-        stored = evidence.write_upload(item)
+        stored = files.write_upload(item)
         message.attachments.append(
             Attachment(
                 id=uuid.uuid4(),
                 position=position,
-                kind=stored.kind,
-                original_name=stored.original_name,
-                content_type=stored.content_type,
-                size_bytes=stored.size_bytes,
-                sha256=stored.sha256,
-                storage_name=stored.storage_name,
-                thumbnail_name=stored.thumbnail_name,
+                **stored.columns(),
             )
         )
     db.session.add(message)
@@ -869,7 +862,7 @@ def _drop_conversations_of_removed_findings(session: Any, flush_context: Any, in
     session.execute(delete(ThreadRead).where(ThreadRead.thread_id.in_(thread_ids)))
     for message in messages:
         for item in message.attachments:
-            evidence.remove_files_after_commit(item)
+            files.remove_files_after_commit(item)
         session.delete(message)
     for thread in threads:
         session.delete(thread)

@@ -13,12 +13,12 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.core.errors import DomainError
-from app.core.forms import apply_errors
+from app.core.files import stored_file_response
+from app.core.run import form_errors, run_service
 from app.dialogue import bp, services
 from app.dialogue.forms import MarkReadForm, MessageForm, notification_form
 from app.dialogue.labels import SIDE
 from app.extensions import db
-from app.visits.evidence_views import stored_file_response
 
 
 def _page_number() -> int | None:
@@ -62,24 +62,25 @@ def _post(*, visit_id: uuid.UUID | None = None, finding_id: uuid.UUID | None = N
             for upload in request.files.getlist("files")
             if upload and upload.filename
         ]
-        try:
-            message = services.post_message(
+
+        def beside_the_file_input(exc: DomainError) -> dict[str, list[str]]:
+            errors = form_errors(exc)
+            file_errors.extend(errors.pop("files", []))  # shown beside the file input
+            return errors
+
+        posted = run_service(
+            lambda: services.post_message(
                 actor=current_user,
                 visit_id=visit_id,
                 finding_id=finding_id,
                 text=form.text.data or "",
                 internal=bool(form.internal.data),
                 uploads=uploads,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
-            errors = dict(exc.errors or {"": [exc.message]})
-            file_errors = errors.pop("files", [])  # shown beside the file input
-            apply_errors(form, errors)
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            errors=beside_the_file_input,
+        )
+        if (message := posted.value) is not None:
             flash(_("Your internal note is saved.") if message.is_internal else _("Your message is sent."), "success")
             return redirect(services.thread_path(visit.id, finding.id if finding else None) + f"#message-{message.id}")
     return _thread_page(visit_id=visit_id, finding_id=finding_id, form=form, file_errors=file_errors), 422
@@ -171,13 +172,12 @@ def attachment_thumbnail(attachment_id: uuid.UUID):  # type: ignore[no-untyped-d
 def notification_settings():  # type: ignore[no-untyped-def]
     form = notification_form()
     if form.validate_on_submit():
-        try:
-            services.set_notification_mode(actor=current_user, mode=form.mode.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        chosen = run_service(
+            lambda: services.set_notification_mode(actor=current_user, mode=form.mode.data or ""),
+            flash_refusal=True,
+            to_error_page=(),
+        )
+        if chosen:
             flash(_("Your choice of e-mails is saved."), "success")
     else:
         for messages in form.errors.values():

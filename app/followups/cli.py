@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.cli import _as_operator
+from app.core.cli import as_operator
 
 reminders_cli = AppGroup("reminders", help="E-mail reminders of follow-ups and comment deadlines.")
 
 
 @reminders_cli.command("sweep")
-@_as_operator
+@as_operator
 def sweep() -> None:
     """Claim the reminders that are due and queue them for sending; prints what it did."""
     from app.followups import reminders

@@ -1,5 +1,5 @@
 """Evidence of a done report: photos and documents, checked, cleaned and stored by the same steps as a finding's
-evidence (app.visits.evidence: the type from the content, photos re-encoded from their pixels without metadata,
+evidence (app.core.files: the type from the content, photos re-encoded from their pixels without metadata,
 server-generated names outside the static folder, files removed again if the transaction rolls back)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 
+from app.core import files as uploads
 from app.core.errors import InvalidInput
 from app.extensions import db
 from app.followups.models import FollowUp, FollowUpEvidence
-from app.visits import evidence as uploads
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -40,13 +40,7 @@ def store(follow_up: FollowUp, *, actor: User, checked: uploads.CheckedUpload) -
     item = FollowUpEvidence(
         id=uuid.uuid4(),
         follow_up=follow_up,
-        kind=stored.kind,
-        original_name=stored.original_name,
-        content_type=stored.content_type,
-        size_bytes=stored.size_bytes,
-        sha256=stored.sha256,
-        storage_name=stored.storage_name,
-        thumbnail_name=stored.thumbnail_name,
+        **stored.columns(),
         uploaded_by_id=actor.id,
     )
     db.session.add(item)

@@ -57,21 +57,16 @@ def register(app: Flask) -> None:
     from app.core import timeline
 
     # The timeline names this domain's objects, fields and codes in plain words too.
-    timeline.register_values("follow_up", "status", FOLLOW_UP_STATUS)
-    timeline.register_values("follow_up", "proposed_by_side", SIDE)
-    timeline.OBJECT_LABELS.update(
-        {
-            "follow_up": _l("a follow-up"),
-            "follow_up_evidence": _l("a photo or document of a done report"),
-            "calendar_feed": _l("a calendar link"),
-        }
-    )
-    for key, label in {
+    fields = {
+        "status": _l("Status"),
+        "unit_id": _l("Unit"),
+        "visit_id": _l("Review visit"),
         "title": _l("Title"),
         "description": _l("Description"),
         "due_date": _l("Due date"),
         "owner_id": _l("Responsible"),
         "reviewer_id": _l("Responsible reviewer"),
+        "proposed_by_side": _l("Proposed by the party"),
         "supervisor_accepted_at": _l("Accepted by the supervising body"),
         "unit_accepted_at": _l("Accepted by the unit"),
         "agreed_at": _l("Agreed"),
@@ -82,14 +77,21 @@ def register(app: Flask) -> None:
         "reopen_note": _l("Why it was reopened"),
         "cancel_reason": _l("Why it was cancelled"),
         "cancelled_at": _l("Cancelled"),
-    }.items():
-        timeline.FIELD_LABELS.setdefault(key, label)
+    }
+    timeline.register_object_type(
+        "follow_up",
+        _l("a follow-up"),
+        fields=fields,
+        values={"status": FOLLOW_UP_STATUS, "proposed_by_side": SIDE},
+    )
+    timeline.register_object_type("follow_up_evidence", _l("a photo or document of a done report"), fields=fields)
+    timeline.register_object_type("calendar_feed", _l("a calendar link"), fields=fields)
 
     @app.context_processor
     def _labels() -> dict[str, Any]:
         return {
             "follow_up_status_labels": FOLLOW_UP_STATUS,
-            "side_labels": SIDE,
+            "follow_up_side_labels": SIDE,
             "reminder_status_labels": REMINDER_STATUS,
             "follow_up_filter_labels": STATUS_FILTERS,
             "reminder_kind_label": reminder_kind,

@@ -25,10 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.core.models import Auditable, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from app.core.models import Auditable, IdMixin, StoredFileMixin, TimestampMixin, UTCDateTime, utcnow
 from app.extensions import Model
 from app.units.models import Unit
-from app.visits.models import EvidenceKind, Finding, Visit
+from app.visits.models import Finding, Visit
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
@@ -136,23 +136,14 @@ class FollowUp(IdMixin, TimestampMixin, Auditable, Model):
         return self.status in AGREED_STATUSES
 
 
-class FollowUpEvidence(IdMixin, Auditable, Model):
+class FollowUpEvidence(IdMixin, StoredFileMixin, Auditable, Model):
     """A photo or document the unit attaches to its done report; stored like a finding's evidence."""
 
     __tablename__ = "follow_up_evidence"
     __audit_type__ = "follow_up_evidence"
 
     follow_up_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("follow_ups.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, 10))
-    original_name: Mapped[str] = mapped_column(String(255))
-    # The type found in the content (image/jpeg, image/png, application/pdf), never the name's.
-    content_type: Mapped[str] = mapped_column(String(50))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
-    thumbnail_name: Mapped[str | None] = mapped_column(String(80))
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     follow_up: Mapped[FollowUp] = relationship(back_populates="evidence")
 

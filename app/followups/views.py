@@ -17,15 +17,16 @@ from werkzeug.wrappers import Response
 from app.auth.models import Role
 from app.core import access, audit
 from app.core.errors import DomainError, Forbidden
-from app.core.forms import EmptyForm, apply_errors
+from app.core.files import stored_file_response
+from app.core.forms import EmptyForm
 from app.core.models import local_today
 from app.core.pagination import paginate
+from app.core.run import form_errors, run_service
 from app.extensions import db
 from app.followups import bp, calendar, reminders, services
 from app.followups.forms import CancelForm, FollowUpForm, ReopenForm, ReportDoneForm, VerifyForm
 from app.followups.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus, Side
 from app.units.models import Unit
-from app.visits.evidence_views import stored_file_response
 from app.visits.models import Finding
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,8 @@ def new(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if (finding and finding.visit.unit_id != unit.id) or (visit and visit.unit_id != unit.id):
         abort(404)
     if form.validate_on_submit():
-        try:
-            follow_up = services.propose(
+        proposed = run_service(
+            lambda: services.propose(
                 actor=current_user,
                 unit_id=unit.id,
                 title=form.title.data or "",
@@ -108,14 +109,11 @@ def new(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 owner_id=_uuid(form.owner.data),
                 visit_id=visit_id,
                 finding_id=finding_id,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
-            apply_errors(form, _form_errors(exc))
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            errors=_form_errors,
+        )
+        if (follow_up := proposed.value) is not None:
             flash(_("The follow-up is proposed. It is agreed when the other side accepts it."), "success")
             return redirect(url_for("followups.show", follow_up_id=follow_up.id))
     unit = access.get_unit(current_user, unit_id)
@@ -130,7 +128,8 @@ def new(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 
 def _form_errors(exc: DomainError) -> dict[str, list[str]]:
-    errors = dict(exc.errors or {"": [exc.message]})
+    """A refusal on the follow-up form: the visit and finding are chosen by the link, not a field of the form."""
+    errors = form_errors(exc)
     if "finding" in errors or "visit" in errors:
         errors.setdefault("", []).extend(errors.pop("finding", []) + errors.pop("visit", []))
     return errors
@@ -152,8 +151,8 @@ def edit(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
         form.due_date.data = follow_up.due_date
     if form.validate_on_submit():
         agreed_by_unit = follow_up.status == FollowUpStatus.agreed and side == Side.unit
-        try:
-            services.update(
+        saved = run_service(
+            lambda: services.update(
                 follow_up.id,
                 actor=current_user,
                 owner_id=_uuid(form.owner.data),
@@ -166,14 +165,12 @@ def edit(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
                         "due_date": form.due_date.data,
                     }
                 ),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status == 404:
-                raise
-            apply_errors(form, _form_errors(exc))
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            errors=_form_errors,
+            to_error_page=(404,),  # the form says why the change was refused, a missing right too
+        )
+        if saved:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("followups.show", follow_up_id=follow_up.id))
     follow_up = access.get_follow_up(current_user, follow_up_id)
@@ -232,16 +229,10 @@ def _act(follow_up_id: uuid.UUID, form: Any, form_name: str, call: Any, done_mes
     follow_up = _load(follow_up_id)
     if not form.validate_on_submit():
         return render_template("followups/show.html", **_page(follow_up, **{form_name: form})), 422
-    try:
-        call(follow_up)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        apply_errors(form, exc.errors or {"": [exc.message]})
-        page = _page(_load(follow_up_id), **{form_name: form, "action_error": exc.message})
-        return render_template("followups/show.html", **page), exc.status
-    db.session.commit()
+    done = run_service(lambda: call(follow_up), form=form)
+    if done.error is not None:
+        page = _page(_load(follow_up_id), **{form_name: form, "action_error": done.error.message})
+        return render_template("followups/show.html", **page), done.status
     flash(done_message, "success")
     return redirect(url_for("followups.show", follow_up_id=follow_up_id))
 

@@ -1,5 +1,5 @@
-"""Start pages per role, the accessibility statement and its reports of problems, language switching and the
-health check."""
+"""Start pages per role (the unit's portal among them, app.main.portal), the accessibility statement and its reports
+of problems, language switching and the health check."""
 
 from typing import Any
 
@@ -11,8 +11,22 @@ bp = Blueprint("main", __name__)
 def init_app(app: Flask) -> None:
     from app.main import models, views  # noqa: F401  (routes; imported late so models never import views)
 
+    _register_timeline()
     app.register_blueprint(bp)
     app.context_processor(_template_helpers)
+
+
+def _register_timeline() -> None:
+    """This domain's object type in the kernel's timeline registry."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import timeline
+
+    timeline.register_object_type(
+        "accessibility_report",
+        _l("a report of an accessibility problem"),
+        fields={"handled_at": _l("Handled"), "handled_note": _l("What was done")},
+    )
 
 
 def _template_helpers() -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from app.core import access
 from app.core.errors import InvalidInput
-from app.core.forms import apply_errors
+from app.core.run import run_service
 from app.extensions import db, limiter
 from app.main import bp, services
 from app.main.forms import AccessibilityReportForm
@@ -54,7 +54,7 @@ def start():  # type: ignore[no-untyped-def]
             trust_labels=TRUST_LABELS,
             kind_labels=KIND_LABELS,
         )
-    from app.dialogue import portal
+    from app.main import portal
 
     return render_template(
         "main/start_unit.html",
@@ -84,20 +84,19 @@ def accessibility():  # type: ignore[no-untyped-def]
             form.contact_email.data = current_user.email
             form.contact_name.data = current_user.name
     elif form.validate_on_submit():
-        try:
-            services.submit_report(
+        sent = run_service(
+            lambda: services.submit_report(
                 description=form.description.data or "",
                 page=form.page.data,
                 contact_email=form.contact_email.data,
                 contact_name=form.contact_name.data,
                 language=str(get_locale()),
                 reporter=current_user if current_user.is_authenticated else None,
-            )
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            refusals=InvalidInput,
+        )
+        if sent:
             flash(_("Thank you for telling us. We have received your report and will look into it."), "success")
             # To the top of the content, where the thanks is: the form's own #report would otherwise carry over.
             return redirect(url_for("main.accessibility", _anchor="main"))

@@ -8,16 +8,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.core import audit
+from app.core.cli import operator_context
 from app.core.errors import DomainError
 from app.extensions import db
 
 trust_cli = AppGroup("trust", help="Conditional trust: boundaries and their evaluation.")
 readings_cli = AppGroup("readings", help="Indicator readings.")
-
-
-def _operator_context() -> None:
-    audit.set_audit_context(db.session(), audit.AuditContext(actor_id=None, actor_label="cli", via="cli"))
 
 
 def _unit_id(reference: str):  # type: ignore[no-untyped-def]
@@ -37,7 +33,7 @@ def evaluate(unit_ref: str | None) -> None:
     """Evaluate the boundaries in force once, now (what the periodic sweep does); commits unit by unit."""
     from app.trust import services
 
-    _operator_context()
+    operator_context()
     unit_ids = [_unit_id(unit_ref)] if unit_ref else services.units_to_evaluate()
     opened = 0
     for unit_id in unit_ids:
@@ -58,7 +54,7 @@ def import_readings(file: Path, unit_ref: str) -> None:
     from app.core import access
     from app.trust import services
 
-    _operator_context()
+    operator_context()
     unit_id = _unit_id(unit_ref)
     try:
         result = services.import_readings_csv(unit_id, file.read_bytes(), actor=access.OPERATOR, source="cli")  # type: ignore[arg-type]

@@ -106,24 +106,12 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
     from app.core import timeline
     from app.units.forms import TRUST_LABELS
 
-    timeline.register_values("boundary", "kind", KIND)
-    timeline.register_values("boundary_version", "status", VERSION_STATUS)
-    timeline.register_values("boundary_version", "comparator", COMPARATOR)
-    timeline.register_values("boundary_version", "proposed_by_side", SIDE)
-    for field in ("from_level", "to_level"):
-        timeline.register_values("trust_change", field, TRUST_LABELS)
-
-    timeline.OBJECT_LABELS.update(
-        {
-            "indicator": _l("an indicator"),
-            "reading": _l("a reading"),
-            "boundary": _l("a trust boundary"),
-            "boundary_version": _l("a version of a trust boundary"),
-            "breach": _l("a boundary breach"),
-            "trust_change": _l("the trust level"),
-        }
-    )
     fields = {
+        "kind": _l("Kind"),
+        "status": _l("Status"),
+        "unit_id": _l("Unit"),
+        "closed_at": _l("Closed"),
+        "description": _l("Description"),
         "value": _l("Value"),
         "period": _l("Period"),
         "threshold": _l("Threshold"),
@@ -139,7 +127,6 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
         "name_sv": _l("Name in Swedish"),
         "name_en": _l("Name in English"),
         "unit_of_measure": _l("Unit of measure"),
-        "description": _l("Description"),
         "indicator_id": _l("Indicator"),
         "source": _l("Reported through"),
         "reported_by_id": _l("Reported by"),
@@ -171,10 +158,22 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
         "breach_id": _l("Boundary breach"),
         "changed_at": _l("Changed"),
     }
-    for name, label in fields.items():  # another domain's word for a shared column name wins
-        timeline.FIELD_LABELS.setdefault(name, label)
-
-    from app.units.forms import TRUST_LABELS
+    timeline.register_object_type("indicator", _l("an indicator"), fields=fields)
+    timeline.register_object_type("reading", _l("a reading"), fields=fields)
+    timeline.register_object_type("boundary", _l("a trust boundary"), fields=fields, values={"kind": KIND})
+    timeline.register_object_type(
+        "boundary_version",
+        _l("a version of a trust boundary"),
+        fields=fields,
+        values={"status": VERSION_STATUS, "comparator": COMPARATOR, "proposed_by_side": SIDE},
+    )
+    timeline.register_object_type("breach", _l("a boundary breach"), fields=fields)
+    timeline.register_object_type(
+        "trust_change",
+        _l("the trust level"),
+        fields=fields,
+        values={"from_level": TRUST_LABELS, "to_level": TRUST_LABELS},
+    )
 
     @app.context_processor
     def _labels() -> dict:
@@ -183,7 +182,7 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
             "boundary_kind_labels": KIND,
             "comparator_labels": COMPARATOR,
             "version_status_labels": VERSION_STATUS,
-            "side_labels": SIDE,
+            "boundary_side_labels": SIDE,
         }
 
     app.add_template_filter(sentence, "boundary_sentence")

@@ -13,9 +13,9 @@ from flask_login import current_user, login_required
 
 from app.auth.models import Role
 from app.core import access
-from app.core.errors import DomainError
-from app.core.forms import EmptyForm, apply_errors
+from app.core.forms import EmptyForm
 from app.core.pagination import paginate
+from app.core.run import run_service
 from app.extensions import db
 from app.trust import bp, labels, queries, services
 from app.trust.forms import (
@@ -38,13 +38,6 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
-
-
-def _refuse(exc: DomainError) -> None:
-    """403/404 stay errors pages; rule refusals are shown on the form."""
-    db.session.rollback()
-    if exc.status in (403, 404):
-        raise exc
 
 
 def unit_panel(unit: Unit) -> dict[str, Any]:
@@ -92,21 +85,19 @@ def indicator_new():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = IndicatorForm()
     if form.validate_on_submit():
-        try:
-            indicator = services.create_indicator(
+        created = run_service(
+            lambda: services.create_indicator(
                 actor=current_user,
                 key=form.key.data or "",
                 name_sv=form.name_sv.data or "",
                 name_en=form.name_en.data or "",
                 unit_of_measure=form.unit_of_measure.data or "",
                 description=form.description.data or "",
-            )
-        except DomainError as exc:
-            _refuse(exc)
-            apply_errors(form, exc.errors or {"": [exc.message]})
-        else:
-            db.session.commit()
-            flash(_("The indicator %(name)s is added.", name=indicator.name), "success")
+            ),
+            form=form,
+        )
+        if created.value is not None:
+            flash(_("The indicator %(name)s is added.", name=created.value.name), "success")
             return redirect(url_for("trust.indicators"))
     return render_template("trust/indicator_form.html", form=form, indicator=None), 422 if form.errors else 200
 
@@ -118,20 +109,18 @@ def indicator_edit(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = IndicatorForm(obj=indicator) if request.method == "GET" else IndicatorForm()
     if form.validate_on_submit():
-        try:
-            services.update_indicator(
+        saved = run_service(
+            lambda: services.update_indicator(
                 indicator.id,
                 actor=current_user,
                 name_sv=form.name_sv.data or "",
                 name_en=form.name_en.data or "",
                 unit_of_measure=form.unit_of_measure.data or "",
                 description=form.description.data or "",
-            )
-        except DomainError as exc:
-            _refuse(exc)
-            apply_errors(form, exc.errors or {"": [exc.message]})
-        else:
-            db.session.commit()
+            ),
+            form=form,
+        )
+        if saved:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("trust.indicators"))
     return render_template("trust/indicator_form.html", form=form, indicator=indicator), (422 if form.errors else 200)
@@ -205,35 +194,34 @@ def propose(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     ending = request.form.get("ends") == "1"
     form: Any = EndBoundaryForm() if ending else _boundary_form(request.form)
     if form.validate_on_submit():
-        try:
+
+        def send() -> BoundaryVersion:
             if ending:
-                version = services.propose_boundary(
+                return services.propose_boundary(
                     unit.id,
                     actor=current_user,
                     boundary_id=_uuid(form.boundary_id.data),
                     ends_boundary=True,
                     rationale=form.rationale.data or "",
                 )
-            else:
-                version = services.propose_boundary(
-                    unit.id,
-                    actor=current_user,
-                    boundary_id=_uuid(form.boundary_id.data),
-                    kind=form.kind.data,
-                    indicator=form.indicator.data or None,
-                    comparator=form.comparator.data or None,
-                    threshold=form.threshold.data,
-                    periods=form.periods.data,
-                    days=form.days.data,
-                    rationale=form.rationale.data or "",
-                )
-        except DomainError as exc:
-            _refuse(exc)
-            apply_errors(form, exc.errors or {"": [exc.message]})
+            return services.propose_boundary(
+                unit.id,
+                actor=current_user,
+                boundary_id=_uuid(form.boundary_id.data),
+                kind=form.kind.data,
+                indicator=form.indicator.data or None,
+                comparator=form.comparator.data or None,
+                threshold=form.threshold.data,
+                periods=form.periods.data,
+                days=form.days.data,
+                rationale=form.rationale.data or "",
+            )
+
+        sent = run_service(send, form=form)
+        if (version := sent.value) is None:
             if ending:
-                return _boundaries_page(unit, status=exc.status, end_form=form, ending_id=_uuid(form.boundary_id.data))
-            return _boundaries_page(unit, form=form, status=exc.status)
-        db.session.commit()
+                return _boundaries_page(unit, status=sent.status, end_form=form, ending_id=_uuid(form.boundary_id.data))
+            return _boundaries_page(unit, form=form, status=sent.status)
         flash(_("Your proposal is sent. It comes into force when the other party accepts it."), "success")
         return redirect(url_for("trust.boundaries", unit_id=unit.id) + f"#boundary-{version.boundary_id}")
     if ending:
@@ -246,24 +234,23 @@ def _decide(version_id: uuid.UUID, action: str) -> Any:
     unit_id = version.boundary.unit_id
     form: Any = RejectForm() if action == "reject" else EmptyForm()
     if form.validate_on_submit():
-        try:
+
+        def answer() -> str:
             if action == "accept":
                 services.accept_version(version.id, actor=current_user)
-                message = _("The proposal is accepted and now in force.")
                 if version.ends_boundary:
-                    message = _("The boundary has ended, as both parties agreed.")
-            elif action == "reject":
+                    return _("The boundary has ended, as both parties agreed.")
+                return _("The proposal is accepted and now in force.")
+            if action == "reject":
                 services.reject_version(version.id, actor=current_user, reason=form.reason.data)
-                message = _("The proposal is declined. What was in force stays in force.")
-            else:
-                services.withdraw_version(version.id, actor=current_user)
-                message = _("Your proposal is withdrawn.")
-        except DomainError as exc:
-            _refuse(exc)
-            flash(exc.message, "error")
+                return _("The proposal is declined. What was in force stays in force.")
+            services.withdraw_version(version.id, actor=current_user)
+            return _("Your proposal is withdrawn.")
+
+        answered = run_service(answer, flash_refusal=True)
+        if not answered:
             return redirect(url_for("trust.boundaries", unit_id=unit_id))
-        db.session.commit()
-        flash(message, "success")
+        flash(answered.value or "", "success")
     return redirect(url_for("trust.boundaries", unit_id=unit_id) + f"#boundary-{version.boundary_id}")
 
 
@@ -356,19 +343,18 @@ def report_reading(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     unit = access.get_unit(current_user, unit_id)
     form = _reading_form(request.form)
     if form.validate_on_submit():
-        try:
-            result = services.record_readings(
+        stored = run_service(
+            lambda: services.record_readings(
                 unit.id,
                 [services.ReadingInput(form.indicator.data or None, form.period.data, form.value.data)],
                 actor=current_user,
                 source="form",
-            )
-        except DomainError as exc:
-            _refuse(exc)
-            apply_errors(form, exc.errors or {"": [exc.message]})
-            return _readings_page(unit, form=form, status=exc.status)
-        db.session.commit()
-        _flash_stored(result)
+            ),
+            form=form,
+        )
+        if stored.value is None:
+            return _readings_page(unit, form=form, status=stored.status)
+        _flash_stored(stored.value)
         return redirect(url_for("trust.readings", unit_id=unit.id))
     return _readings_page(unit, form=form, status=422)
 
@@ -383,16 +369,13 @@ def import_readings(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         if upload is None or not upload.filename:
             form.file.errors = [_("Choose a CSV file to upload.")]
             return _readings_page(unit, csv_form=form, status=422)
-        try:
-            result = services.import_readings_csv(unit.id, upload.read(), actor=current_user)
-        except services.CsvImportError as exc:
-            db.session.rollback()
-            return _readings_page(unit, csv_form=form, csv_errors=[exc.message, *exc.errors["file"]], status=422)
-        except DomainError as exc:
-            _refuse(exc)
-            return _readings_page(unit, csv_form=form, csv_errors=[exc.message], status=exc.status)
-        db.session.commit()
-        _flash_stored(result)
+        data = upload.read()
+        imported = run_service(lambda: services.import_readings_csv(unit.id, data, actor=current_user))
+        if (exc := imported.error) is not None:
+            lines = exc.errors["file"] if isinstance(exc, services.CsvImportError) else []  # every bad line
+            return _readings_page(unit, csv_form=form, csv_errors=[exc.message, *lines], status=exc.status)
+        if imported.value is not None:
+            _flash_stored(imported.value)
     return redirect(url_for("trust.readings", unit_id=unit.id))
 
 
@@ -432,15 +415,13 @@ def close_breach(breach_id: uuid.UUID):  # type: ignore[no-untyped-def]
     unit = breach.unit
     form = CloseBreachForm()
     if form.validate_on_submit():
-        try:
-            services.close_breach(breach.id, actor=current_user, note=form.note.data or "")
-        except DomainError as exc:
-            _refuse(exc)
-            apply_errors(form, exc.errors or {"": [exc.message]})
+        closed = run_service(
+            lambda: services.close_breach(breach.id, actor=current_user, note=form.note.data or ""), form=form
+        )
+        if not closed:
             return _breaches_page(
-                access.get_unit(current_user, unit.id), status=exc.status, close_form=form, closing_id=breach_id
+                access.get_unit(current_user, unit.id), status=closed.status, close_form=form, closing_id=breach_id
             )
-        db.session.commit()
         flash(_("The breach is closed with your note."), "success")
     return redirect(url_for("trust.breaches", unit_id=unit.id))
 
@@ -451,13 +432,11 @@ def restore_baseline(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     unit = access.get_unit(current_user, unit_id)
     form = RestoreForm()
     if form.validate_on_submit():
-        try:
-            services.restore_baseline(unit.id, actor=current_user, reason=form.reason.data or "")
-        except DomainError as exc:
-            _refuse(exc)
-            apply_errors(form, exc.errors or {"": [exc.message]})
-            return _breaches_page(access.get_unit(current_user, unit.id), status=exc.status, restore_form=form)
-        db.session.commit()
+        restored = run_service(
+            lambda: services.restore_baseline(unit.id, actor=current_user, reason=form.reason.data or ""), form=form
+        )
+        if not restored:
+            return _breaches_page(access.get_unit(current_user, unit.id), status=restored.status, restore_form=form)
         flash(_("%(unit)s has baseline trust again.", unit=unit.name), "success")
         return redirect(url_for("units.show", unit_id=unit.id))
     return redirect(url_for("trust.breaches", unit_id=unit.id))

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Auditable, IdMixin, TimestampMixin
 from app.extensions import Model
-
-if TYPE_CHECKING:
-    from app.auth.models import User
 
 
 class UnitKind(enum.StrEnum):
@@ -56,7 +52,8 @@ class Unit(IdMixin, TimestampMixin, Auditable, Model):
 
 
 class Membership(IdMixin, TimestampMixin, Auditable, Model):
-    """A person belongs to a unit (företrädare för granskad enhet)."""
+    """A person belongs to a unit (företrädare för granskad enhet). The person's side of the link is
+    ``User.memberships`` (app.auth): units know no people, so the two domains do not import each other."""
 
     __tablename__ = "unit_memberships"
     __audit_type__ = "membership"
@@ -65,7 +62,6 @@ class Membership(IdMixin, TimestampMixin, Auditable, Model):
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
     unit: Mapped[Unit] = relationship(back_populates="memberships")
-    user: Mapped[User] = relationship(back_populates="memberships")
 
     __table_args__ = (UniqueConstraint("unit_id", "user_id"),)
 

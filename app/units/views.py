@@ -10,15 +10,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth.models import Role, User
-from app.core import access, audit, timeline
+from app.core import access, audit
 from app.core.errors import InvalidInput
-from app.core.forms import apply_errors
 from app.core.models import AuditEvent
 from app.core.pagination import Page, paginate
+from app.core.run import run_service
 from app.extensions import db
 from app.units import bp, services
 from app.units.forms import KIND_LABELS, TRUST_LABELS, UnitForm
 from app.units.models import Membership, TrustLevel, Unit
+from app.visits import timeline as visit_timeline
 
 
 @bp.get("/units")
@@ -65,7 +66,7 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         unit=unit,
         members=members,
         history=history,
-        visits=timeline.visit_refs(history.items),
+        visits=visit_timeline.visit_refs(history.items),
         kind_labels=KIND_LABELS,
         trust_labels=TRUST_LABELS,
     )
@@ -77,18 +78,17 @@ def new():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = UnitForm()
     if form.validate_on_submit():
-        try:
-            unit = services.create_unit(
+        created = run_service(
+            lambda: services.create_unit(
                 actor=current_user,
                 name=form.name.data or "",
                 kind=form.kind.data,
                 contact_email=form.contact_email.data,
-            )
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            refusals=InvalidInput,
+        )
+        if (unit := created.value) is not None:
             flash(_("The unit %(name)s is created.", name=unit.name), "success")
             return redirect(url_for("units.show", unit_id=unit.id))
     return render_template("units/form.html", form=form, unit=None), 422 if form.errors else 200
@@ -101,19 +101,18 @@ def edit(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = UnitForm(obj=unit) if request.method == "GET" else UnitForm()
     if form.validate_on_submit():
-        try:
-            services.update_unit(
+        saved = run_service(
+            lambda: services.update_unit(
                 unit.id,
                 actor=current_user,
                 name=form.name.data or "",
                 kind=form.kind.data,
                 contact_email=form.contact_email.data,
-            )
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            refusals=InvalidInput,
+        )
+        if saved:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("units.show", unit_id=unit.id))
     return render_template("units/form.html", form=form, unit=unit), 422 if form.errors else 200

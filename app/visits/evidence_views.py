@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, request, send_file
+from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.core import access
-from app.core.errors import DomainError
-from app.extensions import db
+from app.core.files import stored_file_response
+from app.core.run import run_service
 from app.visits import bp, evidence
-from app.visits.evidence import StoredFileRow
 
 log = logging.getLogger(__name__)
-
-# A served file is never a page of this site: no scripts, plugins or forms, and a unique origin (sandbox),
-# whatever a browser or a PDF viewer makes of its bytes.
-FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 def is_local_path(target: str) -> bool:
@@ -53,49 +47,18 @@ def upload_evidence(finding_id: uuid.UUID) -> Response:
     if not uploads:
         flash(_("Choose at least one photo or document to add."), "error")
         return _back_to(visit_id)
-    try:
+
+    def store_all() -> None:
         for upload in uploads:
             evidence.store_upload(finding.id, actor=current_user, filename=upload.filename or "", data=upload.read())
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        flash(exc.message, "error")
+
+    if not run_service(store_all, flash_refusal=True):
         return _back_to(visit_id)
-    db.session.commit()
     flash(
         ngettext("%(num)d file is added to the finding.", "%(num)d files are added to the finding.", len(uploads)),
         "success",
     )
     return _back_to(visit_id)
-
-
-def send_stored_file(path: Path, *, mimetype: str, name: str) -> Response:
-    if not path.is_file():
-        log.error("evidence file missing from storage: %s", path.name)
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=mimetype,
-        as_attachment=not mimetype.startswith("image/"),
-        download_name=name,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    return response
-
-
-def stored_file_response(item: StoredFileRow, *, thumbnail: bool = False) -> Response:
-    """A stored upload (evidence, or a message's attachment) or its thumbnail, with the headers that keep it
-    from being run as a page; the UI and the API serve uploads only through this."""
-    if thumbnail:
-        if not item.thumbnail_name:
-            abort(404)  # documents have none
-        return send_stored_file(
-            evidence.thumbnail_path(item), mimetype=evidence.JPEG, name=evidence.download_name(item, thumbnail=True)
-        )
-    return send_stored_file(evidence.file_path(item), mimetype=item.content_type, name=evidence.download_name(item))
 
 
 @bp.get("/evidence/<uuid:evidence_id>")
@@ -116,14 +79,6 @@ def evidence_thumbnail(evidence_id: uuid.UUID) -> Response:
 def delete_evidence(evidence_id: uuid.UUID) -> Response:
     item = access.get_evidence(current_user, evidence_id)
     visit_id = item.finding.visit_id
-    try:
-        evidence.delete_evidence(item.id, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if run_service(lambda: evidence.delete_evidence(item.id, actor=current_user), flash_refusal=True):
         flash(_("The file is removed."), "success")
     return _back_to(visit_id)

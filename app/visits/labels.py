@@ -30,14 +30,6 @@ STANCE = {"agree": _l("We agree"), "partly": _l("We partly agree"), "disagree": 
 
 
 def register(app) -> None:  # type: ignore[no-untyped-def]
-    from app.core import timeline
-
-    timeline.register_values("visit", "status", STATUS)
-    timeline.register_values("visit", "purpose", PURPOSE)
-    timeline.register_values("finding", "kind", KIND)
-    timeline.register_values("finding", "severity", SEVERITY)
-    timeline.register_values("response", "stance", STANCE)
-
     @app.context_processor
     def _labels() -> dict:
         return {

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.auth.models import User
-from app.core.models import Auditable, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from app.core.models import Auditable, FileKind, IdMixin, StoredFileMixin, TimestampMixin, UTCDateTime, utcnow
 from app.extensions import Model
 from app.units.models import Unit
 
@@ -228,28 +228,18 @@ class Finding(IdMixin, TimestampMixin, Auditable, Model):
         return (self.visit.unit_id if self.visit else None), ("visit", self.visit_id)
 
 
-class EvidenceKind(enum.StrEnum):
-    photo = "photo"
-    document = "document"
+# The kind of a stored upload is the kernel's (app.core.models.FileKind); the old name stays for callers.
+EvidenceKind = FileKind
 
 
-class Evidence(IdMixin, Auditable, Model):
+class Evidence(IdMixin, StoredFileMixin, Auditable, Model):
     """A photo or document attached to a finding; stored under a server-generated name outside static/."""
 
     __tablename__ = "evidence"
     __audit_type__ = "evidence"
 
     finding_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("findings.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, 10))
-    original_name: Mapped[str] = mapped_column(String(255))
-    # The type found in the content (image/jpeg, image/png, application/pdf), never the name's.
-    content_type: Mapped[str] = mapped_column(String(50))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
-    thumbnail_name: Mapped[str | None] = mapped_column(String(80))
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     finding: Mapped[Finding] = relationship(back_populates="evidence")
 

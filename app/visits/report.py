@@ -11,9 +11,19 @@ from flask import render_template
 from sqlalchemy import select
 
 from app.extensions import db
-from app.visits.models import FinalReport, Finding, FindingKind, Severity, Visit
+from app.visits.models import FinalReport, Finding, FindingKind, Response, Severity, Visit
 
 KIND_ORDER = [FindingKind.strength, FindingKind.development, FindingKind.deviation]
+
+
+def current_responses(visit: Visit) -> dict[uuid.UUID | None, Response]:
+    """The newest response per finding (None: the report as a whole)."""
+    newest: dict[uuid.UUID | None, Response] = {}
+    for row in db.session.scalars(
+        select(Response).where(Response.visit_id == visit.id).order_by(Response.received_at, Response.id)
+    ):
+        newest[row.finding_id] = row
+    return newest
 
 
 def ordered_findings(findings: list[Finding]) -> list[Finding]:
@@ -27,8 +37,6 @@ def ordered_findings(findings: list[Finding]) -> list[Finding]:
 
 def report_context(visit: Visit) -> dict[str, Any]:
     """Findings grouped by review area, and within an area strengths first (learning-oriented supervision)."""
-    from app.visits.services import current_responses
-
     areas = list(visit.template_version.areas)
     grouped: list[tuple[Any, list[tuple[FindingKind, list[Finding]]]]] = []
     for area in [*areas, None]:
@@ -58,7 +66,7 @@ def _evidence_fetcher() -> Any:
     """Images in the PDF come straight from evidence storage; nothing else may be fetched (no network)."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    from app.visits import evidence
+    from app.core import files
     from app.visits.models import Evidence
 
     class EvidenceFetcher(URLFetcher):  # type: ignore[misc]
@@ -72,7 +80,7 @@ def _evidence_fetcher() -> Any:
             if item is None:
                 raise ValueError("no such evidence")
             thumb = variant == "thumb" and item.thumbnail_name
-            path = evidence.thumbnail_path(item) if thumb else evidence.file_path(item)
+            path = files.thumbnail_path(item) if thumb else files.file_path(item)
             mime = "image/jpeg" if thumb else item.content_type
             return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
 

@@ -15,12 +15,13 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role, User, UserRole
 from app.core import access, audit
 from app.core.errors import DomainError, InvalidInput
-from app.core.forms import EmptyForm, apply_errors
+from app.core.forms import EmptyForm
 from app.core.models import AuditEvent, local_today
 from app.core.pagination import paginate
+from app.core.run import form_errors, run_service
 from app.extensions import db
 from app.units.models import Unit
-from app.visits import bp, report, services
+from app.visits import bp, evidence, report, services
 from app.visits.forms import (
     STANCE_CHOICES,
     FindingForm,
@@ -51,18 +52,17 @@ def template_new():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = TemplateForm()
     if form.validate_on_submit():
-        try:
-            template = services.create_template(
+        created = run_service(
+            lambda: services.create_template(
                 actor=current_user,
                 name=form.name.data or "",
                 description=form.description.data or "",
                 areas=form.areas.data or "",
-            )
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            refusals=InvalidInput,
+        )
+        if (template := created.value) is not None:
             flash(_("The template %(name)s is created.", name=template.name), "success")
             return redirect(url_for("visits.template", template_id=template.id))
     return render_template("visits/template_form.html", form=form, template=None), 422 if form.errors else 200
@@ -99,19 +99,18 @@ def template_edit(template_id: uuid.UUID):  # type: ignore[no-untyped-def]
         form.description.data = template.current.description
         form.areas.data = services.areas_text(template.current)
     if form.validate_on_submit():
-        try:
-            version = services.update_template(
+        saved = run_service(
+            lambda: services.update_template(
                 template.id,
                 actor=current_user,
                 name=form.name.data or "",
                 description=form.description.data or "",
                 areas=form.areas.data or "",
-            )
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            refusals=InvalidInput,
+        )
+        if (version := saved.value) is not None:
             flash(_("The template is saved as version %(n)d.", n=version.number), "success")
             return redirect(url_for("visits.template", template_id=template.id))
     in_use = services.version_in_use(template.current.id)
@@ -184,8 +183,8 @@ def new():  # type: ignore[no-untyped-def]
         if current_user.is_reviewer:
             form.lead.data = str(current_user.id)
     if form.validate_on_submit():
-        try:
-            visit = services.create_visit(
+        planned = run_service(
+            lambda: services.create_visit(
                 actor=current_user,
                 unit_id=_uuid(form.unit.data),  # type: ignore[arg-type]
                 template_id=_uuid(form.template.data),  # type: ignore[arg-type]
@@ -194,12 +193,11 @@ def new():  # type: ignore[no-untyped-def]
                 member_ids=_uuids(form.team.data),
                 purpose=form.purpose.data or "planned",
                 aim=form.aim.data or "",
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors or {"": [exc.message]})
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            to_error_page=(),  # the form names what to change, whatever the refusal
+        )
+        if (visit := planned.value) is not None:
             flash(_("The visit %(case)s is planned.", case=visit.case_number), "success")
             return redirect(url_for("visits.show", visit_id=visit.id))
     return render_template("visits/new.html", form=form), 422 if form.errors else 200
@@ -220,20 +218,19 @@ def edit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         form.team.data = [str(m.user_id) for m in visit.team if not m.is_lead]
         form.aim.data = visit.aim
     if form.validate_on_submit():
-        try:
-            services.update_plan(
+        saved = run_service(
+            lambda: services.update_plan(
                 visit.id,
                 actor=current_user,
                 visit_date=form.visit_date.data,
                 lead_id=_uuid(form.lead.data),
                 member_ids=_uuids(form.team.data),
                 aim=form.aim.data or "",
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors or {"": [exc.message]})
-        else:
-            db.session.commit()
+            ),
+            form=form,
+            to_error_page=(),  # the form names what to change, whatever the refusal
+        )
+        if saved:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("visits.show", visit_id=visit.id))
     return render_template("visits/edit.html", form=form, visit=visit), 422 if form.errors else 200
@@ -306,23 +303,20 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     visit = access.get_visit(current_user, visit_id)
     form = TransitionForm()
     if form.validate_on_submit():
-        try:
-            services.transition(
+        moved = run_service(
+            lambda: services.transition(
                 visit.id,
                 actor=current_user,
                 to=form.to.data or "",
                 comment_deadline=form.comment_deadline.data,
                 waiver_reason=form.waiver_reason.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
+            ),
+            form=form,
+        )
+        if moved.error is not None:
             context = _visit_page_context(access.get_visit(current_user, visit_id))
             context["transition_form"] = form
-            apply_errors(form, exc.errors or {"": [exc.message]})
-            return render_template("visits/show.html", transition_error=exc.message, **context), exc.status
-        db.session.commit()
+            return render_template("visits/show.html", transition_error=moved.error.message, **context), moved.status
         flash(_("The visit is now: %(status)s.", status=services.status_label(visit.status)), "success")
     return redirect(url_for("visits.show", visit_id=visit.id))
 
@@ -333,15 +327,12 @@ def follow_up(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     visit = access.get_visit(current_user, visit_id)
     form = FollowUpForm()
     if form.validate_on_submit():
-        try:
-            new_visit = services.start_follow_up(visit.id, actor=current_user, visit_date=form.visit_date.data)
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
-            flash(exc.message, "error")
+        started = run_service(
+            lambda: services.start_follow_up(visit.id, actor=current_user, visit_date=form.visit_date.data),
+            flash_refusal=True,
+        )
+        if (new_visit := started.value) is None:
             return redirect(url_for("visits.show", visit_id=visit.id))
-        db.session.commit()
         flash(_("The follow-up visit %(case)s is planned.", case=new_visit.case_number), "success")
         return redirect(url_for("visits.show", visit_id=new_visit.id))
     return redirect(url_for("visits.show", visit_id=visit.id))
@@ -415,7 +406,8 @@ def add_finding(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     form = _finding_form(visit)
     area_id = _uuid(form.review_area.data)
     if form.validate_on_submit():
-        try:
+
+        def record() -> None:
             finding = services.add_finding(
                 visit.id,
                 actor=current_user,
@@ -424,24 +416,18 @@ def add_finding(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 text=form.text.data or "",
                 review_area_id=area_id,
             )
-            files = [f for f in request.files.getlist("files") if f and f.filename]
-            if files:
-                from app.visits import evidence
+            for upload in [f for f in request.files.getlist("files") if f and f.filename]:
+                evidence.store_upload(
+                    finding.id, actor=current_user, filename=upload.filename or "", data=upload.read()
+                )
 
-                for upload in files:
-                    evidence.store_upload(
-                        finding.id, actor=current_user, filename=upload.filename or "", data=upload.read()
-                    )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
-            errors = dict(exc.errors or {"": [exc.message]})
+        def files_field(exc: DomainError) -> dict[str, list[str]]:
+            errors = form_errors(exc)
             if "file" in errors:
-                errors["files"] = errors.pop("file")
-            apply_errors(form, errors)
-        else:
-            db.session.commit()
+                errors["files"] = errors.pop("file")  # the form's file input is "files"
+            return errors
+
+        if run_service(record, form=form, errors=files_field):
             flash(_("The finding is saved."), "success")
             return redirect(
                 url_for("visits.site", visit_id=visit.id, area=str(area_id) if area_id else "other") + "#findings"
@@ -458,22 +444,18 @@ def edit_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
     access.require_visit_editor(current_user, visit)
     form = _finding_form(visit, finding)
     if form.validate_on_submit():
-        try:
-            services.update_finding(
+        saved = run_service(
+            lambda: services.update_finding(
                 finding.id,
                 actor=current_user,
                 kind=form.kind.data,
                 severity=form.severity.data,
                 text=form.text.data or "",
                 review_area_id=_uuid(form.review_area.data),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
-            apply_errors(form, exc.errors or {"": [exc.message]})
-        else:
-            db.session.commit()
+            ),
+            form=form,
+        )
+        if saved:
             flash(_("The finding is saved."), "success")
             return redirect(url_for("visits.show", visit_id=visit.id) + f"#finding-{finding.id}")
     return render_template(
@@ -486,17 +468,11 @@ def edit_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def delete_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
     finding = access.get_finding(current_user, finding_id)
     visit_id = finding.visit_id
-    if EmptyForm().validate_on_submit():
-        try:
-            services.delete_finding(finding.id, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The finding is removed."), "success")
+    removed = EmptyForm().validate_on_submit() and run_service(
+        lambda: services.delete_finding(finding.id, actor=current_user), flash_refusal=True
+    )
+    if removed:
+        flash(_("The finding is removed."), "success")
     return redirect(url_for("visits.show", visit_id=visit_id))
 
 
@@ -518,17 +494,14 @@ def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             )
             for f in visit.findings
         ]
-        try:
-            services.submit_response(
+        submitted = run_service(
+            lambda: services.submit_response(
                 visit.id, actor=current_user, overall=request.form.get("overall", ""), answers=answers
             )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.status in (403, 404):
-                raise
-            errors = exc.errors or {"": [exc.message]}
+        )
+        if submitted.error is not None:
+            errors = form_errors(submitted.error)
         else:
-            db.session.commit()
             flash(_("Your response is received. Thank you!"), "success")
             return redirect(url_for("visits.show", visit_id=visit.id))
     visit = access.get_visit_with_content(current_user, visit_id)

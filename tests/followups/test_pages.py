@@ -340,3 +340,12 @@ def test_the_start_page_counts_what_waits(people, make_follow_up, browser):
     page = browser.get("/start").text
     assert re.search(r'<span class="stat">1</span> väntar på att din part godtar', page)
     assert re.search(r'<span class="stat">1</span> rapporterade klara, att verifiera', page)
+
+
+def test_the_follow_up_page_names_the_proposing_party_with_a_capital_letter(people, make_follow_up, browser):
+    # The trust pages' lower-case words ("the supervising body", for use inside a sentence) once replaced these.
+    follow_up = make_follow_up("agreed")
+    browser.login(people.owner)
+    page = browser.get(f"/follow-ups/{follow_up.id}").text
+    proposed = re.search(r"<dt>Proposed by</dt><dd>([^<,(]+)", page)
+    assert proposed is not None and proposed.group(1).strip() == "The supervising body"

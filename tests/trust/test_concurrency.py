@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from app.core.models import utcnow
 from app.trust import services
 from app.trust.models import Breach, Reading, TrustChange
 from app.visits.models import Visit, VisitPurpose
@@ -155,7 +156,7 @@ def test_the_database_itself_lets_only_one_of_two_concurrent_transactions_open_a
             "unit_id": unit.id,
             "boundary_id": version.boundary_id,
             "boundary_version_id": version.id,
-            "opened_at": services.utcnow(),
+            "opened_at": utcnow(),
             "evidence": {},
             "trigger_keys": [],
         }

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from app.core import access
+from app.core import access, files
 from app.core.errors import DomainError, InvalidInput
 from app.visits import evidence, services
 from app.visits.models import Evidence
@@ -132,7 +132,7 @@ def to_comment(visit) -> None:
     ],
 )
 def test_the_type_is_read_from_the_content(data, expected):
-    assert evidence.sniff(data) == expected
+    assert files.sniff(data) == expected
 
 
 # ---- photos lose their metadata -------------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_a_heic_photo_is_stored_as_jpeg_without_metadata(store, upload_dir):
     assert (stored.format, item.content_type, item.storage_name[-4:]) == ("JPEG", "image/jpeg", ".jpg")
     assert stored.size == (640, 480)
     assert len(stored.getexif()) == 0
-    assert evidence.download_name(item) == "IMG_0003.jpg"
+    assert files.download_name(item) == "IMG_0003.jpg"
 
 
 def test_stored_size_and_checksum_describe_the_stored_bytes(store, upload_dir):
@@ -544,7 +544,7 @@ def test_a_photo_is_served_inline_with_protective_headers(browser, store, visit,
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("inline;")
     assert "filename*=UTF-8''Brandsl%C3%A4ckare%20k%C3%B6k.jpg" in disposition
-    assert response.data == (Path(evidence.storage_dir()) / item.storage_name).read_bytes()
+    assert response.data == (Path(files.storage_dir()) / item.storage_name).read_bytes()
 
 
 def test_a_pdf_is_served_as_a_download(browser, store, visit, db):

@@ -2,7 +2,9 @@
 to act, and who in the unit did what. A fixed number of queries however much there is (eager loading, one
 aggregate per kind of item).
 
-Boundary proposals to answer and readings due come from the trust capability (app.trust.services)."""
+It lives with the other start pages (app.main) and reads each domain through that domain's own modules: visits
+and responses, follow-ups, conversations (app.dialogue.services), boundary proposals to answer and readings due
+(app.trust.queries)."""
 
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, audit, timeline
+from app.core import access, audit
 from app.core.models import AuditEvent, local_today
-from app.dialogue import services
+from app.dialogue import services as dialogue_services
 from app.extensions import db
 from app.followups.models import FollowUp, FollowUpStatus
 from app.trust import queries as trust_queries
 from app.trust.models import BoundaryVersion
 from app.units.models import Membership, Unit
+from app.visits import timeline as visit_timeline
 from app.visits.models import Response, Visit, VisitStatus
 
 ACTIVITY_SHOWN = 12
@@ -49,7 +52,7 @@ class Portal:
     follow_ups_to_report: list[FollowUp]
     proposals_to_answer: list[BoundaryVersion]
     readings_due: list[trust_queries.ReadingDue]
-    unread_threads: list[services.ThreadSummary]
+    unread_threads: list[dialogue_services.ThreadSummary]
     unread_total: int
     activity: Sequence[AuditEvent]
     activity_visits: dict[str, Any]
@@ -141,10 +144,10 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         )
     )
     to_accept, to_report = open_follow_ups(actor, unit_ids)
-    unread_page = services.thread_list(actor, unread_only=True, unit_ids=unit_ids, per_page=UNREAD_SHOWN)
+    unread_page = dialogue_services.thread_list(actor, unread_only=True, unit_ids=unit_ids, per_page=UNREAD_SHOWN)
     per_unit = select(Membership.unit_id, func.count()).where(Membership.unit_id.in_(unit_ids))
     members = dict(db.session.execute(per_unit.group_by(Membership.unit_id)).all())
-    unread_by_unit = services.unread_by_unit(actor, unit_ids)
+    unread_by_unit = dialogue_services.unread_by_unit(actor, unit_ids)
     cards = []
     for unit in units:
         card = UnitCard(unit, int(members.get(unit.id, 0)), unread=unread_by_unit.get(unit.id, 0))
@@ -163,7 +166,7 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         unread_threads=unread_page.items,
         unread_total=sum(unread_by_unit.values()),
         activity=activity,
-        activity_visits=timeline.visit_refs(activity),
+        activity_visits=visit_timeline.visit_refs(activity),
         upcoming=upcoming,
         today=today,
     )
