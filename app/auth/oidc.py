@@ -3,7 +3,7 @@
 Authorization code flow with PKCE (S256), ``state`` and ``nonce`` kept in the session by Authlib, the provider's
 metadata and keys from discovery (``<issuer>/.well-known/openid-configuration``); the ID token's signature,
 ``iss``, ``aud``, ``exp``, ``iat`` and ``nonce`` are checked by Authlib before we read a claim. Who the claims
-belong to is ``app.auth.identity``'s rule; logging in is ``views.begin_session``, as for a password.
+belong to is ``app.auth.identity``'s rule; logging in is ``app.auth.login.begin_session``, as for a password.
 
 Routes: ``/login/oidc/<name>`` starts, ``/login/oidc/<name>/callback`` is the redirect URI to register at the
 provider. Logging out redirects to the provider's ``end_session_endpoint`` when its metadata has one.
@@ -22,6 +22,7 @@ from flask import Flask, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app.auth import bp, identity
+from app.auth.login import begin_session
 from app.auth.models import Role
 from app.core import audit
 from app.core.web import client_address
@@ -152,7 +153,6 @@ def oidc_start(name: str):  # type: ignore[no-untyped-def]
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def oidc_callback(name: str):  # type: ignore[no-untyped-def]
     """The provider's answer: the code is exchanged and the ID token verified (Authlib), then the person found."""
-    from app.auth.views import begin_session
 
     provider = _provider_or_404(name)
     method = identity.oidc_method(provider.name)

@@ -39,6 +39,7 @@ from saml2.saml import NAMEID_FORMAT_TRANSIENT
 from saml2.sigver import get_xmlsec_binary
 
 from app.auth import bp, identity
+from app.auth.login import begin_session
 from app.core import audit
 from app.core.forms import EmptyForm
 from app.core.models import utcnow
@@ -221,7 +222,6 @@ def saml_login():  # type: ignore[no-untyped-def]
 def saml_acs():  # type: ignore[no-untyped-def]
     """The identity provider's signed answer: verified by pysaml2, checked against replay, then the person found by
     the hash of their personal identity number and logged in like any other."""
-    from app.auth.views import begin_session
 
     method = identity.SAML
     if not is_configured():

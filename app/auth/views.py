@@ -21,6 +21,7 @@ from app.auth.forms import (
     SetPasswordForm,
     TokenForm,
 )
+from app.auth.login import begin_session
 from app.auth.models import ApiToken, Role, User
 from app.core import access, audit
 from app.core.errors import DomainError, InvalidInput
@@ -43,19 +44,6 @@ def _safe_next(target: str | None) -> str | None:
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def begin_session(person: User, *, method: str, keep: dict[str, Any] | None = None) -> None:
-    """Log a person in, whatever the method (password, OpenID Connect, SAML): a new session id (nothing from
-    before carries over but the language, typed text and ``keep``), a new server-side session that records the
-    method, and a line in the login log. The caller commits. Every login method goes through here (ASVS V3/V7)."""
-    kept = {key: session[key] for key in ("lang", "form_stash") if key in session}
-    session.clear()
-    session.update(kept)
-    session.update(keep or {})
-    session[SESSION_KEY] = services.start_session(person, client_address=client_address(), method=method)
-    session.permanent = False
-    current_app.logger.info("login of %s by %s from %s", person.email, method, client_address())
 
 
 def login_options() -> dict[str, Any]:
