@@ -14,12 +14,13 @@ from marshmallow import Schema, fields, validate
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
 from app.api.schemas import PageArgs, page_of
-from app.core import access
 from app.core.models import local_today
 from app.core.pagination import paginate
 from app.extensions import db
 from app.followups import calendar, services
+from app.followups import policy as followups_policy
 from app.followups.models import FollowUp, FollowUpStatus, Side
+from app.units import policy as units_policy
 
 # ---- schemas ----------------------------------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ def list_follow_ups(args: dict):  # type: ignore[no-untyped-def]
 @blp.response(200, FollowUpPage)
 def list_unit_follow_ups(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """A unit's follow-ups, by due date."""
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return _page(args, unit.id)
 
 
@@ -142,7 +143,7 @@ def create_follow_up(data: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped
 @blp.route("/follow-ups/<uuid:follow_up_id>", methods=["GET"])
 @blp.response(200, FollowUpSchema)
 def get_follow_up(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return access.get_follow_up(current_user, follow_up_id)
+    return followups_policy.get_follow_up(current_user, follow_up_id)
 
 
 @blp.route("/follow-ups/<uuid:follow_up_id>", methods=["PATCH"])

@@ -6,7 +6,7 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.auth import views  # noqa: F401  (routes; imported late so models never import views)
+    from app.auth import policy, views  # noqa: F401  (routes; imported late so models never import views)
     from app.auth.forms import ROLE_LABELS
     from app.core import timeline
 

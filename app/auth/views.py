@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth import bp, services
+from app.auth import policy as auth_policy
 from app.auth.forms import (
     ROLE_LABELS,
     ChangePasswordForm,
@@ -236,7 +237,7 @@ def _unit_ids(values: list[str] | None) -> list[uuid.UUID]:
 @login_required
 def people():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
-    query = access.visible_users(current_user).order_by(func.lower(User.name))
+    query = auth_policy.visible_users(current_user).order_by(func.lower(User.name))
     q = (request.args.get("q") or "").strip()
     if q:
         like = f"%{q.lower()}%"
@@ -275,7 +276,7 @@ def person_new():  # type: ignore[no-untyped-def]
 @bp.get("/people/<uuid:user_id>")
 @login_required
 def person(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     events = db.session.scalars(audit.history_query("user", person.id)).all()
     return render_template(
@@ -286,7 +287,7 @@ def person(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.route("/people/<uuid:user_id>/edit", methods=["GET", "POST"])
 @login_required
 def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     form = _person_form(person)
     if form.validate_on_submit():
@@ -313,7 +314,7 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/people/<uuid:user_id>/deactivate")
 @login_required
 def person_deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     if EmptyForm().validate_on_submit():
         try:
@@ -330,7 +331,7 @@ def person_deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/people/<uuid:user_id>/reactivate")
 @login_required
 def person_reactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     if EmptyForm().validate_on_submit():
         services.reactivate_user(person.id, actor=current_user)
@@ -342,7 +343,7 @@ def person_reactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/people/<uuid:user_id>/send-link")
 @login_required
 def person_send_link(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     if EmptyForm().validate_on_submit():
         services.issue_set_password_link(person.id)

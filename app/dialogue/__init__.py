@@ -9,7 +9,7 @@ bp = Blueprint("dialogue", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.dialogue import models, services, views  # noqa: F401  (routes; imported late so models never import views)
+    from app.dialogue import models, policy, services, views  # noqa: F401  (routes; imported late so models never import views)
 
     services.install()
     app.register_blueprint(bp)

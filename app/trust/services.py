@@ -58,6 +58,7 @@ from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.trust import labels
+from app.trust import policy as trust_policy
 from app.trust.models import (
     Boundary,
     BoundaryKind,
@@ -70,6 +71,7 @@ from app.trust.models import (
     TrustChange,
     VersionStatus,
 )
+from app.units import policy as units_policy
 from app.units.models import Membership, TrustLevel, Unit
 
 MAX_PERIODS = 24
@@ -83,13 +85,7 @@ def _actor_id(actor: User) -> uuid.UUID | None:
     return actor.id
 
 
-def side_of(actor: User, unit_id: uuid.UUID) -> Side | None:
-    """Which party the actor speaks for in this unit's agreements; a member of the unit always speaks for the unit."""
-    if access.takes_unit_side(actor, unit_id):
-        return Side.unit
-    if access.supervises(actor, unit_id):
-        return Side.supervisor
-    return None
+side_of = trust_policy.side_of  # who speaks for which party (app.trust.policy)
 
 
 def _lock_unit(unit_id: uuid.UUID) -> Unit:
@@ -195,7 +191,7 @@ def update_indicator(
     description: str = "",
 ) -> Indicator:
     """Names and description can change; the key cannot (files and integrations rely on it)."""
-    indicator = access.get_indicator(actor, indicator_id)
+    indicator = trust_policy.get_indicator(actor, indicator_id)
     access.require_role(actor, Role.coordinator)
     values, errors = _validated_indicator(name_sv, name_en, unit_of_measure, description)
     if errors:
@@ -340,7 +336,7 @@ def _validate_readings(items: Sequence[ReadingInput], today: date) -> tuple[list
 
 
 def _may_report(actor: User, unit: Unit) -> None:
-    if not (actor.is_staff or unit.id in actor.unit_ids):
+    if not trust_policy.can_report_readings(actor, unit.id):
         raise Forbidden(_("Your role does not allow this."))
 
 
@@ -355,7 +351,7 @@ def record_readings(
 ) -> StoredReadings:
     """Store readings, all or nothing. A period reported again replaces its value (a correction, kept in the
     audit trail). Then the unit's indicator boundaries are evaluated; the breaches this opened are returned."""
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     _may_report(actor, unit)
     today = today or local_today()
     if not items:
@@ -543,7 +539,7 @@ def import_readings_csv(
     unit_id: uuid.UUID, data: bytes, *, actor: User, source: str = "csv", today: date | None = None
 ) -> StoredReadings:
     """Import a CSV file of readings, all or nothing: every bad line is reported with its number and field."""
-    access.get_unit(actor, unit_id)
+    units_policy.get_unit(actor, unit_id)
     rows, problems = parse_readings_csv(data)
     line_of = [line for line, _item in rows]
     if problems:  # report the other lines' errors too, in one go
@@ -709,7 +705,7 @@ def propose_boundary(
 ) -> BoundaryVersion:
     """Propose a new boundary, or (with ``boundary_id``) a new version of one or its end. Nothing changes in what
     is in force until the other party accepts (DESIGN.md 4.3)."""
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     side = side_of(actor, unit.id)
     if side is None:
         raise Forbidden(_("Your role does not allow this."))
@@ -719,7 +715,7 @@ def propose_boundary(
     errors: dict[str, list[str]] = {}
     boundary: Boundary | None = None
     if boundary_id is not None:
-        boundary = access.get_boundary(actor, boundary_id)
+        boundary = trust_policy.get_boundary(actor, boundary_id)
         if boundary.unit_id != unit.id:
             raise NotFound(_("The trust boundary does not exist or you may not see it."))
         if boundary.ended_at is not None:
@@ -825,7 +821,7 @@ def _has_live_boundary(unit_id: uuid.UUID, kind: BoundaryKind) -> bool:
 
 
 def _pending(actor: User, version_id: uuid.UUID) -> tuple[BoundaryVersion, Side | None]:
-    version = access.get_boundary_version(actor, version_id)
+    version = trust_policy.get_boundary_version(actor, version_id)
     if version.status != VersionStatus.proposed:
         raise DomainError(
             _(
@@ -838,11 +834,9 @@ def _pending(actor: User, version_id: uuid.UUID) -> tuple[BoundaryVersion, Side 
 
 def accept_version(version_id: uuid.UUID, *, actor: User) -> BoundaryVersion:
     """The other party agrees: the proposal comes into force and the version it replaces goes out of force."""
-    version, side = _pending(actor, version_id)
-    if side is None or side == version.proposed_by_side:
-        raise Forbidden(
-            _("Only the other party can accept a proposal: the unit accepts the supervising body's, and the reverse.")
-        )
+    version, _side = _pending(actor, version_id)
+    if (refusal := trust_policy.why_not_answer(actor, version, "accept")) is not None:
+        raise refusal
     boundary = version.boundary
     unit = _lock_unit(boundary.unit_id)
     current = boundary.active_version
@@ -871,9 +865,9 @@ def accept_version(version_id: uuid.UUID, *, actor: User) -> BoundaryVersion:
 
 def reject_version(version_id: uuid.UUID, *, actor: User, reason: str | None = None) -> BoundaryVersion:
     """The other party declines; what was in force stays in force."""
-    version, side = _pending(actor, version_id)
-    if side is None or side == version.proposed_by_side:
-        raise Forbidden(_("Only the other party can decline a proposal."))
+    version, _side = _pending(actor, version_id)
+    if (refusal := trust_policy.why_not_answer(actor, version, "reject")) is not None:
+        raise refusal
     errors: dict[str, list[str]] = {}
     text = _text(reason, "reason", errors, required=None, limit=2000)
     if errors:
@@ -888,9 +882,9 @@ def reject_version(version_id: uuid.UUID, *, actor: User, reason: str | None = N
 
 def withdraw_version(version_id: uuid.UUID, *, actor: User) -> BoundaryVersion:
     """The proposing party takes its proposal back before it is answered."""
-    version, side = _pending(actor, version_id)
-    if side is None or side != version.proposed_by_side:
-        raise Forbidden(_("Only the party that made a proposal can withdraw it."))
+    version, _side = _pending(actor, version_id)
+    if (refusal := trust_policy.why_not_answer(actor, version, "withdraw")) is not None:
+        raise refusal
     version.status = VersionStatus.withdrawn
     version.withdrawn_by_id = _actor_id(actor)
     version.withdrawn_at = utcnow()
@@ -1412,17 +1406,15 @@ def _notify_proposal(unit: Unit, version: BoundaryVersion) -> None:
 
 
 def _require_reviewer_without_conflict(actor: User, unit_id: uuid.UUID, *roles: Role) -> None:
-    access.require_role(actor, *roles)
-    if actor.id is not None and unit_id in actor.unit_ids:
-        raise Forbidden(_("Conflict of interest (jäv): you belong to this unit and cannot decide on its trust."))
+    if (refusal := trust_policy.why_not_decide_trust(actor, unit_id, *roles)) is not None:
+        raise refusal
 
 
 def close_breach(breach_id: uuid.UUID, *, actor: User, note: str) -> Breach:
     """A reviewer closes a breach after the closer look, with a note of what was found and agreed."""
-    breach = access.get_breach(actor, breach_id)
-    _require_reviewer_without_conflict(actor, breach.unit_id, Role.reviewer, Role.coordinator)
-    if breach.closed_at is not None:
-        raise DomainError(_("This breach is already closed."))
+    breach = trust_policy.get_breach(actor, breach_id)
+    if (refusal := trust_policy.why_not_close_breach(actor, breach)) is not None:
+        raise refusal
     text = (note or "").strip()
     if len(text) < MIN_NOTE:
         raise InvalidInput({"note": [_("Write a note of what the closer look found and what was agreed.")]})
@@ -1448,7 +1440,7 @@ def open_breaches(unit_id: uuid.UUID) -> list[Breach]:
 
 def restore_baseline(unit_id: uuid.UUID, *, actor: User, reason: str) -> TrustChange:
     """A coordinator returns the unit to baseline trust, with a written reason, once no breach is open."""
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     _require_reviewer_without_conflict(actor, unit.id, Role.coordinator)
     text = (reason or "").strip()
     if len(text) < MIN_NOTE:

@@ -7,7 +7,7 @@ bp = Blueprint("units", __name__)
 
 def init_app(app: Flask) -> None:
     from app.core import timeline
-    from app.units import views  # noqa: F401  (routes; imported late so models never import views)
+    from app.units import policy, views  # noqa: F401  (routes; imported late so models never import views)
     from app.units.forms import KIND_LABELS, TRUST_LABELS
 
     timeline.register_values("unit", "kind", KIND_LABELS)
