@@ -97,4 +97,4 @@ def test_accepting_after_the_due_date_is_neither_offered_nor_accepted(people, ma
         page = browser.get(f"/follow-ups/{follow_up.id}").text
         assert "accept" not in offered(page, follow_up)
         assert "accept" not in accepted(follow_up, people.owner)
-        assert "Slutdatumet har passerat. Ändra det innan du godtar." in page  # why, on the page
+        assert "The due date has passed. Change it before accepting." in page  # why, on the page (Olivia reads English)
