@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, page_of
+from app.api.schemas import PageArgs, actions_field, page_of
 from app.core.models import local_today
 from app.core.pagination import paginate
 from app.extensions import db
@@ -51,6 +51,11 @@ class FollowUpSchema(Schema):
     cancelled_at = fields.DateTime(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
+    actions = actions_field(
+        lambda actor, follow_up: followups_policy.follow_up_actions(actor, follow_up, local_today()),
+        followups_policy.FOLLOW_UP_ACTIONS,
+        "the follow-up (each a ``POST /follow-ups/{id}/<action>``; ``update``: ``PATCH``)",
+    )
 
     def get_overdue(self, obj: FollowUp) -> bool:
         return obj.is_overdue(local_today())

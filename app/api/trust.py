@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, PersonRefSchema, page_of
+from app.api.schemas import PageArgs, PersonRefSchema, actions_field, page_of
 from app.core.errors import InvalidInput
 from app.core.pagination import paginate
 from app.trust import labels, queries, services
@@ -98,6 +98,7 @@ class BreachSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
     closed_by = fields.Nested(PersonRefSchema, allow_none=True)
     close_note = fields.String(allow_none=True)
+    actions = actions_field(trust_policy.breach_actions, ("close",), "the breach (``POST /breaches/{id}/close``)")
 
 
 BreachPage = page_of(BreachSchema, "BreachPage")
@@ -145,6 +146,11 @@ class BoundaryVersionSchema(Schema):
     withdrawn_by = fields.Nested(PersonRefSchema, allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
     superseded_at = fields.DateTime(allow_none=True)
+    actions = actions_field(
+        trust_policy.version_actions,
+        ("accept", "reject", "withdraw"),
+        "the proposal (``POST /boundary-versions/{id}/<action>``)",
+    )
 
 
 def _state(boundary: Boundary) -> str:

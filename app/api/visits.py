@@ -178,6 +178,7 @@ def visit_list_options() -> list[Any]:
         selectinload(Visit.unit),
         selectinload(Visit.team).selectinload(TeamMember.user),
         selectinload(Visit.template_version).selectinload(TemplateVersion.template),
+        selectinload(Visit.findings),  # ``actions``: sending for comment needs a finding (app.visits.policy)
     ]
 
 

@@ -220,6 +220,9 @@ def can_propose_for_visit(actor: Actor, visit: Visit) -> bool:
     return visits_policy.can_edit_visit(actor, visit)
 
 
+FOLLOW_UP_ACTIONS = ("accept", "update", "report_done", "verify", "reopen", "cancel")
+
+
 def follow_up_actions(actor: Actor, follow_up: FollowUp, today: date) -> list[str]:
     """What the actor may do with the follow-up now, as the API reports it (``actions``)."""
     checks = (

@@ -101,7 +101,9 @@ def get_evidence(actor: Actor, evidence_id: uuid.UUID) -> Evidence:
 
 # What a unit member may know of a visit before kommunicering (DESIGN.md 4.1, issue 3): when, who comes, where
 # the case stands and its number. Everything else (aim, purpose, template, findings…) is the team's draft.
-VISIT_FIELDS_BEFORE_KOMMUNICERING = frozenset({"id", "case_number", "unit", "unit_id", "status", "visit_date", "team"})
+VISIT_FIELDS_BEFORE_KOMMUNICERING = frozenset(
+    {"id", "case_number", "unit", "unit_id", "status", "visit_date", "team", "actions"}
+)
 # The columns of a visit whose changes a unit member may read in the audit trail (the aim and the waiver are
 # the team's working text until the report reaches them, and the report carries them then).
 VISIT_AUDIT_FIELDS_FOR_UNIT = frozenset(
@@ -309,6 +311,16 @@ def visit_actions(actor: Actor, visit: Visit, today: date) -> list[str]:
     if can_start_follow_up_visit(actor, visit):
         actions.append("start_follow_up")
     return actions
+
+
+VISIT_ACTIONS = (
+    "update",
+    *(f"transition:{status.value}" for status in VisitStatus),
+    "add_finding",
+    "respond",
+    "start_follow_up",
+)
+FINDING_ACTIONS = ("update", "delete", "add_evidence", "respond")
 
 
 def finding_actions(actor: Actor, finding: Finding, today: date) -> list[str]:
