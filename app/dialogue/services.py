@@ -169,9 +169,8 @@ def write_permission(actor: User, visit: Visit, finding: Finding | None) -> Writ
             False,
             _("You can read this conversation. The review team, coordinators and the unit's members write in it."),
         )
-    unit_side = dialogue_policy.writes_for_unit(actor, visit)
     internal_only = finding is not None and not visit.is_open_to_unit
-    return WritePermission(True, not unit_side, internal_only)
+    return WritePermission(True, dialogue_policy.can_write_internal(actor, visit), internal_only)
 
 
 def post_message(

@@ -1269,7 +1269,7 @@ def _eligible_lead(person: User | None, unit_id: uuid.UUID) -> bool:
         person is not None
         and person.is_active_account
         and Role.reviewer in person.roles
-        and unit_id not in person.unit_ids
+        and not access.takes_unit_side(person, unit_id)  # jäv
     )
 
 
@@ -1382,7 +1382,7 @@ def _notify_proposal(unit: Unit, version: BoundaryVersion) -> None:
     if version.proposed_by_side == Side.supervisor:
         people = _people(unit.id, coordinators=False)
     else:
-        people = [p for p in _people(None, coordinators=True) if unit.id not in p.unit_ids]
+        people = [p for p in _people(None, coordinators=True) if not access.takes_unit_side(p, unit.id)]
     for person in people:
         if person.id == version.proposed_by_id:
             continue

@@ -13,4 +13,5 @@ def init_app(app: Flask) -> None:
     timeline.register_values("unit", "kind", KIND_LABELS)
     timeline.register_values("unit", "trust_level", TRUST_LABELS)
 
+    app.jinja_env.globals.update(can_manage_units=policy.can_manage_units)
     app.register_blueprint(bp)

@@ -531,6 +531,7 @@ def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         stance_choices=STANCE_CHOICES,
         responses=services.current_responses(visit),
         history=services.responses_history(visit),
+        today=local_today(),
     ), 422 if errors else 200
 
 
