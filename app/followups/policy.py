@@ -76,6 +76,7 @@ def get_follow_up_evidence(actor: Actor, evidence_id: uuid.UUID) -> FollowUpEvid
 
 
 def other_side(side: Side) -> Side:
+    """The party across the table."""
     return Side.unit if side == Side.supervisor else Side.supervisor
 
 
@@ -128,6 +129,7 @@ def why_not_accept(actor: Actor, follow_up: FollowUp, today: date) -> DomainErro
 
 
 def can_accept(actor: Actor, follow_up: FollowUp, today: date) -> bool:
+    """True when ``why_not_accept`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_accept(actor, follow_up, today) is None
 
 
@@ -144,6 +146,7 @@ def why_not_update(actor: Actor, follow_up: FollowUp) -> DomainError | None:
 
 
 def can_update(actor: Actor, follow_up: FollowUp) -> bool:
+    """True when ``why_not_update`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_update(actor, follow_up) is None
 
 
@@ -164,6 +167,7 @@ def why_not_report_done(actor: Actor, follow_up: FollowUp) -> DomainError | None
 
 
 def can_report_done(actor: Actor, follow_up: FollowUp) -> bool:
+    """True when ``why_not_report_done`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_report_done(actor, follow_up) is None
 
 
@@ -177,6 +181,7 @@ def why_not_verify(actor: Actor, follow_up: FollowUp) -> DomainError | None:
 
 
 def can_verify(actor: Actor, follow_up: FollowUp) -> bool:
+    """True when ``why_not_verify`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_verify(actor, follow_up) is None
 
 
@@ -190,6 +195,7 @@ def why_not_reopen(actor: Actor, follow_up: FollowUp) -> DomainError | None:
 
 
 def can_reopen(actor: Actor, follow_up: FollowUp) -> bool:
+    """True when ``why_not_reopen`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_reopen(actor, follow_up) is None
 
 
@@ -207,6 +213,7 @@ def why_not_cancel(actor: Actor, follow_up: FollowUp) -> DomainError | None:
 
 
 def can_cancel(actor: Actor, follow_up: FollowUp) -> bool:
+    """True when ``why_not_cancel`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_cancel(actor, follow_up) is None
 
 

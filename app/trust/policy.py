@@ -109,14 +109,17 @@ def why_not_answer(actor: Actor, version: BoundaryVersion, action: str) -> Domai
 
 
 def can_accept_version(actor: Actor, version: BoundaryVersion) -> bool:
+    """True when ``why_not_answer`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_answer(actor, version, "accept") is None
 
 
 def can_reject_version(actor: Actor, version: BoundaryVersion) -> bool:
+    """True when ``why_not_answer`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_answer(actor, version, "reject") is None
 
 
 def can_withdraw_version(actor: Actor, version: BoundaryVersion) -> bool:
+    """True when ``why_not_answer`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_answer(actor, version, "withdraw") is None
 
 
@@ -141,6 +144,7 @@ def why_not_close_breach(actor: Actor, breach: Breach) -> DomainError | None:
 
 
 def can_close_breach(actor: Actor, breach: Breach) -> bool:
+    """True when ``why_not_close_breach`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_close_breach(actor, breach) is None
 
 

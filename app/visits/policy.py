@@ -178,6 +178,7 @@ def why_not_change_plan(actor: Actor, visit: Visit) -> DomainError | None:
 
 
 def can_change_plan(actor: Actor, visit: Visit) -> bool:
+    """True when ``why_not_change_plan`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_change_plan(actor, visit) is None
 
 
@@ -193,6 +194,7 @@ def why_not_change_findings(actor: Actor, visit: Visit) -> DomainError | None:
 
 
 def can_change_findings(actor: Actor, visit: Visit) -> bool:
+    """True when ``why_not_change_findings`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_change_findings(actor, visit) is None
 
 
@@ -202,6 +204,7 @@ def possible_moves(visit: Visit) -> list[VisitStatus]:
 
 
 def status_label(status: VisitStatus) -> str:
+    """A status in the reader's language."""
     from app.visits.labels import STATUS
 
     return str(STATUS[status.value])
@@ -246,6 +249,7 @@ def has_response(visit: Visit) -> bool:
 
 
 def comment_deadline_passed(visit: Visit, today: date) -> bool:
+    """The comment deadline lies before ``today`` (Stockholm date); kommunicering is over (DESIGN.md 4.1)."""
     return visit.comment_deadline is not None and today > visit.comment_deadline
 
 
@@ -293,6 +297,7 @@ def why_not_start_follow_up_visit(actor: Actor, visit: Visit) -> DomainError | N
 
 
 def can_start_follow_up_visit(actor: Actor, visit: Visit) -> bool:
+    """True when ``why_not_start_follow_up_visit`` finds no refusal: the page shows the action and the API lists it."""
     return why_not_start_follow_up_visit(actor, visit) is None
 
 
