@@ -97,12 +97,16 @@ def offered(html: str, visit: Any) -> set[str]:
         actions.add("add_finding")
     if f'action="/visits/{visit.id}/follow-up"' in html:
         actions.add("start_follow_up_visit")
+    if f'/follow-ups/new?visit={visit.id}"' in html:
+        actions.add("propose_follow_up")
     return actions
 
 
-def accepted(visit: Any, actor: Any, today: date) -> set[str]:
-    """Every action tried through its service, each in a savepoint rolled back afterwards."""
+def accepted(visit: Any, actor: Any, today: date, owner: Any) -> set[str]:
+    """Every action tried through its service, each in a savepoint rolled back afterwards; ``owner``: a member
+    of the unit, to be responsible for a proposed follow-up."""
     from app.extensions import db
+    from app.followups import services as follow_up_services
     from app.visits import services
 
     lead = visit.lead
@@ -128,6 +132,15 @@ def accepted(visit: Any, actor: Any, today: date) -> set[str]:
         "add_finding": lambda: services.add_finding(visit.id, actor=actor, kind="strength", text="Bra."),
         "start_follow_up_visit": lambda: services.start_follow_up(
             visit.id, actor=actor, visit_date=today + timedelta(days=30)
+        ),
+        "propose_follow_up": lambda: follow_up_services.propose(
+            actor=actor,
+            unit_id=visit.unit_id,
+            title="Rutin för nattlarm",
+            description="Ta fram en rutin för larm nattetid.",
+            due_date=today + timedelta(days=30),
+            owner_id=owner.id,
+            visit_id=visit.id,
         ),
     }
     result: set[str] = set()
@@ -160,7 +173,7 @@ def test_the_visit_page_offers_exactly_what_the_services_accept(
         assert page.status_code == 200
         shown = offered(page.text, built.visit)
         db.session.expire_all()
-        allowed = accepted(built.visit, actor, built.today)
+        allowed = accepted(built.visit, actor, built.today, built.people["unit_member"])
     assert shown == allowed
 
 
@@ -172,4 +185,4 @@ def test_responding_after_the_deadline_is_neither_offered_nor_accepted(scene, ne
         browser.login(member)
         page = browser.get(f"/visits/{built.visit.id}").text
         assert "respond" not in offered(page, built.visit)
-        assert "respond" not in accepted(built.visit, member, built.today)
+        assert "respond" not in accepted(built.visit, member, built.today, member)
