@@ -17,7 +17,7 @@ and imports no domain:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -248,9 +248,3 @@ def visible_audit_changes(actor: Actor, event: Any) -> dict[str, Any]:
     if supervising or entry is None or entry.unit_fields is None:
         return dict(event.changes or {})
     return {k: v for k, v in (event.changes or {}).items() if k in entry.unit_fields}
-
-
-def readable_by_unit(types: Iterable[str]) -> list[str]:
-    """Of ``types``, those a unit member may read (for pages filtering a history by hand)."""
-    readable = set(unit_readable_types())
-    return [t for t in types if t in readable]
