@@ -13,13 +13,14 @@ from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, page_of
-from app.core import access
+from app.api.schemas import PageArgs, actions_field, page_of
 from app.core.models import local_today
 from app.core.pagination import paginate
 from app.extensions import db
 from app.followups import calendar, services
+from app.followups import policy as followups_policy
 from app.followups.models import FollowUp, FollowUpStatus, Side
+from app.units import policy as units_policy
 
 # ---- schemas ----------------------------------------------------------------------------------------------
 
@@ -50,6 +51,11 @@ class FollowUpSchema(Schema):
     cancelled_at = fields.DateTime(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
+    actions = actions_field(
+        lambda actor, follow_up: followups_policy.follow_up_actions(actor, follow_up, local_today()),
+        followups_policy.FOLLOW_UP_ACTIONS,
+        "the follow-up (each a ``POST /follow-ups/{id}/<action>``; ``update``: ``PATCH``)",
+    )
 
     def get_overdue(self, obj: FollowUp) -> bool:
         return obj.is_overdue(local_today())
@@ -115,7 +121,7 @@ def list_follow_ups(args: dict):  # type: ignore[no-untyped-def]
 @blp.response(200, FollowUpPage)
 def list_unit_follow_ups(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """A unit's follow-ups, by due date."""
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return _page(args, unit.id)
 
 
@@ -142,7 +148,7 @@ def create_follow_up(data: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped
 @blp.route("/follow-ups/<uuid:follow_up_id>", methods=["GET"])
 @blp.response(200, FollowUpSchema)
 def get_follow_up(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return access.get_follow_up(current_user, follow_up_id)
+    return followups_policy.get_follow_up(current_user, follow_up_id)
 
 
 @blp.route("/follow-ups/<uuid:follow_up_id>", methods=["PATCH"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from app.core.pagination import MAX_PER_PAGE
@@ -46,3 +49,20 @@ class UnitQueryArgs(PageArgs):
 
 
 UnitPage = page_of(UnitSchema, "UnitPage")
+
+
+def actions_field(compute: Callable[[Any, Any], list[str]], names: Sequence[str], what: str) -> fields.Function:
+    """``actions``: what the caller may do with the object now, from its domain's ``can_*`` predicates (the same
+    the pages ask), so a client offers only what the API would accept (input rules aside). ``compute(actor,
+    obj)`` gives the names; ``names`` lists every name for the OpenAPI document."""
+    from flask_login import current_user
+
+    return fields.Function(
+        lambda obj: compute(current_user, obj),
+        dump_only=True,
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": list(names)},
+            "description": f"What the caller may do with {what} now (their role, the status and the dates allow it).",
+        },
+    )

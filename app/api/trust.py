@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, PersonRefSchema, page_of
-from app.core import access
+from app.api.schemas import PageArgs, PersonRefSchema, actions_field, page_of
 from app.core.errors import InvalidInput
 from app.core.pagination import paginate
 from app.trust import labels, queries, services
+from app.trust import policy as trust_policy
 from app.trust.models import Boundary, BoundaryKind, Comparator, Side, VersionStatus
+from app.units import policy as units_policy
 from app.units.models import TrustLevel
 
 # ---- schemas --------------------------------------------------------------------------------------
@@ -97,6 +98,7 @@ class BreachSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
     closed_by = fields.Nested(PersonRefSchema, allow_none=True)
     close_note = fields.String(allow_none=True)
+    actions = actions_field(trust_policy.breach_actions, ("close",), "the breach (``POST /breaches/{id}/close``)")
 
 
 BreachPage = page_of(BreachSchema, "BreachPage")
@@ -144,6 +146,11 @@ class BoundaryVersionSchema(Schema):
     withdrawn_by = fields.Nested(PersonRefSchema, allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
     superseded_at = fields.DateTime(allow_none=True)
+    actions = actions_field(
+        trust_policy.version_actions,
+        ("accept", "reject", "withdraw"),
+        "the proposal (``POST /boundary-versions/{id}/<action>``)",
+    )
 
 
 def _state(boundary: Boundary) -> str:
@@ -254,7 +261,7 @@ def create_indicator(data: dict):  # type: ignore[no-untyped-def]
 @blp.route("/indicators/<uuid:indicator_id>", methods=["GET"])
 @blp.response(200, IndicatorSchema)
 def get_indicator(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return access.get_indicator(current_user, indicator_id)
+    return trust_policy.get_indicator(current_user, indicator_id)
 
 
 @blp.route("/indicators/<uuid:indicator_id>", methods=["PATCH"])
@@ -263,7 +270,7 @@ def get_indicator(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @blp.response(200, IndicatorSchema)
 def update_indicator(data: dict, indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Change an indicator's names, unit of measure or description (coordinators); the key never changes."""
-    indicator = access.get_indicator(current_user, indicator_id)
+    indicator = trust_policy.get_indicator(current_user, indicator_id)
     return services.update_indicator(
         indicator.id,
         actor=current_user,
@@ -303,7 +310,7 @@ def post_readings(data: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-de
 @blp.response(200, ReadingPage)
 def list_readings(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The unit's readings, newest period first; ``indicator``, ``from`` and ``to`` narrow them."""
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     indicator_id = None
     if args.get("indicator"):
         indicator = services.find_indicator(args["indicator"])
@@ -324,7 +331,7 @@ def list_readings(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-de
 @blp.response(200, BoundaryPage)
 def list_boundaries(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The unit's boundaries with every version: who proposed, who accepted or declined, and when."""
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     boundaries = services.boundaries_of(unit.id)
     page = max(1, args["page"])
     size = args["per_page"]
@@ -392,7 +399,7 @@ def withdraw_version(boundary_version_id: uuid.UUID):  # type: ignore[no-untyped
 @blp.response(200, BreachPage)
 def list_breaches(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The unit's breaches, open first; ``status=open|closed``."""
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return _page(paginate(queries.breaches_query(unit.id, args.get("status")), args, per_page=50))
 
 
@@ -419,5 +426,5 @@ def restore_baseline(data: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped
 @blp.response(200, TrustChangePage)
 def trust_history(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Every change of the unit's trust level with its reason, who decided, and when; newest first."""
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return _page(paginate(services.trust_history_query(unit.id), args, per_page=50))

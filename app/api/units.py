@@ -10,8 +10,8 @@ from sqlalchemy import func
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
 from app.api.schemas import UnitPage, UnitQueryArgs, UnitSchema
-from app.core import access
 from app.core.pagination import paginate
+from app.units import policy as units_policy
 from app.units import services
 from app.units.models import Unit
 
@@ -21,7 +21,7 @@ from app.units.models import Unit
 @blp.response(200, UnitPage)
 def list_units(args: dict):  # type: ignore[no-untyped-def]
     """Units the caller may see (own units for a unit member), with their trust level."""
-    query = access.visible_units(current_user).order_by(func.lower(Unit.name))
+    query = units_policy.visible_units(current_user).order_by(func.lower(Unit.name))
     if args.get("trust_level"):
         query = query.where(Unit.trust_level == args["trust_level"])
     page = paginate(query, args, per_page=50)
@@ -47,4 +47,4 @@ def create_unit(data: dict):  # type: ignore[no-untyped-def]
 @blp.response(200, UnitSchema)
 def get_unit(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """One unit; another unit's id answers 404 for a unit member."""
-    return access.get_unit(current_user, unit_id)
+    return units_policy.get_unit(current_user, unit_id)

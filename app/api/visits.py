@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
@@ -65,6 +64,7 @@ from app.core.timeline import sentence
 from app.core.web import ERROR_TITLES, flatten_errors
 from app.extensions import db
 from app.visits import evidence, report, services
+from app.visits import policy as visits_policy
 from app.visits.models import TeamMember, TemplateVersion, Visit
 from app.visits.report_views import pdf_response
 
@@ -138,24 +138,8 @@ def api_field_names() -> Iterator[None]:
 
 # ---- the object in the URL first ------------------------------------------------------------------
 
-# The objects of this domain a URL may name, and how the access policy finds them for a person.
-URL_OBJECTS: dict[str, Callable[[Any, uuid.UUID], Any]] = {
-    "visit_id": access.get_visit,
-    "finding_id": access.get_finding,
-    "evidence_id": access.get_evidence,
-}
-
-
-@blp.before_request
-def _url_objects_through_the_access_policy() -> None:
-    """For a write, another unit's object (or a draft's finding, for the unit) is a 404 before the body is
-    read, so what the body holds (a 422) never tells whether the object exists. (Reads fetch their object
-    first anyway, with the loader options their answer needs.)"""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    for name, value in (request.view_args or {}).items():
-        if name in URL_OBJECTS:
-            URL_OBJECTS[name](current_user, value)
+# The objects a URL names are fetched through their domain's policy before a write's body is read
+# (app.core.access.guard_url_objects, run for the whole API by app.api.blueprint).
 
 
 # ---- how a visit is shown to one person -----------------------------------------------------------
@@ -163,11 +147,11 @@ def _url_objects_through_the_access_policy() -> None:
 
 class VisitOut:
     """A visit as the caller may see it: before kommunicering a unit member gets only the fields of
-    ``access.VISIT_FIELDS_BEFORE_KOMMUNICERING`` (a missing attribute is left out of the answer)."""
+    ``visits_policy.VISIT_FIELDS_BEFORE_KOMMUNICERING`` (a missing attribute is left out of the answer)."""
 
     def __init__(self, visit: Visit) -> None:
         self._visit = visit
-        self._visible = access.visit_fields_visible(current_user, visit)
+        self._visible = visits_policy.visit_fields_visible(current_user, visit)
 
     def __getattr__(self, name: str) -> Any:
         if self._visible is not None and name not in self._visible:
@@ -194,6 +178,7 @@ def visit_list_options() -> list[Any]:
         selectinload(Visit.unit),
         selectinload(Visit.team).selectinload(TeamMember.user),
         selectinload(Visit.template_version).selectinload(TemplateVersion.template),
+        selectinload(Visit.findings),  # ``actions``: sending for comment needs a finding (app.visits.policy)
     ]
 
 
@@ -221,7 +206,7 @@ def op_create_visit(data: dict[str, Any]) -> VisitOut:
 
 
 def op_update_visit(visit_id: uuid.UUID, data: dict[str, Any]) -> VisitOut:
-    visit = access.get_visit(current_user, visit_id)
+    visit = visits_policy.get_visit(current_user, visit_id)
     lead = visit.lead
     with api_field_names():
         visit = services.update_plan(
@@ -263,7 +248,7 @@ def op_add_finding(visit_id: uuid.UUID, data: dict[str, Any]) -> Any:
 
 
 def op_update_finding(finding_id: uuid.UUID, data: dict[str, Any]) -> Any:
-    finding = access.get_finding(current_user, finding_id)
+    finding = visits_policy.get_finding(current_user, finding_id)
     with api_field_names():
         return services.update_finding(
             finding.id,
@@ -334,7 +319,7 @@ def create_visit(data: dict[str, Any]):  # type: ignore[no-untyped-def]
 def get_visit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """One visit with the review areas of its template version (before kommunicering, for a unit member:
     only the date, the team, the status and the case number)."""
-    return VisitOut(access.get_visit(current_user, visit_id, options=visit_detail_options()))
+    return VisitOut(visits_policy.get_visit(current_user, visit_id, options=visit_detail_options()))
 
 
 @blp.route("/visits/<uuid:visit_id>", methods=["PATCH"])
@@ -394,7 +379,7 @@ def start_follow_up(data: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[
 @problems(404)
 def visit_report_pdf(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The report as a PDF (the team and coordinators always; the unit from kommunicering on)."""
-    return pdf_response(access.get_visit_with_content(current_user, visit_id, options=visit_detail_options()))
+    return pdf_response(visits_policy.get_visit_with_content(current_user, visit_id, options=visit_detail_options()))
 
 
 # ---- findings -------------------------------------------------------------------------------------
@@ -406,7 +391,7 @@ def visit_report_pdf(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @problems(404, 422)
 def list_findings(args: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """A visit's findings in the order they were recorded, with their evidence (the unit: from kommunicering on)."""
-    visit = access.get_visit_with_content(current_user, visit_id)
+    visit = visits_policy.get_visit_with_content(current_user, visit_id)
     page = paginate(services.finding_query(visit), args, per_page=args["per_page"])
     return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
 
@@ -427,7 +412,7 @@ def add_finding(data: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[no-u
 @problems(404)
 def get_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """One finding with its evidence."""
-    return access.get_finding(current_user, finding_id)
+    return visits_policy.get_finding(current_user, finding_id)
 
 
 @blp.route("/findings/<uuid:finding_id>", methods=["PATCH"])
@@ -489,7 +474,7 @@ def upload_evidence(form: dict[str, Any], files: dict[str, Any], finding_id: uui
 @problems(404)
 def get_evidence_file(evidence_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The stored file, with ``Content-Disposition`` and ``X-Content-Type-Options: nosniff``."""
-    return stored_file_response(access.get_evidence(current_user, evidence_id))
+    return stored_file_response(visits_policy.get_evidence(current_user, evidence_id))
 
 
 @blp.route("/evidence/<uuid:evidence_id>/thumbnail", methods=["GET"])
@@ -497,7 +482,7 @@ def get_evidence_file(evidence_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @problems(404)
 def get_evidence_thumbnail(evidence_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """A photo's thumbnail (documents have none: 404)."""
-    return stored_file_response(access.get_evidence(current_user, evidence_id), thumbnail=True)
+    return stored_file_response(visits_policy.get_evidence(current_user, evidence_id), thumbnail=True)
 
 
 @blp.route("/evidence/<uuid:evidence_id>", methods=["DELETE"])
@@ -522,7 +507,7 @@ def delete_evidence(evidence_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def respond_to_finding(data: dict[str, Any], finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The unit's response to one finding (a member of the unit, while the report is out for comment and
     the deadline has not passed; 409 otherwise). Received now and never changed: send a new one to correct it."""
-    finding = access.get_finding(current_user, finding_id)
+    finding = visits_policy.get_finding(current_user, finding_id)
     answer = services.FindingAnswer(finding_id=finding.id, stance=data["stance"], text=data.get("text") or "")
     with api_field_names():
         [row] = services.submit_response(finding.visit_id, actor=current_user, answers=[answer])
@@ -554,7 +539,7 @@ def respond_to_visit(data: dict[str, Any], visit_id: uuid.UUID):  # type: ignore
 def list_responses(args: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Every response the unit has given, newest first: the newest per finding (or for the whole report) is
     the current one; earlier ones stay as they were received."""
-    visit = access.get_visit_with_content(current_user, visit_id)
+    visit = visits_policy.get_visit_with_content(current_user, visit_id)
     page = paginate(services.responses_query(visit), args, per_page=args["per_page"])
     return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
 

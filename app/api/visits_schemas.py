@@ -14,8 +14,10 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from app.api.schemas import PageArgs, PersonRefSchema, page_of
+from app.api.schemas import PageArgs, PersonRefSchema, actions_field, page_of
+from app.core.models import local_today
 from app.core.pagination import MAX_PER_PAGE
+from app.visits import policy as visits_policy
 from app.visits.models import EvidenceKind, FindingKind, Severity, Stance, VisitPurpose, VisitStatus
 
 MAX_TEXT = 10000
@@ -179,6 +181,13 @@ class VisitSchema(Schema):
     previous_visit_id = fields.UUID(allow_none=True, metadata={"description": "The visit this one follows up."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    actions = actions_field(
+        # ``visit`` is the API's view of it (app.api.visits.VisitOut): the rules read the visit itself.
+        lambda actor, visit: visits_policy.visit_actions(actor, getattr(visit, "_visit", visit), local_today()),
+        visits_policy.VISIT_ACTIONS,
+        "the visit (``transition:<status>``: a move of ``POST /visits/{id}/transition``; moving to ``final`` may "
+        "need ``waiver_reason``)",
+    )
 
 
 class VisitDetailSchema(VisitSchema):
@@ -282,6 +291,11 @@ class FindingSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     evidence = fields.List(fields.Nested(EvidenceSchema))
+    actions = actions_field(
+        lambda actor, finding: visits_policy.finding_actions(actor, finding, local_today()),
+        visits_policy.FINDING_ACTIONS,
+        "the finding (``respond``: ``POST /findings/{id}/response``)",
+    )
 
 
 class FindingPageArgs(TranslatedSchema):

@@ -26,7 +26,7 @@ def _form_action_reaches_identity_providers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from app.auth import oidc, saml, services, views  # noqa: F401  (routes; imported late so models never import views)
+    from app.auth import oidc, policy, saml, services, views  # noqa: F401  (routes; imported late so models never import views)
     from app.core import web
 
     web.register_identity_loaders(session_token=_person_of_session, bearer_token=services.person_for_api_token)

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from app.auth import policy as auth_policy
 from app.auth.models import LinkedIdentity, Role, SamlMessageId, User
 from app.core import access, audit
 from app.core.errors import DomainError, InvalidInput
@@ -192,7 +193,7 @@ def register_personal_number(user_id: uuid.UUID, raw_number: str, *, actor: User
     """A coordinator registers a person's personal identity number, once: it is normalised, Luhn-checked and kept
     only as its keyed hash. Raises ``InvalidInput`` (field ``personal_number``) for a wrong number, one already
     registered for someone else, or a person who already has one. Flushes; commits nothing."""
-    person = access.get_user(actor, user_id)
+    person = auth_policy.get_user(actor, user_id)
     access.require_role(actor, Role.coordinator)
     if person.personal_number_hmac:
         raise InvalidInput({"personal_number": [_("A personal identity number is already registered.")]})

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from app.auth import passwords
+from app.auth import policy as auth_policy
 from app.auth.models import ApiToken, AuthSession, Role, SetPasswordToken, User, UserRole, hash_secret
 from app.core import access, audit, mail
 from app.core.errors import DomainError, InvalidInput
@@ -115,7 +116,7 @@ def update_user(
     unit_ids: Iterable[uuid.UUID],
     language: str | None,
 ) -> User:
-    person = access.get_user(actor, user_id)
+    person = auth_policy.get_user(actor, user_id)
     access.require_role(actor, Role.coordinator)
     data = _validate_person(
         email=email, name=name, roles=roles, unit_ids=unit_ids, language=language, user_id=person.id
@@ -138,7 +139,7 @@ def set_language(*, actor: User, language: str | None) -> User:
 
 def deactivate_user(user_id: uuid.UUID, *, actor: User) -> User:
     """Deactivation ends every session and token of the person at once."""
-    person = access.get_user(actor, user_id)
+    person = auth_policy.get_user(actor, user_id)
     access.require_role(actor, Role.coordinator)
     if person.id == actor.id:
         raise DomainError(_("You cannot deactivate yourself."))
@@ -153,7 +154,7 @@ def deactivate_user(user_id: uuid.UUID, *, actor: User) -> User:
 
 
 def reactivate_user(user_id: uuid.UUID, *, actor: User) -> User:
-    person = access.get_user(actor, user_id)
+    person = auth_policy.get_user(actor, user_id)
     access.require_role(actor, Role.coordinator)
     person.is_active_account = True
     db.session.flush()

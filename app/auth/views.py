@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth import bp, identity, services
+from app.auth import policy as auth_policy
 from app.auth.forms import (
     ROLE_LABELS,
     ChangePasswordForm,
@@ -256,7 +257,7 @@ def _personal_number_options() -> dict[str, Any]:
 @login_required
 def people():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
-    query = access.visible_users(current_user).order_by(func.lower(User.name))
+    query = auth_policy.visible_users(current_user).order_by(func.lower(User.name))
     q = (request.args.get("q") or "").strip()
     if q:
         like = f"%{q.lower()}%"
@@ -298,7 +299,7 @@ def person_new():  # type: ignore[no-untyped-def]
 @bp.get("/people/<uuid:user_id>")
 @login_required
 def person(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     events = db.session.scalars(audit.history_query("user", person.id)).all()
     return render_template(
@@ -314,7 +315,7 @@ def person(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.route("/people/<uuid:user_id>/edit", methods=["GET", "POST"])
 @login_required
 def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     form = _person_form(person)
     if form.validate_on_submit():
@@ -344,7 +345,7 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/people/<uuid:user_id>/deactivate")
 @login_required
 def person_deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     deactivated = EmptyForm().validate_on_submit() and run_service(
         lambda: services.deactivate_user(person.id, actor=current_user), flash_refusal=True, to_error_page=()
@@ -357,7 +358,7 @@ def person_deactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/people/<uuid:user_id>/reactivate")
 @login_required
 def person_reactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     if EmptyForm().validate_on_submit():
         services.reactivate_user(person.id, actor=current_user)
@@ -369,7 +370,7 @@ def person_reactivate(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/people/<uuid:user_id>/send-link")
 @login_required
 def person_send_link(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    person = access.get_user(current_user, user_id)
+    person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     if EmptyForm().validate_on_submit():
         services.issue_set_password_link(person.id)

@@ -165,27 +165,37 @@ def record(
     return ev
 
 
-# What a unit's own members may read of their unit's history: not the review team's working material
-# (findings and evidence before kommunicering, the team's composition changes) and never internal notes.
-# A message shows here only as "message" (what the unit can read); an internal note is "internal_note".
-UNIT_MEMBER_VISIBLE_TYPES = ("unit", "membership", "visit", "response", "final_report", "message")
+# What a unit's own members may read of their unit's history is registered by the domains
+# (``app.core.access.register_audit_type``): not the review team's working material (findings and evidence
+# before kommunicering, the team's composition changes) and never internal notes. A message shows here only
+# as "message" (what the unit can read); an internal note is "internal_note".
 # What only the supervising side reads, and not even a reviewer who is a member of the unit (app.core.access).
 INTERNAL_TYPES = ("internal_note",)
 
 
-def _readable(query, *, for_unit_member: bool, with_internal: bool):  # type: ignore[no-untyped-def]
+def _readable(query, *, for_unit_member: bool, with_internal: bool, unit_ids=None):  # type: ignore[no-untyped-def]
+    from app.core import access
+
     if for_unit_member:
-        query = query.where(AuditEvent.object_type.in_(UNIT_MEMBER_VISIBLE_TYPES))
+        query = query.where(AuditEvent.object_type.in_(access.unit_readable_types()))
+        for hidden in access.hidden_from_unit(unit_ids):
+            query = query.where(~hidden)
     if not with_internal:
         query = query.where(AuditEvent.object_type.not_in(INTERNAL_TYPES))
     return query
 
 
 def history_query(  # type: ignore[no-untyped-def]
-    object_type: str, object_id: uuid.UUID | str, *, for_unit_member: bool = False, with_internal: bool = True
+    object_type: str,
+    object_id: uuid.UUID | str,
+    *,
+    for_unit_member: bool = False,
+    with_internal: bool = True,
+    unit_ids=None,
 ):
     """Events about an object and its children (memberships of a user, roles, a visit's findings and messages…),
-    oldest first; ``for_unit_member`` keeps what the unit may read, ``with_internal=False`` drops internal notes."""
+    oldest first; ``for_unit_member`` keeps what the unit may read (of the units ``unit_ids``, when given),
+    ``with_internal=False`` drops internal notes."""
     oid = str(object_id)
     query = select(AuditEvent).where(
         or_(
@@ -193,7 +203,7 @@ def history_query(  # type: ignore[no-untyped-def]
             (AuditEvent.parent_type == object_type) & (AuditEvent.parent_id == oid),
         )
     )
-    query = _readable(query, for_unit_member=for_unit_member, with_internal=with_internal)
+    query = _readable(query, for_unit_member=for_unit_member, with_internal=with_internal, unit_ids=unit_ids)
     return query.options(selectinload(AuditEvent.actor)).order_by(AuditEvent.occurred_at, AuditEvent.id)
 
 
@@ -205,5 +215,6 @@ def unit_history_query(  # type: ignore[no-untyped-def]
         select(AuditEvent).where(AuditEvent.unit_id == unit_id),
         for_unit_member=for_unit_member,
         with_internal=with_internal,
+        unit_ids=[unit_id],
     )
     return query.options(selectinload(AuditEvent.actor)).order_by(AuditEvent.occurred_at, AuditEvent.id)

@@ -293,8 +293,9 @@ def init_app(app: Flask) -> None:
     from app.core import access, timeline
 
     timeline.init_app(app)
-    # The access policy's answers for templates deciding what to show (never what to fetch).
-    app.jinja_env.globals.update(supervises=access.supervises, can_see_visit_content=access.can_see_visit_content)
+    # The jäv primitive for templates deciding what to show (never what to fetch); each domain registers its
+    # own predicates (app/<domain>/policy.py).
+    app.jinja_env.globals.update(supervises=access.supervises)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -8,7 +8,7 @@ bp = Blueprint("dialogue", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.dialogue import labels, models, services, views  # noqa: F401  (routes; imported late so models never import views)
+    from app.dialogue import labels, models, policy, services, views  # noqa: F401  (routes; imported late so models never import views)
 
     labels.register_timeline()
     services.install()

@@ -32,12 +32,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, files, mail
+from app.core import files, mail
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_zone, utcnow
 from app.core.pagination import MAX_PER_PAGE, Page
 from app.core.tasks import enqueue_after_commit
 from app.core.urls import external_url
+from app.dialogue import policy as dialogue_policy
 from app.dialogue.models import (
     Attachment,
     BatchStatus,
@@ -52,6 +53,7 @@ from app.dialogue.models import (
 )
 from app.extensions import db
 from app.units.models import Membership
+from app.visits import policy as visits_policy
 from app.visits.models import Finding, TeamMember, Visit, VisitStatus
 
 MAX_TEXT_LENGTH = 10000
@@ -76,11 +78,11 @@ def subject(
 ) -> tuple[Visit, Finding | None]:
     """The visit (and finding) whose conversation the actor opens; 404 for what they may not know of."""
     if finding_id is not None:
-        finding = access.get_finding(actor, finding_id)
+        finding = visits_policy.get_finding(actor, finding_id)
         return finding.visit, finding
     if visit_id is None:
         raise NotFound(_("The conversation does not exist or you may not see it."))
-    return access.get_visit(actor, visit_id), None
+    return visits_policy.get_visit(actor, visit_id), None
 
 
 def find_thread(visit_id: uuid.UUID, finding_id: uuid.UUID | None) -> Thread | None:
@@ -138,9 +140,9 @@ def thread_path(visit_id: uuid.UUID, finding_id: uuid.UUID | None) -> str:
 
 def writer_side(actor: User, visit: Visit) -> Side:
     """The capacity the actor writes in, or 403 for a reviewer who is not on the team."""
-    if access.writes_for_unit(actor, visit):
+    if dialogue_policy.writes_for_unit(actor, visit):
         return Side.unit
-    if access.can_write_in_dialogue(actor, visit):
+    if dialogue_policy.can_write_in_dialogue(actor, visit):
         return Side.supervisor
     raise Forbidden(_("Only the review team, coordinators and the unit's members can write in this conversation."))
 
@@ -160,16 +162,15 @@ def write_permission(actor: User, visit: Visit, finding: Finding | None) -> Writ
         return WritePermission(
             False, False, False, _("The case is closed. Its conversations can be read, not continued.")
         )
-    if not access.can_write_in_dialogue(actor, visit):
+    if not dialogue_policy.can_write_in_dialogue(actor, visit):
         return WritePermission(
             False,
             False,
             False,
             _("You can read this conversation. The review team, coordinators and the unit's members write in it."),
         )
-    unit_side = access.writes_for_unit(actor, visit)
     internal_only = finding is not None and not visit.is_open_to_unit
-    return WritePermission(True, not unit_side, internal_only)
+    return WritePermission(True, dialogue_policy.can_write_internal(actor, visit), internal_only)
 
 
 def post_message(
@@ -257,7 +258,7 @@ def visible_messages(actor: User) -> Select[Any]:
         select(Message)
         .join(Thread, Thread.id == Message.thread_id)
         .join(Visit, Visit.id == Thread.visit_id)
-        .where(access.message_visibility(actor))
+        .where(dialogue_policy.message_visibility(actor))
     )
 
 
@@ -320,7 +321,7 @@ def thread_view(
     thread = find_thread(visit.id, finding.id if finding else None)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     permission = write_permission(actor, visit, finding)
-    sees_internal = access.sees_internal_notes(actor, visit.unit_id)
+    sees_internal = dialogue_policy.sees_internal_notes(actor, visit.unit_id)
     if thread is None:
         return ThreadView(visit, finding, None, Page([], 1, per_page, 0), None, 0, permission, sees_internal)
     query = visible_messages(actor).where(Message.thread_id == thread.id)
@@ -420,7 +421,7 @@ def _count_unread(actor: User, *, thread_ids: Iterable[uuid.UUID] | None = None)
         .join(Thread, Thread.id == Message.thread_id)
         .join(Visit, Visit.id == Thread.visit_id),
         actor,
-    ).where(access.message_visibility(actor), _unread_condition(actor))
+    ).where(dialogue_policy.message_visibility(actor), _unread_condition(actor))
     if thread_ids is not None:
         query = query.where(Thread.id.in_(list(thread_ids)))
     return int(db.session.scalar(query) or 0)
@@ -436,7 +437,7 @@ def unread_by_unit(actor: User, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
         .join(Thread, Thread.id == Message.thread_id)
         .join(Visit, Visit.id == Thread.visit_id),
         actor,
-    ).where(access.message_visibility(actor), _unread_condition(actor), Thread.unit_id.in_(list(unit_ids)))
+    ).where(dialogue_policy.message_visibility(actor), _unread_condition(actor), Thread.unit_id.in_(list(unit_ids)))
     return {unit_id: int(count) for unit_id, count in db.session.execute(query.group_by(Thread.unit_id)).all()}
 
 
@@ -484,7 +485,7 @@ def _summary_query(actor: User) -> Select[Any]:
         .select_from(Message)
         .join(Thread, Thread.id == Message.thread_id)
         .join(Visit, Visit.id == Thread.visit_id)
-        .where(access.message_visibility(actor))
+        .where(dialogue_policy.message_visibility(actor))
         .group_by(Thread.id)
     )
     return _with_read_state(query, actor)
@@ -598,7 +599,7 @@ def _active_team(visit: Visit) -> list[User]:
 def recipients(message: Message, visit: Visit, side: Side, author_id: uuid.UUID | None) -> list[User]:
     """Who is told about a new message: the other party; for an internal note, the rest of the team."""
     if message.is_internal:
-        people = [p for p in _active_team(visit) if access.sees_internal_notes(p, visit.unit_id)]
+        people = [p for p in _active_team(visit) if dialogue_policy.sees_internal_notes(p, visit.unit_id)]
     elif side == Side.unit:
         people = _active_team(visit)
     else:

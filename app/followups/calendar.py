@@ -22,12 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access
 from app.core.models import utcnow
 from app.core.urls import external_url
 from app.extensions import db
 from app.followups import services
 from app.followups.models import CalendarFeed, FollowUp, FollowUpStatus
+from app.visits import policy as visits_policy
 from app.visits.models import TeamMember, Visit, VisitStatus
 
 TOKEN_ID_LENGTH = 32  # the feed id's hex
@@ -166,7 +166,7 @@ def _follow_ups(person: User, since: date) -> Iterable[FollowUp]:
 
 
 def _visits(person: User, since: date) -> Iterable[Visit]:
-    query = access.visible_visits(person).where(
+    query = visits_policy.visible_visits(person).where(
         Visit.status.in_([VisitStatus.planned, VisitStatus.in_progress]),
         Visit.visit_date.is_not(None),
         Visit.visit_date >= since,

@@ -21,53 +21,30 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, signals
+from app.core import signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.followups import evidence as follow_up_evidence
+from app.followups import policy as followups_policy
 from app.followups import reminders
 from app.followups.models import AGREED_STATUSES, FollowUp, FollowUpStatus, Side
+from app.units import policy as units_policy
 from app.units.models import Membership
+from app.visits import policy as visits_policy
 from app.visits.models import Finding, FindingKind, Severity, TeamMember, Visit, VisitStatus
 
 MAX_TITLE = 200
 MAX_TEXT = 5000
 MIN_NOTE = 10
 MAX_YEARS_AHEAD = 5
-# A visit takes new follow-ups from the visit itself until it is closed.
-VISIT_STATUSES_FOR_NEW = (VisitStatus.in_progress, VisitStatus.draft, VisitStatus.sent_for_comment, VisitStatus.final)
+VISIT_STATUSES_FOR_NEW = followups_policy.VISIT_STATUSES_FOR_NEW
 
 
-def _other(side: Side) -> Side:
-    return Side.unit if side == Side.supervisor else Side.supervisor
-
-
-def _side(actor: User, unit_id: uuid.UUID, visit: Visit | None, reviewer_id: uuid.UUID | None) -> Side:
-    """The party the actor speaks for on a follow-up of this unit (and visit), or why they may not act."""
-    if access.takes_unit_side(actor, unit_id):
-        return Side.unit
-    if actor.is_coordinator:
-        return Side.supervisor
-    if actor.is_reviewer:
-        if visit is not None and actor.id not in visit.team_ids:
-            raise Forbidden(_("Only the visit's review team and coordinators may act on its follow-ups."))
-        if visit is None and reviewer_id not in (None, actor.id):
-            raise Forbidden(_("Only the reviewer responsible for this follow-up and coordinators may act on it."))
-        return Side.supervisor
-    raise Forbidden(_("Your role does not allow this."))
-
-
-def side_of(actor: User, follow_up: FollowUp) -> Side:
-    return _side(actor, follow_up.unit_id, follow_up.visit, follow_up.reviewer_id)
-
-
-def may_act(actor: User, follow_up: FollowUp) -> Side | None:
-    """The side the actor may act for, or None (for pages deciding which buttons to show)."""
-    try:
-        return side_of(actor, follow_up)
-    except Forbidden:
-        return None
+_other = followups_policy.other_side
+_side = followups_policy.side_in
+side_of = followups_policy.side_of
+may_act = followups_policy.may_act
 
 
 def _accept_side(follow_up: FollowUp, side: Side, actor: User, now: datetime) -> None:
@@ -173,8 +150,8 @@ def propose(
     """A new follow-up, from a finding, from a visit, or on its own; the proposer's side has accepted it.
     A unit member who names nobody is responsible themselves."""
     if follow_up_id is not None and db.session.get(FollowUp, follow_up_id) is not None:
-        return access.get_follow_up(actor, follow_up_id)  # a repeated create with the client's id (API.md)
-    unit = access.get_unit(actor, unit_id)
+        return followups_policy.get_follow_up(actor, follow_up_id)  # a repeated create with the client's id (API.md)
+    unit = units_policy.get_unit(actor, unit_id)
     now = now or utcnow()
     errors: dict[str, list[str]] = {}
     finding: Finding | None = None
@@ -193,7 +170,7 @@ def propose(
         if visit is None or visit.unit_id != unit.id:
             raise NotFound(_("The visit does not exist or you may not see it."))
     if visit is not None:
-        if not access.can_see_visit_content(actor, visit):
+        if not visits_policy.can_see_visit_content(actor, visit):
             raise NotFound(_("The visit does not exist or you may not see it."))
         if visit.status not in VISIT_STATUSES_FOR_NEW:
             raise DomainError(
@@ -232,17 +209,11 @@ def propose(
 
 def accept(follow_up_id: uuid.UUID, *, actor: User, now: datetime | None = None) -> FollowUp:
     """The actor's side accepts; when the other side has too, it is agreed and its reminders are written."""
-    follow_up = access.get_follow_up(actor, follow_up_id)
+    follow_up = followups_policy.get_follow_up(actor, follow_up_id)
     side = side_of(actor, follow_up)
     now = now or utcnow()
-    if follow_up.status != FollowUpStatus.proposed:
-        raise DomainError(_("Only a proposed follow-up can be accepted."))
-    if follow_up.accepted_by(side):
-        raise DomainError(
-            _("Your side has already accepted this follow-up. It becomes agreed when the other side accepts it too.")
-        )
-    if follow_up.due_date < local_today(now):
-        raise DomainError(_("The due date has passed. Change it before accepting."), field="due_date")
+    if (refusal := followups_policy.why_not_accept(actor, follow_up, local_today(now))) is not None:
+        raise refusal
     previous = follow_up.status
     _accept_side(follow_up, side, actor, now)
     if follow_up.accepted_by(_other(side)):
@@ -273,11 +244,11 @@ def update(
     supervising body may change the title, the description or the due date (a new due date gets its own
     reminders; the old date's unsent ones are dropped). Done, verified and cancelled ones stay as they are.
     """
-    follow_up = access.get_follow_up(actor, follow_up_id)
+    follow_up = followups_policy.get_follow_up(actor, follow_up_id)
     side = side_of(actor, follow_up)
     now = now or utcnow()
-    if follow_up.status not in (FollowUpStatus.proposed, FollowUpStatus.agreed):
-        raise DomainError(_("A follow-up that is reported done, verified or cancelled can no longer be changed."))
+    if (refusal := followups_policy.why_not_update(actor, follow_up)) is not None:
+        raise refusal
     wanted: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if title is not _UNSET and _text(title) != follow_up.title:
@@ -328,11 +299,10 @@ def report_done(
     now: datetime | None = None,
 ) -> FollowUp:
     """The unit reports what it has done (and may attach photos or documents); no more reminders."""
-    follow_up = access.get_follow_up(actor, follow_up_id)
-    if side_of(actor, follow_up) != Side.unit:
-        raise Forbidden(_("The unit reports its follow-ups done; the review team verifies them."))
-    if follow_up.status != FollowUpStatus.agreed:
-        raise DomainError(_("Only an agreed follow-up can be reported done."))
+    follow_up = followups_policy.get_follow_up(actor, follow_up_id)
+    side_of(actor, follow_up)  # Forbidden for who may not act on it at all
+    if (refusal := followups_policy.why_not_report_done(actor, follow_up)) is not None:
+        raise refusal
     now = now or utcnow()
     description = _text(description)
     errors: dict[str, list[str]] = {}
@@ -356,17 +326,12 @@ def report_done(
     return _changed(follow_up, actor, previous)
 
 
-def _require_supervisor(actor: User, follow_up: FollowUp, message: str) -> None:
-    if side_of(actor, follow_up) != Side.supervisor:
-        raise Forbidden(message)
-
-
 def verify(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | None = None) -> FollowUp:
     """The review team confirms the effect, saying how it checked it (not on the unit's word alone)."""
-    follow_up = access.get_follow_up(actor, follow_up_id)
-    _require_supervisor(actor, follow_up, _("The review team verifies follow-ups."))
-    if follow_up.status != FollowUpStatus.done_reported:
-        raise DomainError(_("Only a follow-up reported done can be verified."))
+    follow_up = followups_policy.get_follow_up(actor, follow_up_id)
+    side_of(actor, follow_up)  # Forbidden for who may not act on it at all
+    if (refusal := followups_policy.why_not_verify(actor, follow_up)) is not None:
+        raise refusal
     note = _text(note)
     errors: dict[str, list[str]] = {}
     _check_text(
@@ -388,10 +353,10 @@ def verify(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | N
 
 def reopen(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | None = None) -> FollowUp:
     """A reviewer sends a done report back: agreed again, with reminders for the schedule points still ahead."""
-    follow_up = access.get_follow_up(actor, follow_up_id)
-    _require_supervisor(actor, follow_up, _("Only the review team can reopen a follow-up."))
-    if follow_up.status != FollowUpStatus.done_reported:
-        raise DomainError(_("Only a follow-up reported done can be reopened."))
+    follow_up = followups_policy.get_follow_up(actor, follow_up_id)
+    side_of(actor, follow_up)  # Forbidden for who may not act on it at all
+    if (refusal := followups_policy.why_not_reopen(actor, follow_up)) is not None:
+        raise refusal
     now = now or utcnow()
     note = _text(note)
     errors: dict[str, list[str]] = {}
@@ -410,12 +375,10 @@ def reopen(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | N
 def cancel(follow_up_id: uuid.UUID, *, actor: User, reason: str, now: datetime | None = None) -> FollowUp:
     """Either side may withdraw or decline a proposal; an agreed follow-up is cancelled by the supervising
     body. Always with a reason; no more reminders."""
-    follow_up = access.get_follow_up(actor, follow_up_id)
-    side = side_of(actor, follow_up)
-    if follow_up.status in (FollowUpStatus.verified, FollowUpStatus.cancelled):
-        raise DomainError(_("A verified or cancelled follow-up cannot be cancelled."))
-    if follow_up.status != FollowUpStatus.proposed and side != Side.supervisor:
-        raise Forbidden(_("An agreed follow-up is cancelled by the review team. Ask them if it no longer applies."))
+    follow_up = followups_policy.get_follow_up(actor, follow_up_id)
+    side_of(actor, follow_up)  # Forbidden for who may not act on it at all
+    if (refusal := followups_policy.why_not_cancel(actor, follow_up)) is not None:
+        raise refusal
     now = now or utcnow()
     reason = _text(reason)
     errors: dict[str, list[str]] = {}
@@ -457,7 +420,7 @@ def list_options() -> list[Any]:
 
 
 def _filtered(actor: User, filters: ListFilter, today: date) -> Select[FollowUp]:
-    query = access.visible_follow_ups(actor)
+    query = followups_policy.visible_follow_ups(actor)
     if filters.unit_id is not None:
         query = query.where(FollowUp.unit_id == filters.unit_id)
     status = filters.status if filters.status in STATUS_FILTERS else "open"
@@ -488,7 +451,7 @@ def of_visit(actor: User, visit: Visit) -> list[FollowUp]:
     """A visit's follow-ups as the actor may see them, soonest due first."""
     return list(
         db.session.scalars(
-            access.visible_follow_ups(actor)
+            followups_policy.visible_follow_ups(actor)
             .where(FollowUp.visit_id == visit.id)
             .options(selectinload(FollowUp.owner), selectinload(FollowUp.finding))
             .order_by(FollowUp.due_date, FollowUp.created_at)

@@ -24,9 +24,12 @@ from app.core.pagination import paginate
 from app.core.run import form_errors, run_service
 from app.extensions import db
 from app.followups import bp, calendar, reminders, services
+from app.followups import policy as followups_policy
 from app.followups.forms import CancelForm, FollowUpForm, ReopenForm, ReportDoneForm, VerifyForm
-from app.followups.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus, Side
+from app.followups.models import FollowUp, Reminder, ReminderStatus
+from app.units import policy as units_policy
 from app.units.models import Unit
+from app.visits import policy as visits_policy
 from app.visits.models import Finding
 
 log = logging.getLogger(__name__)
@@ -61,14 +64,14 @@ def index():  # type: ignore[no-untyped-def]
     filters = _list_filter()
     today = local_today()
     page = paginate(services.list_query(current_user, filters, today=today), request.args)
-    units = db.session.scalars(access.visible_units(current_user).order_by(func.lower(Unit.name))).all()
+    units = db.session.scalars(units_policy.visible_units(current_user).order_by(func.lower(Unit.name))).all()
     return render_template("followups/index.html", page=page, filters=filters, today=today, units=units, unit=None)
 
 
 @bp.get("/units/<uuid:unit_id>/follow-ups")
 @login_required
 def unit_list(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     filters = _list_filter(unit.id)
     today = local_today()
     page = paginate(services.list_query(current_user, filters, today=today), request.args)
@@ -85,17 +88,17 @@ def _owner_choices(form: FollowUpForm, unit_id: uuid.UUID) -> None:
 @bp.route("/units/<uuid:unit_id>/follow-ups/new", methods=["GET", "POST"])
 @login_required
 def new(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     form = FollowUpForm()
     _owner_choices(form, unit.id)
     if request.method == "GET":
         form.visit.data = request.args.get("visit", "")
         form.finding.data = request.args.get("finding", "")
-        if unit.id in current_user.unit_ids:
+        if access.takes_unit_side(current_user, unit.id):
             form.owner.data = str(current_user.id)
     finding_id, visit_id = _uuid(form.finding.data), _uuid(form.visit.data)
-    finding = access.get_finding(current_user, finding_id) if finding_id else None
-    visit = access.get_visit_with_content(current_user, visit_id) if visit_id else None
+    finding = visits_policy.get_finding(current_user, finding_id) if finding_id else None
+    visit = visits_policy.get_visit_with_content(current_user, visit_id) if visit_id else None
     if (finding and finding.visit.unit_id != unit.id) or (visit and visit.unit_id != unit.id):
         abort(404)
     if form.validate_on_submit():
@@ -116,7 +119,7 @@ def new(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         if (follow_up := proposed.value) is not None:
             flash(_("The follow-up is proposed. It is agreed when the other side accepts it."), "success")
             return redirect(url_for("followups.show", follow_up_id=follow_up.id))
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return render_template(
         "followups/form.html",
         form=form,
@@ -138,7 +141,7 @@ def _form_errors(exc: DomainError) -> dict[str, list[str]]:
 @bp.route("/follow-ups/<uuid:follow_up_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    follow_up = access.get_follow_up(current_user, follow_up_id)
+    follow_up = followups_policy.get_follow_up(current_user, follow_up_id)
     side = services.may_act(current_user, follow_up)
     if side is None:
         raise Forbidden(_("Your role does not allow this."))
@@ -150,7 +153,7 @@ def edit(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
         form.owner.data = str(follow_up.owner_id)
         form.due_date.data = follow_up.due_date
     if form.validate_on_submit():
-        agreed_by_unit = follow_up.status == FollowUpStatus.agreed and side == Side.unit
+        agreed_by_unit = not followups_policy.may_change_terms(current_user, follow_up)
         saved = run_service(
             lambda: services.update(
                 follow_up.id,
@@ -173,7 +176,7 @@ def edit(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
         if saved:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("followups.show", follow_up_id=follow_up.id))
-    follow_up = access.get_follow_up(current_user, follow_up_id)
+    follow_up = followups_policy.get_follow_up(current_user, follow_up_id)
     return render_template(
         "followups/form.html",
         form=form,
@@ -199,13 +202,21 @@ def _page(follow_up: FollowUp, **forms: Any) -> dict[str, Any]:
         "verify_form": forms.get("verify_form") or VerifyForm(formdata=None),
         "reopen_form": forms.get("reopen_form") or ReopenForm(formdata=None),
         "cancel_form": forms.get("cancel_form") or CancelForm(formdata=None),
-        "events": db.session.scalars(audit.history_query("follow_up", follow_up.id)).all(),
+        # The same trail GET /api/v1/audit answers for it (app.core.access.audit_events).
+        "events": db.session.scalars(
+            audit.history_query(
+                "follow_up",
+                follow_up.id,
+                for_unit_member=not access.supervises(current_user, follow_up.unit_id),
+                unit_ids=[follow_up.unit_id],
+            )
+        ).all(),
         "action_error": forms.get("action_error"),
     }
 
 
 def _load(follow_up_id: uuid.UUID) -> FollowUp:
-    return access.get_follow_up(
+    return followups_policy.get_follow_up(
         current_user,
         follow_up_id,
         options=[
@@ -306,13 +317,15 @@ def cancel(follow_up_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.get("/follow-up-evidence/<uuid:follow_up_evidence_id>")
 @login_required
 def evidence_file(follow_up_evidence_id: uuid.UUID) -> Response:
-    return stored_file_response(access.get_follow_up_evidence(current_user, follow_up_evidence_id))
+    return stored_file_response(followups_policy.get_follow_up_evidence(current_user, follow_up_evidence_id))
 
 
 @bp.get("/follow-up-evidence/<uuid:follow_up_evidence_id>/thumb")
 @login_required
 def evidence_thumbnail(follow_up_evidence_id: uuid.UUID) -> Response:
-    return stored_file_response(access.get_follow_up_evidence(current_user, follow_up_evidence_id), thumbnail=True)
+    return stored_file_response(
+        followups_policy.get_follow_up_evidence(current_user, follow_up_evidence_id), thumbnail=True
+    )
 
 
 # ---- reminders, for coordinators ------------------------------------------------------------------------
@@ -398,7 +411,7 @@ def template_globals() -> dict[str, Any]:
                 if access.supervises(current_user, visit.unit_id)
                 else []
             ),
-            "may_propose": _may_propose(visit),
+            "may_propose": followups_policy.can_propose_for_visit(current_user, visit),
             "today": local_today(),
         }
 
@@ -416,14 +429,6 @@ def template_globals() -> dict[str, Any]:
         "failed_reminders": reminders.failed_count,
         "calendar_link": calendar_link,
     }
-
-
-def _may_propose(visit: Any) -> bool:
-    if visit.status.value not in {s.value for s in services.VISIT_STATUSES_FOR_NEW}:
-        return False
-    if visit.unit_id in current_user.unit_ids:
-        return access.can_see_visit_content(current_user, visit)
-    return access.can_edit_visit(current_user, visit)
 
 
 def finding_excerpt(finding: Finding | None) -> str:

@@ -18,14 +18,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, audit
+from app.core import access
 from app.core.models import AuditEvent, local_today
 from app.dialogue import services as dialogue_services
 from app.extensions import db
+from app.followups import policy as followups_policy
 from app.followups.models import FollowUp, FollowUpStatus
 from app.trust import queries as trust_queries
 from app.trust.models import BoundaryVersion
+from app.units import policy as units_policy
 from app.units.models import Membership, Unit
+from app.visits import policy as visits_policy
 from app.visits import timeline as visit_timeline
 from app.visits.models import Response, Visit, VisitStatus
 
@@ -76,7 +79,7 @@ def open_follow_ups(actor: User, unit_ids: Sequence[uuid.UUID]) -> tuple[list[Fo
     agreed ones to carry out and report done (DESIGN.md 4.4); the soonest due first. Through the access policy:
     a follow-up the review team prepares on a draft the unit may not see yet stays out."""
     rows = db.session.scalars(
-        access.visible_follow_ups(actor)
+        followups_policy.visible_follow_ups(actor)
         .where(
             FollowUp.unit_id.in_(unit_ids),
             (FollowUp.status == FollowUpStatus.agreed)
@@ -113,7 +116,8 @@ def unit_activity(unit_ids: Sequence[uuid.UUID], *, limit: int = ACTIVITY_SHOWN)
             select(AuditEvent)
             .where(
                 AuditEvent.unit_id.in_(unit_ids),
-                AuditEvent.object_type.in_(audit.UNIT_MEMBER_VISIBLE_TYPES),
+                AuditEvent.object_type.in_(access.unit_readable_types()),
+                *[~hidden for hidden in access.hidden_from_unit(unit_ids)],
             )
             .options(selectinload(AuditEvent.actor))
             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
@@ -124,9 +128,11 @@ def unit_activity(unit_ids: Sequence[uuid.UUID], *, limit: int = ACTIVITY_SHOWN)
 
 def unit_portal(actor: User, *, today: date | None = None) -> Portal:
     today = today or local_today()
-    units = list(db.session.scalars(access.visible_units(actor).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.name)))
+    units = list(
+        db.session.scalars(units_policy.visible_units(actor).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.name))
+    )
     unit_ids = [u.id for u in units]
-    mine = access.visible_visits(actor).where(Visit.unit_id.in_(unit_ids)).options(selectinload(Visit.unit))
+    mine = visits_policy.visible_visits(actor).where(Visit.unit_id.in_(unit_ids)).options(selectinload(Visit.unit))
     # Out for comment and the deadline not yet passed: after it, nothing is left for the unit to do there.
     for_comment = list(
         db.session.scalars(

@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
-from app.core import access
 from app.core.errors import InvalidInput
 from app.core.run import run_service
 from app.extensions import db, limiter
 from app.main import bp, services
 from app.main.forms import AccessibilityReportForm
+from app.units import policy as units_policy
 from app.units.forms import KIND_LABELS, TRUST_LABELS
 from app.units.models import TrustLevel, Unit
 
@@ -46,7 +46,7 @@ def start():  # type: ignore[no-untyped-def]
     if current_user.is_reviewer:
         from app.visits.views import my_visits
 
-        units = db.session.scalars(access.visible_units(current_user).order_by(Unit.name).limit(20)).all()
+        units = db.session.scalars(units_policy.visible_units(current_user).order_by(Unit.name).limit(20)).all()
         return render_template(
             "main/start_reviewer.html",
             units=units,

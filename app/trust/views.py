@@ -18,6 +18,7 @@ from app.core.pagination import paginate
 from app.core.run import run_service
 from app.extensions import db
 from app.trust import bp, labels, queries, services
+from app.trust import policy as trust_policy
 from app.trust.forms import (
     BoundaryForm,
     CloseBreachForm,
@@ -29,6 +30,7 @@ from app.trust.forms import (
     RestoreForm,
 )
 from app.trust.models import BoundaryVersion
+from app.units import policy as units_policy
 from app.units.forms import TRUST_LABELS
 from app.units.models import Unit
 
@@ -46,7 +48,7 @@ def unit_panel(unit: Unit) -> dict[str, Any]:
     return {
         "panel": panel,
         "side": services.side_of(current_user, unit.id),
-        "may_report": current_user.is_staff or unit.id in current_user.unit_ids,
+        "may_report": trust_policy.can_report_readings(current_user, unit.id),
         "action_form": EmptyForm(),
     }
 
@@ -105,7 +107,7 @@ def indicator_new():  # type: ignore[no-untyped-def]
 @bp.route("/indicators/<uuid:indicator_id>/edit", methods=["GET", "POST"])
 @login_required
 def indicator_edit(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    indicator = access.get_indicator(current_user, indicator_id)
+    indicator = trust_policy.get_indicator(current_user, indicator_id)
     access.require_role(current_user, Role.coordinator)
     form = IndicatorForm(obj=indicator) if request.method == "GET" else IndicatorForm()
     if form.validate_on_submit():
@@ -183,14 +185,14 @@ def _max_boundaries() -> int:
 @bp.get("/units/<uuid:unit_id>/boundaries")
 @login_required
 def boundaries(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return _boundaries_page(unit)
 
 
 @bp.post("/units/<uuid:unit_id>/boundaries")
 @login_required
 def propose(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     ending = request.form.get("ends") == "1"
     form: Any = EndBoundaryForm() if ending else _boundary_form(request.form)
     if form.validate_on_submit():
@@ -230,7 +232,7 @@ def propose(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 
 def _decide(version_id: uuid.UUID, action: str) -> Any:
-    version: BoundaryVersion = access.get_boundary_version(current_user, version_id)
+    version: BoundaryVersion = trust_policy.get_boundary_version(current_user, version_id)
     unit_id = version.boundary.unit_id
     form: Any = RejectForm() if action == "reject" else EmptyForm()
     if form.validate_on_submit():
@@ -302,14 +304,14 @@ def _readings_page(
         csv_errors=csv_errors or [],
         indicators=services.all_indicators(),
         chosen=indicator,
-        may_report=current_user.is_staff or unit.id in current_user.unit_ids,
+        may_report=trust_policy.can_report_readings(current_user, unit.id),
     ), status
 
 
 @bp.get("/units/<uuid:unit_id>/readings")
 @login_required
 def readings(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return _readings_page(unit)
 
 
@@ -340,7 +342,7 @@ def _flash_stored(result: services.StoredReadings) -> None:
 @bp.post("/units/<uuid:unit_id>/readings")
 @login_required
 def report_reading(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     form = _reading_form(request.form)
     if form.validate_on_submit():
         stored = run_service(
@@ -362,7 +364,7 @@ def report_reading(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/units/<uuid:unit_id>/readings/import")
 @login_required
 def import_readings(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     form = CsvForm()
     if form.validate_on_submit():
         upload = request.files.get("file")
@@ -393,8 +395,7 @@ def _breaches_page(unit: Unit, *, status: int = 200, errors: dict[str, Any] | No
         closing_id=forms.get("closing_id"),
         restore_form=forms.get("restore_form") or RestoreForm(),
         open_count=len(services.open_breaches(unit.id)),
-        may_close=access.supervises(current_user, unit.id),
-        may_restore=current_user.is_coordinator and unit.id not in current_user.unit_ids,
+        may_restore=trust_policy.can_restore_baseline(current_user, unit.id),
         trust_labels=TRUST_LABELS,
         history=db.session.scalars(services.trust_history_query(unit.id)).all(),
         errors=errors or {},
@@ -404,14 +405,14 @@ def _breaches_page(unit: Unit, *, status: int = 200, errors: dict[str, Any] | No
 @bp.get("/units/<uuid:unit_id>/breaches")
 @login_required
 def breaches(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     return _breaches_page(unit)
 
 
 @bp.post("/breaches/<uuid:breach_id>/close")
 @login_required
 def close_breach(breach_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    breach = access.get_breach(current_user, breach_id)
+    breach = trust_policy.get_breach(current_user, breach_id)
     unit = breach.unit
     form = CloseBreachForm()
     if form.validate_on_submit():
@@ -420,7 +421,10 @@ def close_breach(breach_id: uuid.UUID):  # type: ignore[no-untyped-def]
         )
         if not closed:
             return _breaches_page(
-                access.get_unit(current_user, unit.id), status=closed.status, close_form=form, closing_id=breach_id
+                units_policy.get_unit(current_user, unit.id),
+                status=closed.status,
+                close_form=form,
+                closing_id=breach_id,
             )
         flash(_("The breach is closed with your note."), "success")
     return redirect(url_for("trust.breaches", unit_id=unit.id))
@@ -429,14 +433,16 @@ def close_breach(breach_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/units/<uuid:unit_id>/restore-baseline")
 @login_required
 def restore_baseline(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     form = RestoreForm()
     if form.validate_on_submit():
         restored = run_service(
             lambda: services.restore_baseline(unit.id, actor=current_user, reason=form.reason.data or ""), form=form
         )
         if not restored:
-            return _breaches_page(access.get_unit(current_user, unit.id), status=restored.status, restore_form=form)
+            return _breaches_page(
+                units_policy.get_unit(current_user, unit.id), status=restored.status, restore_form=form
+            )
         flash(_("%(unit)s has baseline trust again.", unit=unit.name), "success")
         return redirect(url_for("units.show", unit_id=unit.id))
     return redirect(url_for("trust.breaches", unit_id=unit.id))

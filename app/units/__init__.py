@@ -6,9 +6,10 @@ bp = Blueprint("units", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.units import views  # noqa: F401  (routes; imported late so models never import views)
+    from app.units import policy, views  # noqa: F401  (routes; imported late so models never import views)
 
     _register_timeline()
+    app.jinja_env.globals.update(can_manage_units=policy.can_manage_units)
     app.register_blueprint(bp)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.core import access
 from app.core.errors import InvalidInput
 from app.extensions import db
+from app.units import policy as units_policy
 from app.units.models import Unit, UnitKind
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def create_unit(
 def update_unit(unit_id: uuid.UUID, *, actor: User, name: str, kind: str | UnitKind, contact_email: str | None) -> Unit:
     from app.auth.models import Role
 
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     access.require_role(actor, Role.coordinator)
     for key, value in _validated(name, kind, contact_email, unit_id=unit.id).items():
         setattr(unit, key, value)

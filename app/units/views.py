@@ -1,4 +1,4 @@
-"""Thin views of units; every query goes through app.core.access."""
+"""Thin views of units; every query goes through app.units.policy."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from app.core.pagination import Page, paginate
 from app.core.run import run_service
 from app.extensions import db
 from app.units import bp, services
+from app.units import policy as units_policy
 from app.units.forms import KIND_LABELS, TRUST_LABELS, UnitForm
 from app.units.models import Membership, TrustLevel, Unit
 from app.visits import timeline as visit_timeline
@@ -25,7 +26,7 @@ from app.visits import timeline as visit_timeline
 @bp.get("/units")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    query = access.visible_units(current_user).order_by(func.lower(Unit.name))
+    query = units_policy.visible_units(current_user).order_by(func.lower(Unit.name))
     q = (request.args.get("q") or "").strip()
     trust = request.args.get("trust_level") or ""
     if q:
@@ -44,7 +45,7 @@ HISTORY_PER_PAGE = 50
 @bp.get("/units/<uuid:unit_id>")
 @login_required
 def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     members = db.session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
@@ -56,7 +57,7 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         query = audit.unit_history_query(
             unit.id,
             for_unit_member=not access.supervises(current_user, unit.id),
-            with_internal=access.sees_internal_notes(current_user, unit.id),
+            with_internal=access.supervises(current_user, unit.id),  # internal notes: the supervising side's
         )
         # A unit's history grows with every reading and message: the newest first, a page at a time.
         newest_first = query.order_by(None).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
@@ -97,7 +98,7 @@ def new():  # type: ignore[no-untyped-def]
 @bp.route("/units/<uuid:unit_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = access.get_unit(current_user, unit_id)
+    unit = units_policy.get_unit(current_user, unit_id)
     access.require_role(current_user, Role.coordinator)
     form = UnitForm(obj=unit) if request.method == "GET" else UnitForm()
     if form.validate_on_submit():

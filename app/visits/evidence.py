@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 
-from app.core import access, files
+from app.core import files
 from app.core.errors import DomainError, InvalidInput
 from app.extensions import db
+from app.visits import policy as visits_policy
 from app.visits.models import Evidence
 from app.visits.services import EDITABLE, created_once
 
@@ -33,8 +34,8 @@ def store_upload(
 ) -> Evidence:
     """Check, clean and store one uploaded file as evidence of a finding. A client-chosen ``evidence_id``
     makes a repeated upload (the tablet sending again after a lost answer) return the first one."""
-    finding = access.get_finding(actor, finding_id)
-    access.require_visit_editor(actor, finding.visit)
+    finding = visits_policy.get_finding(actor, finding_id)
+    visits_policy.require_visit_editor(actor, finding.visit)
     if evidence_id is not None and (existing := db.session.get(Evidence, evidence_id)) is not None:
         if existing.finding_id != finding.id:
             raise InvalidInput({"id": [_("This id already belongs to another file.")]})
@@ -63,9 +64,9 @@ def store_upload(
 
 def delete_evidence(evidence_id: uuid.UUID, *, actor: User) -> None:
     """Remove a photo or document; its files go once the removal is committed (a rollback keeps them)."""
-    item = access.get_evidence(actor, evidence_id)
+    item = visits_policy.get_evidence(actor, evidence_id)
     visit = item.finding.visit
-    access.require_visit_editor(actor, visit)
+    visits_policy.require_visit_editor(actor, visit)
     _require_editable(visit.status)
     db.session.delete(item)
     db.session.flush()

@@ -13,10 +13,10 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.core import access
 from app.core.files import stored_file_response
 from app.core.run import run_service
 from app.visits import bp, evidence
+from app.visits import policy as visits_policy
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ def _back_to(visit_id: uuid.UUID) -> Response:
 @login_required
 def upload_evidence(finding_id: uuid.UUID) -> Response:
     """One or more files (field ``files``) in one transaction: all are stored, or none."""
-    finding = access.get_finding(current_user, finding_id)
-    access.require_visit_editor(current_user, finding.visit)
+    finding = visits_policy.get_finding(current_user, finding_id)
+    visits_policy.require_visit_editor(current_user, finding.visit)
     visit_id = finding.visit_id
     uploads = [upload for upload in request.files.getlist("files") if upload and upload.filename]
     if not uploads:
@@ -65,19 +65,19 @@ def upload_evidence(finding_id: uuid.UUID) -> Response:
 @login_required
 def evidence_file(evidence_id: uuid.UUID) -> Response:
     """The stored file: photos inline, documents as a download; 404 to anyone who may not see the finding."""
-    return stored_file_response(access.get_evidence(current_user, evidence_id))
+    return stored_file_response(visits_policy.get_evidence(current_user, evidence_id))
 
 
 @bp.get("/evidence/<uuid:evidence_id>/thumb")
 @login_required
 def evidence_thumbnail(evidence_id: uuid.UUID) -> Response:
-    return stored_file_response(access.get_evidence(current_user, evidence_id), thumbnail=True)
+    return stored_file_response(visits_policy.get_evidence(current_user, evidence_id), thumbnail=True)
 
 
 @bp.post("/evidence/<uuid:evidence_id>/delete")
 @login_required
 def delete_evidence(evidence_id: uuid.UUID) -> Response:
-    item = access.get_evidence(current_user, evidence_id)
+    item = visits_policy.get_evidence(current_user, evidence_id)
     visit_id = item.finding.visit_id
     if run_service(lambda: evidence.delete_evidence(item.id, actor=current_user), flash_refusal=True):
         flash(_("The file is removed."), "success")

@@ -9,23 +9,23 @@ from flask import Response, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core import access
 from app.core.web import is_api_request, problem
 from app.visits import bp, report
+from app.visits import policy as visits_policy
 from app.visits.models import Visit
 
 
 @bp.get("/visits/<uuid:visit_id>/report")
 @login_required
 def report_page(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit_with_content(current_user, visit_id)
+    visit = visits_policy.get_visit_with_content(current_user, visit_id)
     return report.render_report_html(visit)
 
 
 @bp.get("/visits/<uuid:visit_id>/report.pdf")
 @login_required
 def report_pdf(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit_with_content(current_user, visit_id)
+    visit = visits_policy.get_visit_with_content(current_user, visit_id)
     return pdf_response(visit)
 
 

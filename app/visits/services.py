@@ -19,12 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User, UserRole
 from app.core import access, mail, signals
-from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.core.errors import DomainError, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
 from app.core.urls import external_url
 from app.extensions import db
+from app.units import policy as units_policy
 from app.units.models import Membership
-from app.visits import report
+from app.visits import policy, report
 from app.visits.models import (
     CaseCounter,
     Finding,
@@ -255,7 +256,7 @@ def create_visit(
     access.require_role(actor, Role.coordinator, Role.reviewer)
     if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
         return existing  # a repeated create with the client's id (API.md)
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     errors: dict[str, list[str]] = {}
     template = db.session.get(Template, template_id) if template_id else None
     if template is None or template.is_archived:
@@ -305,10 +306,9 @@ def update_plan(
     member_ids: Iterable[uuid.UUID],
     aim: str,
 ) -> Visit:
-    visit = access.get_visit(actor, visit_id)
-    access.require_visit_editor(actor, visit)
-    if visit.status in (VisitStatus.final, VisitStatus.closed):
-        raise DomainError(_("A final visit's plan can no longer be changed."))
+    visit = policy.get_visit(actor, visit_id)
+    if (refusal := policy.why_not_change_plan(actor, visit)) is not None:
+        raise refusal
     if visit_date is None and visit.status != VisitStatus.planned:
         raise InvalidInput({"visit_date": [_("Enter the date of the visit.")]})
     team = _team(lead_id, member_ids, visit.unit_id)
@@ -331,8 +331,10 @@ def start_follow_up(
 ) -> Visit:
     """A new visit to the same unit with the same template (its current version) and team. A client-chosen
     ``visit_id`` makes a repeated call return the first follow-up visit."""
-    previous = access.get_visit(actor, previous_visit_id)
+    previous = policy.get_visit(actor, previous_visit_id)
     access.require_role(actor, Role.coordinator, Role.reviewer)
+    if (refusal := policy.why_not_start_follow_up_visit(actor, previous)) is not None:
+        raise refusal
     if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
         if existing.previous_visit_id != previous.id:
             raise InvalidInput({"id": [_("This id already belongs to another visit.")]})
@@ -375,7 +377,7 @@ def _eligible_lead(person: User | None, unit_id: uuid.UUID) -> bool:
         person is not None
         and person.is_active_account
         and Role.reviewer in person.roles
-        and unit_id not in person.unit_ids
+        and not access.takes_unit_side(person, unit_id)  # jäv
     )
 
 
@@ -452,7 +454,7 @@ def visit_query(
 ) -> Select[Visit]:
     """The visits a person may see, filtered by status, unit and a reviewer on the team; the newest first
     (those without a date, still to be planned, at the top). The UI's list and the API's share it."""
-    query = access.visible_visits(actor)
+    query = policy.visible_visits(actor)
     if status:
         query = query.where(Visit.status == VisitStatus(status))
     if unit_id is not None:
@@ -477,20 +479,10 @@ def my_visits(person: User, limit: int = 10) -> list[Visit]:
 
 # ---- the status machine ---------------------------------------------------------------------------
 
-# (from, to): the moves DESIGN.md 4.1 allows; draft → final only with a recorded kommunicering waiver.
-ALLOWED_MOVES = {
-    (VisitStatus.planned, VisitStatus.in_progress),
-    (VisitStatus.in_progress, VisitStatus.draft),
-    (VisitStatus.draft, VisitStatus.in_progress),
-    (VisitStatus.draft, VisitStatus.sent_for_comment),
-    (VisitStatus.sent_for_comment, VisitStatus.final),
-    (VisitStatus.draft, VisitStatus.final),
-    (VisitStatus.final, VisitStatus.closed),
-}
+ALLOWED_MOVES = policy.ALLOWED_MOVES  # the status machine lives in the policy (app.visits.policy)
 
 
-def has_response(visit: Visit) -> bool:
-    return bool(db.session.scalar(select(exists().where(Response.visit_id == visit.id))))
+has_response = policy.has_response
 
 
 def transition(
@@ -503,26 +495,17 @@ def transition(
     today: date | None = None,
 ) -> Visit:
     """Move a visit along DESIGN.md 4.1's status machine, or raise why not (409 in the API)."""
-    visit = access.get_visit(actor, visit_id)
-    access.require_visit_editor(actor, visit)
+    visit = policy.get_visit(actor, visit_id)
+    policy.require_visit_editor(actor, visit)
     try:
         target = VisitStatus(to)
     except ValueError:
         raise InvalidInput({"to": [_("Unknown status.")]}) from None
-    if (visit.status, target) not in ALLOWED_MOVES:
-        raise DomainError(
-            _(
-                "A visit cannot go from %(from)s to %(to)s.",
-                **{"from": status_label(visit.status), "to": status_label(target)},
-            )
-        )
+    if (refusal := policy.why_not_transition(actor, visit, target)) is not None:
+        raise refusal
     today = today or local_today()
     now = utcnow()
-    if target == VisitStatus.in_progress and visit.visit_date is None:
-        raise DomainError(_("Set the date of the visit before starting it."), field="visit_date")
     if target == VisitStatus.sent_for_comment:
-        if not visit.findings:
-            raise DomainError(_("Record at least one finding before sending the report for comment."))
         deadline = comment_deadline or today + timedelta(days=current_app.config["COMMENT_DEADLINE_DAYS"])
         if deadline <= today:
             raise InvalidInput({"comment_deadline": [_("The deadline for comments must be after today.")]})
@@ -547,9 +530,6 @@ def transition(
 
 
 def _check_may_finalise(visit: Visit, actor: User, waiver_reason: str | None, today: date) -> None:
-    lead = visit.lead
-    if not actor.is_coordinator and (lead is None or lead.id != actor.id):  # coordinators and the operator may
-        raise Forbidden(_("Only the lead reviewer may finalise the report."))
     reason = (waiver_reason or "").strip()
     if visit.status == VisitStatus.draft:
         if len(reason) < 10:
@@ -558,7 +538,7 @@ def _check_may_finalise(visit: Visit, actor: User, waiver_reason: str | None, to
             )
         visit.kommunicering_waiver = reason
         return
-    deadline_passed = visit.comment_deadline is not None and today > visit.comment_deadline
+    deadline_passed = policy.comment_deadline_passed(visit, today)
     if not (has_response(visit) or deadline_passed or len(reason) >= 10):
         raise DomainError(
             _(
@@ -591,15 +571,12 @@ def _notify_unit_of_kommunicering(visit: Visit) -> None:
         )
 
 
-def status_label(status: VisitStatus) -> str:
-    from app.visits.labels import STATUS
-
-    return str(STATUS[status.value])
+status_label = policy.status_label
 
 
 # ---- findings -------------------------------------------------------------------------------------
 
-EDITABLE = (VisitStatus.in_progress, VisitStatus.draft)
+EDITABLE = policy.EDITABLE
 
 
 def _validated_finding(
@@ -646,16 +623,14 @@ def add_finding(
     review_area_id: uuid.UUID | None = None,
     finding_id: uuid.UUID | None = None,
 ) -> Finding:
-    visit = access.get_visit(actor, visit_id)
-    access.require_visit_editor(actor, visit)
+    visit = policy.get_visit(actor, visit_id)
+    policy.require_visit_editor(actor, visit)
     if finding_id is not None and (existing := db.session.get(Finding, finding_id)) is not None:
         if existing.visit_id != visit.id:  # a client id is unique across visits, not reusable
             raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
         return existing  # a repeated create with the client's id (API.md, the tablet's offline queue)
-    if visit.status == VisitStatus.planned:
-        raise DomainError(_("Start the visit before recording findings."))
-    if visit.status not in EDITABLE:
-        raise DomainError(_("Findings can be changed only while the visit is in progress or a draft."))
+    if (refusal := policy.why_not_change_findings(actor, visit)) is not None:
+        raise refusal
     fields = _validated_finding(visit, kind, severity, text, review_area_id)
 
     def insert() -> Finding:
@@ -680,10 +655,9 @@ def update_finding(
     severity: str | Severity | None = None,
     review_area_id: uuid.UUID | None = None,
 ) -> Finding:
-    finding = access.get_finding(actor, finding_id)
-    access.require_visit_editor(actor, finding.visit)
-    if finding.visit.status not in EDITABLE:
-        raise DomainError(_("Findings can be changed only while the visit is in progress or a draft."))
+    finding = policy.get_finding(actor, finding_id)
+    if (refusal := policy.why_not_change_findings(actor, finding.visit)) is not None:
+        raise refusal
     for key, value in _validated_finding(finding.visit, kind, severity, text, review_area_id).items():
         setattr(finding, key, value)
     db.session.flush()
@@ -692,11 +666,10 @@ def update_finding(
 
 
 def delete_finding(finding_id: uuid.UUID, *, actor: User) -> Visit:
-    finding = access.get_finding(actor, finding_id)
+    finding = policy.get_finding(actor, finding_id)
     visit = finding.visit
-    access.require_visit_editor(actor, visit)
-    if visit.status not in EDITABLE:
-        raise DomainError(_("Findings can be changed only while the visit is in progress or a draft."))
+    if (refusal := policy.why_not_change_findings(actor, visit)) is not None:
+        raise refusal
     db.session.delete(finding)
     db.session.flush()
     signals.finding_changed.send(visit, actor=actor, finding=None, action="delete")
@@ -714,12 +687,8 @@ class FindingAnswer:
 
 
 def _may_respond(actor: User, visit: Visit, today: date) -> None:
-    if actor.id is None or visit.unit_id not in actor.unit_ids:
-        raise Forbidden(_("Only the unit's own members can respond to the report."))
-    if visit.status != VisitStatus.sent_for_comment:
-        raise DomainError(_("Responses can be given only while the report is out for comment."))
-    if visit.comment_deadline is not None and today > visit.comment_deadline:
-        raise DomainError(_("The deadline for comments has passed."))
+    if (refusal := policy.why_not_respond(actor, visit, today)) is not None:
+        raise refusal
 
 
 def submit_response(
@@ -733,7 +702,7 @@ def submit_response(
     """The unit's response: the report as a whole and any findings, received now and never edited after.
     The unit knows of its visits before kommunicering (date and team), so responding then is refused by
     rule (409), not hidden; the findings are read only once the report is out for comment."""
-    visit = access.get_visit(actor, visit_id)
+    visit = policy.get_visit(actor, visit_id)
     _may_respond(actor, visit, today or local_today())
     findings = {f.id: f for f in visit.findings}
     errors: dict[str, list[str]] = {}

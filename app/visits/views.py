@@ -20,8 +20,10 @@ from app.core.models import AuditEvent, local_today
 from app.core.pagination import paginate
 from app.core.run import form_errors, run_service
 from app.extensions import db
+from app.units import policy as units_policy
 from app.units.models import Unit
 from app.visits import bp, evidence, report, services
+from app.visits import policy as visits_policy
 from app.visits.forms import (
     STANCE_CHOICES,
     FindingForm,
@@ -145,7 +147,7 @@ def index():  # type: ignore[no-untyped-def]
         reviewer_id=current_user.id if reviewer == "me" else _uuid(reviewer),
     ).options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
     page = paginate(query, request.args)
-    units = db.session.scalars(access.visible_units(current_user).order_by(func.lower(Unit.name))).all()
+    units = db.session.scalars(units_policy.visible_units(current_user).order_by(func.lower(Unit.name))).all()
     reviewers = _reviewer_choices() if current_user.is_staff else []
     return render_template(
         "visits/index.html", page=page, status=status, unit=unit, reviewer=reviewer, units=units, reviewers=reviewers
@@ -206,8 +208,8 @@ def new():  # type: ignore[no-untyped-def]
 @bp.route("/visits/<uuid:visit_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit(current_user, visit_id)
-    access.require_visit_editor(current_user, visit)
+    visit = visits_policy.get_visit(current_user, visit_id)
+    visits_policy.require_visit_editor(current_user, visit)
     form = PlanForm()
     reviewers = _reviewer_choices()
     form.lead.choices = [("", _("Choose…")), *reviewers]
@@ -238,19 +240,9 @@ def edit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 # ---- the visit ------------------------------------------------------------------------------------
 
-# The buttons the visit page offers, per status: (target, label key).
-NEXT_STEPS = {
-    VisitStatus.planned: [VisitStatus.in_progress],
-    VisitStatus.in_progress: [VisitStatus.draft],
-    VisitStatus.draft: [VisitStatus.sent_for_comment, VisitStatus.in_progress, VisitStatus.final],
-    VisitStatus.sent_for_comment: [VisitStatus.final],
-    VisitStatus.final: [VisitStatus.closed],
-    VisitStatus.closed: [],
-}
-
 
 def _visit_page_context(visit: Visit) -> dict[str, Any]:
-    show_content = access.can_see_visit_content(current_user, visit)
+    show_content = visits_policy.can_see_visit_content(current_user, visit)
     findings = report.ordered_findings(visit.findings) if show_content else []
     # The visit's history to both parties; the unit reads what is theirs to read (app.core.audit).
     events: Sequence[AuditEvent] = db.session.scalars(
@@ -258,21 +250,19 @@ def _visit_page_context(visit: Visit) -> dict[str, Any]:
             "visit",
             visit.id,
             for_unit_member=not access.supervises(current_user, visit.unit_id),
-            with_internal=access.sees_internal_notes(current_user, visit.unit_id),
+            with_internal=access.supervises(current_user, visit.unit_id),  # internal notes: the supervising side's
+            unit_ids=[visit.unit_id],
         )
     ).all()
     return {
         "visit": visit,
         "show_content": show_content,
         "findings": findings,
-        "can_edit": access.can_edit_visit(current_user, visit),
-        "can_respond": visit.status == VisitStatus.sent_for_comment and visit.unit_id in current_user.unit_ids,
-        "next_steps": NEXT_STEPS[visit.status] if access.can_edit_visit(current_user, visit) else [],
+        "can_edit": visits_policy.can_edit_visit(current_user, visit),
         "transition_form": TransitionForm(),
         "follow_up_form": FollowUpForm(),
         "action_form": EmptyForm(),
         "responses": services.current_responses(visit) if show_content else {},
-        "has_response": services.has_response(visit) if show_content else False,
         "events": events,
         "today": local_today(),
     }
@@ -293,14 +283,14 @@ def full_visit_options() -> list[Any]:
 @bp.get("/visits/<uuid:visit_id>")
 @login_required
 def show(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit(current_user, visit_id, options=full_visit_options())
+    visit = visits_policy.get_visit(current_user, visit_id, options=full_visit_options())
     return render_template("visits/show.html", **_visit_page_context(visit))
 
 
 @bp.post("/visits/<uuid:visit_id>/transition")
 @login_required
 def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit(current_user, visit_id)
+    visit = visits_policy.get_visit(current_user, visit_id)
     form = TransitionForm()
     if form.validate_on_submit():
         moved = run_service(
@@ -314,7 +304,7 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             form=form,
         )
         if moved.error is not None:
-            context = _visit_page_context(access.get_visit(current_user, visit_id))
+            context = _visit_page_context(visits_policy.get_visit(current_user, visit_id))
             context["transition_form"] = form
             return render_template("visits/show.html", transition_error=moved.error.message, **context), moved.status
         flash(_("The visit is now: %(status)s.", status=services.status_label(visit.status)), "success")
@@ -324,7 +314,7 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/visits/<uuid:visit_id>/follow-up")
 @login_required
 def follow_up(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit(current_user, visit_id)
+    visit = visits_policy.get_visit(current_user, visit_id)
     form = FollowUpForm()
     if form.validate_on_submit():
         started = run_service(
@@ -392,8 +382,8 @@ def _site_context(visit: Visit, area_id: uuid.UUID | None, form: FindingForm | N
 @login_required
 def site(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The on-site screen: one review area at a time, its guiding questions and what is recorded so far."""
-    visit = access.get_visit(current_user, visit_id, options=full_visit_options())
-    access.require_visit_editor(current_user, visit)
+    visit = visits_policy.get_visit(current_user, visit_id, options=full_visit_options())
+    visits_policy.require_visit_editor(current_user, visit)
     form = _restored(_finding_form(visit), visit)
     return render_template("visits/site.html", **_site_context(visit, _uuid(request.args.get("area")), form))
 
@@ -401,8 +391,8 @@ def site(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/visits/<uuid:visit_id>/findings")
 @login_required
 def add_finding(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit(current_user, visit_id)
-    access.require_visit_editor(current_user, visit)
+    visit = visits_policy.get_visit(current_user, visit_id)
+    visits_policy.require_visit_editor(current_user, visit)
     form = _finding_form(visit)
     area_id = _uuid(form.review_area.data)
     if form.validate_on_submit():
@@ -432,16 +422,16 @@ def add_finding(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             return redirect(
                 url_for("visits.site", visit_id=visit.id, area=str(area_id) if area_id else "other") + "#findings"
             )
-    visit = access.get_visit(current_user, visit_id)
+    visit = visits_policy.get_visit(current_user, visit_id)
     return render_template("visits/site.html", **_site_context(visit, area_id, form)), 422
 
 
 @bp.route("/findings/<uuid:finding_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    finding = access.get_finding(current_user, finding_id)
+    finding = visits_policy.get_finding(current_user, finding_id)
     visit = finding.visit
-    access.require_visit_editor(current_user, visit)
+    visits_policy.require_visit_editor(current_user, visit)
     form = _finding_form(visit, finding)
     if form.validate_on_submit():
         saved = run_service(
@@ -466,7 +456,7 @@ def edit_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.post("/findings/<uuid:finding_id>/delete")
 @login_required
 def delete_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    finding = access.get_finding(current_user, finding_id)
+    finding = visits_policy.get_finding(current_user, finding_id)
     visit_id = finding.visit_id
     removed = EmptyForm().validate_on_submit() and run_service(
         lambda: services.delete_finding(finding.id, actor=current_user), flash_refusal=True
@@ -482,7 +472,7 @@ def delete_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.route("/visits/<uuid:visit_id>/respond", methods=["GET", "POST"])
 @login_required
 def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    visit = access.get_visit_with_content(current_user, visit_id)
+    visit = visits_policy.get_visit_with_content(current_user, visit_id)
     form = EmptyForm()
     errors: dict[str, list[str]] = {}
     if form.validate_on_submit():
@@ -504,7 +494,7 @@ def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         else:
             flash(_("Your response is received. Thank you!"), "success")
             return redirect(url_for("visits.show", visit_id=visit.id))
-    visit = access.get_visit_with_content(current_user, visit_id)
+    visit = visits_policy.get_visit_with_content(current_user, visit_id)
     return render_template(
         "visits/respond.html",
         visit=visit,
@@ -514,6 +504,7 @@ def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         stance_choices=STANCE_CHOICES,
         responses=services.current_responses(visit),
         history=services.responses_history(visit),
+        today=local_today(),
     ), 422 if errors else 200
 
 

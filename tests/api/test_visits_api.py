@@ -100,7 +100,9 @@ def test_before_kommunicering_a_unit_member_sees_only_date_team_status_and_case_
     member = make_user("unit_member", units=[draft.unit])
     response = client.get(f"{API}/visits/{draft.id}", headers=as_(member))
     assert response.status_code == 200
-    assert set(response.json) == {"id", "case_number", "unit", "unit_id", "status", "visit_date", "team"}
+    fields = {"id", "case_number", "unit", "unit_id", "status", "visit_date", "team", "actions"}
+    assert set(response.json) == fields
+    assert response.json["actions"] == []  # nothing the unit may do with a draft
     listed = client.get(f"{API}/visits", headers=as_(member))
     assert set(listed.json["items"][0]) == set(response.json)
     for answer in (response, listed):

@@ -8,6 +8,8 @@ import pytest
 
 from app.core import access
 from app.core.errors import Forbidden, NotFound
+from app.dialogue import policy as dialogue_policy
+from app.visits import policy as visits_policy
 
 
 @pytest.fixture
@@ -20,34 +22,34 @@ def peer(make_unit, make_user):
 def test_a_peer_reviewer_does_not_see_the_draft_of_a_visit_to_her_own_unit(peer, make_visit):
     karin, own = peer
     visit = make_visit("draft", unit=own)
-    assert not access.can_see_visit_content(karin, visit)
+    assert not visits_policy.can_see_visit_content(karin, visit)
     with pytest.raises(NotFound):
-        access.get_finding(karin, visit.findings[0].id)
+        visits_policy.get_finding(karin, visit.findings[0].id)
     with pytest.raises(NotFound):
-        access.get_visit_with_content(karin, visit.id)
+        visits_policy.get_visit_with_content(karin, visit.id)
 
 
 def test_a_peer_reviewer_sees_drafts_of_other_units(peer, make_visit):
     karin, _own = peer
     visit = make_visit("draft")
-    assert access.can_see_visit_content(karin, visit)
-    assert access.get_finding(karin, visit.findings[0].id) == visit.findings[0]
+    assert visits_policy.can_see_visit_content(karin, visit)
+    assert visits_policy.get_finding(karin, visit.findings[0].id) == visit.findings[0]
 
 
 def test_a_peer_reviewer_cannot_change_a_visit_to_her_own_unit_even_as_coordinator(make_unit, make_user, make_visit):
     own = make_unit("Solrosens förskola")
     both = make_user("coordinator", "unit_member", units=[own], name="Sara Samordnare")
     visit = make_visit("in_progress", unit=own)
-    assert not access.can_edit_visit(both, visit)
+    assert not visits_policy.can_edit_visit(both, visit)
     with pytest.raises(Forbidden):
-        access.require_visit_editor(both, visit)
+        visits_policy.require_visit_editor(both, visit)
 
 
 def test_a_peer_reviewer_takes_the_units_side_in_her_own_unit(peer, make_unit):
     karin, own = peer
     assert access.takes_unit_side(karin, own.id)
     assert not access.supervises(karin, own.id)
-    assert not access.sees_internal_notes(karin, own.id)
+    assert not dialogue_policy.sees_internal_notes(karin, own.id)
     other = make_unit("Björkbackens äldreboende")
     assert access.supervises(karin, other.id)
 

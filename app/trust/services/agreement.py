@@ -20,6 +20,7 @@ from app.core.models import utcnow
 from app.core.urls import external_url
 from app.extensions import db
 from app.trust import labels
+from app.trust import policy as trust_policy
 from app.trust.models import (
     Boundary,
     BoundaryKind,
@@ -41,6 +42,7 @@ from app.trust.services.common import (
 )
 from app.trust.services.evaluation import evaluate_unit
 from app.trust.services.readings import parse_value
+from app.units import policy as units_policy
 from app.units.models import Unit
 
 # ---- boundaries and their agreement ---------------------------------------------------------------
@@ -176,7 +178,7 @@ def propose_boundary(
 ) -> BoundaryVersion:
     """Propose a new boundary, or (with ``boundary_id``) a new version of one or its end. Nothing changes in what
     is in force until the other party accepts (DESIGN.md 4.3)."""
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     side = side_of(actor, unit.id)
     if side is None:
         raise Forbidden(_("Your role does not allow this."))
@@ -186,7 +188,7 @@ def propose_boundary(
     errors: dict[str, list[str]] = {}
     boundary: Boundary | None = None
     if boundary_id is not None:
-        boundary = access.get_boundary(actor, boundary_id)
+        boundary = trust_policy.get_boundary(actor, boundary_id)
         if boundary.unit_id != unit.id:
             raise NotFound(_("The trust boundary does not exist or you may not see it."))
         if boundary.ended_at is not None:
@@ -292,7 +294,7 @@ def _has_live_boundary(unit_id: uuid.UUID, kind: BoundaryKind) -> bool:
 
 
 def _pending(actor: User, version_id: uuid.UUID) -> tuple[BoundaryVersion, Side | None]:
-    version = access.get_boundary_version(actor, version_id)
+    version = trust_policy.get_boundary_version(actor, version_id)
     if version.status != VersionStatus.proposed:
         raise DomainError(
             _(
@@ -305,11 +307,9 @@ def _pending(actor: User, version_id: uuid.UUID) -> tuple[BoundaryVersion, Side 
 
 def accept_version(version_id: uuid.UUID, *, actor: User) -> BoundaryVersion:
     """The other party agrees: the proposal comes into force and the version it replaces goes out of force."""
-    version, side = _pending(actor, version_id)
-    if side is None or side == version.proposed_by_side:
-        raise Forbidden(
-            _("Only the other party can accept a proposal: the unit accepts the supervising body's, and the reverse.")
-        )
+    version, _side = _pending(actor, version_id)
+    if (refusal := trust_policy.why_not_answer(actor, version, "accept")) is not None:
+        raise refusal
     boundary = version.boundary
     unit = _lock_unit(boundary.unit_id)
     current = boundary.active_version
@@ -338,9 +338,9 @@ def accept_version(version_id: uuid.UUID, *, actor: User) -> BoundaryVersion:
 
 def reject_version(version_id: uuid.UUID, *, actor: User, reason: str | None = None) -> BoundaryVersion:
     """The other party declines; what was in force stays in force."""
-    version, side = _pending(actor, version_id)
-    if side is None or side == version.proposed_by_side:
-        raise Forbidden(_("Only the other party can decline a proposal."))
+    version, _side = _pending(actor, version_id)
+    if (refusal := trust_policy.why_not_answer(actor, version, "reject")) is not None:
+        raise refusal
     errors: dict[str, list[str]] = {}
     text = _text(reason, "reason", errors, required=None, limit=2000)
     if errors:
@@ -355,9 +355,9 @@ def reject_version(version_id: uuid.UUID, *, actor: User, reason: str | None = N
 
 def withdraw_version(version_id: uuid.UUID, *, actor: User) -> BoundaryVersion:
     """The proposing party takes its proposal back before it is answered."""
-    version, side = _pending(actor, version_id)
-    if side is None or side != version.proposed_by_side:
-        raise Forbidden(_("Only the party that made a proposal can withdraw it."))
+    version, _side = _pending(actor, version_id)
+    if (refusal := trust_policy.why_not_answer(actor, version, "withdraw")) is not None:
+        raise refusal
     version.status = VersionStatus.withdrawn
     version.withdrawn_by_id = _actor_id(actor)
     version.withdrawn_at = utcnow()
@@ -388,7 +388,7 @@ def _notify_proposal(unit: Unit, version: BoundaryVersion) -> None:
     if version.proposed_by_side == Side.supervisor:
         people = _people(unit.id, coordinators=False)
     else:
-        people = [p for p in _people(None, coordinators=True) if unit.id not in p.unit_ids]
+        people = [p for p in _people(None, coordinators=True) if not access.takes_unit_side(p, unit.id)]
     for person in people:
         if person.id == version.proposed_by_id:
             continue

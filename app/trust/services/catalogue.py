@@ -13,6 +13,7 @@ from app.auth.models import Role, User
 from app.core import access
 from app.core.errors import InvalidInput
 from app.extensions import db
+from app.trust import policy as trust_policy
 from app.trust.models import (
     Indicator,
 )
@@ -93,7 +94,7 @@ def update_indicator(
     description: str = "",
 ) -> Indicator:
     """Names and description can change; the key cannot (files and integrations rely on it)."""
-    indicator = access.get_indicator(actor, indicator_id)
+    indicator = trust_policy.get_indicator(actor, indicator_id)
     access.require_role(actor, Role.coordinator)
     values, errors = _validated_indicator(name_sv, name_en, unit_of_measure, description)
     if errors:

@@ -11,11 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.auth.models import Role, User, UserRole
-from app.core import access, audit
+from app.core import audit
 from app.extensions import db
-from app.trust.models import (
-    Side,
-)
+from app.trust import policy as trust_policy
 from app.units.models import Membership, Unit
 
 MAX_PERIODS = 24
@@ -29,13 +27,7 @@ def _actor_id(actor: User) -> uuid.UUID | None:
     return actor.id
 
 
-def side_of(actor: User, unit_id: uuid.UUID) -> Side | None:
-    """Which party the actor speaks for in this unit's agreements; a member of the unit always speaks for the unit."""
-    if access.takes_unit_side(actor, unit_id):
-        return Side.unit
-    if access.supervises(actor, unit_id):
-        return Side.supervisor
-    return None
+side_of = trust_policy.side_of  # who speaks for which party (app.trust.policy)
 
 
 def _lock_unit(unit_id: uuid.UUID) -> Unit:

@@ -13,12 +13,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
-from app.core import access, mail
-from app.core.errors import DomainError, Forbidden, InvalidInput
+from app.core import mail
+from app.core.errors import DomainError, InvalidInput
 from app.core.models import utcnow
 from app.core.urls import external_url
 from app.extensions import db
 from app.trust import labels
+from app.trust import policy as trust_policy
 from app.trust.models import (
     BoundaryVersion,
     Breach,
@@ -30,6 +31,7 @@ from app.trust.services.common import (
     _lock_unit,
     _people,
 )
+from app.units import policy as units_policy
 from app.units.models import TrustLevel, Unit
 from app.visits import services as visit_services
 
@@ -108,17 +110,15 @@ def _notify_breaches(unit: Unit, opened: list[Breach], visit: Any) -> None:
 
 
 def _require_reviewer_without_conflict(actor: User, unit_id: uuid.UUID, *roles: Role) -> None:
-    access.require_role(actor, *roles)
-    if actor.id is not None and unit_id in actor.unit_ids:
-        raise Forbidden(_("Conflict of interest (jäv): you belong to this unit and cannot decide on its trust."))
+    if (refusal := trust_policy.why_not_decide_trust(actor, unit_id, *roles)) is not None:
+        raise refusal
 
 
 def close_breach(breach_id: uuid.UUID, *, actor: User, note: str) -> Breach:
     """A reviewer closes a breach after the closer look, with a note of what was found and agreed."""
-    breach = access.get_breach(actor, breach_id)
-    _require_reviewer_without_conflict(actor, breach.unit_id, Role.reviewer, Role.coordinator)
-    if breach.closed_at is not None:
-        raise DomainError(_("This breach is already closed."))
+    breach = trust_policy.get_breach(actor, breach_id)
+    if (refusal := trust_policy.why_not_close_breach(actor, breach)) is not None:
+        raise refusal
     text = (note or "").strip()
     if len(text) < MIN_NOTE:
         raise InvalidInput({"note": [_("Write a note of what the closer look found and what was agreed.")]})
@@ -144,7 +144,7 @@ def open_breaches(unit_id: uuid.UUID) -> list[Breach]:
 
 def restore_baseline(unit_id: uuid.UUID, *, actor: User, reason: str) -> TrustChange:
     """A coordinator returns the unit to baseline trust, with a written reason, once no breach is open."""
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     _require_reviewer_without_conflict(actor, unit.id, Role.coordinator)
     text = (reason or "").strip()
     if len(text) < MIN_NOTE:

@@ -18,10 +18,11 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, signals
+from app.core import signals
 from app.core.errors import Forbidden, InvalidInput
 from app.core.models import local_today, utcnow
 from app.extensions import db
+from app.trust import policy as trust_policy
 from app.trust.models import (
     BoundaryKind,
     Breach,
@@ -35,6 +36,7 @@ from app.trust.services.common import (
     _lock_unit,
 )
 from app.trust.services.evaluation import evaluate_unit
+from app.units import policy as units_policy
 from app.units.models import Unit
 
 # ---- readings -------------------------------------------------------------------------------------
@@ -167,7 +169,7 @@ def _validate_readings(items: Sequence[ReadingInput], today: date) -> tuple[list
 
 
 def _may_report(actor: User, unit: Unit) -> None:
-    if not (actor.is_staff or unit.id in actor.unit_ids):
+    if not trust_policy.can_report_readings(actor, unit.id):
         raise Forbidden(_("Your role does not allow this."))
 
 
@@ -182,7 +184,7 @@ def record_readings(
 ) -> StoredReadings:
     """Store readings, all or nothing. A period reported again replaces its value (a correction, kept in the
     audit trail). Then the unit's indicator boundaries are evaluated; the breaches this opened are returned."""
-    unit = access.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     _may_report(actor, unit)
     today = today or local_today()
     if not items:
@@ -370,7 +372,7 @@ def import_readings_csv(
     unit_id: uuid.UUID, data: bytes, *, actor: User, source: str = "csv", today: date | None = None
 ) -> StoredReadings:
     """Import a CSV file of readings, all or nothing: every bad line is reported with its number and field."""
-    access.get_unit(actor, unit_id)
+    units_policy.get_unit(actor, unit_id)
     rows, problems = parse_readings_csv(data)
     line_of = [line for line, _item in rows]
     if problems:  # report the other lines' errors too, in one go
