@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, select
 
 from app.auth.models import User
-from app.core import access
+from app.core import audit
 from app.core.errors import NotFound
 from app.extensions import db
 from app.units.models import Membership
@@ -44,4 +44,4 @@ def can_manage_people(actor: Any) -> bool:
 
 # Events about people's accounts (logins, roles, tokens) belong to the coordinators, who manage people.
 for _type in ("user", "user_role", "api_token"):
-    access.register_audit_type(_type, coordinators_only=True)
+    audit.register_audit_type(_type, coordinators_only=True)

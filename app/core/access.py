@@ -7,9 +7,9 @@ and imports no domain:
 - jäv: ``takes_unit_side`` (a member of a unit always takes part as the unit) and ``supervises`` (staff act for
   the supervising body in every unit but their own); ``can_see_unit`` (another unit's object is a 404);
 - ``require_role`` (a role that may not act: 403) and ``OPERATOR`` (whoever runs the command line);
-- the registry of audit object types the domains fill (``register_audit_type``): which types a unit member may
-  read, how to fetch one object of a type for a person (its 404), which of its fields a unit member may read;
-  ``audit_events`` reads the trail through it;
+- ``audit_events``: the audit trail a person may read, through the registry of audit object types the domains
+  fill (``app.core.audit.register_audit_type``, also reachable here): which types a unit member may read, how to
+  fetch one object of a type for a person (its 404), which of its fields a unit member may read;
 - the registry of objects the API's 404-guard covers (``register_guarded_object``): a URL argument and the
   domain getter that answers 404 for an object the caller may not know of.
 """
@@ -17,14 +17,15 @@ and imports no domain:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, false, select
 from sqlalchemy.orm import selectinload
 
+from app.core import audit
+from app.core.audit import AUDIT_TYPES, AuditType, hidden_from_unit, unit_readable_types
 from app.core.errors import Forbidden, NotFound
 from app.extensions import db
 
@@ -121,53 +122,6 @@ def guard_url_objects(actor: Actor, view_args: dict[str, Any] | None) -> None:
 # ---- the audit trail ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AuditType:
-    """How the audit trail treats one object type (``__audit_type__``) of a domain.
-
-    ``get``: the domain getter of one object for a person (NotFound when they may not see it), used before an
-    object's history is read. ``unit_may_read``: a unit member reads these events of their own units
-    (DESIGN.md 4.6). ``hidden_from_unit``: given the unit ids concerned, a condition over ``AuditEvent`` for
-    events of this type the unit may not read yet (a follow-up the team prepares before kommunicering).
-    ``unit_fields``: the columns whose changes a unit member reads (None: all). ``coordinators_only``: only
-    coordinators read these (people's accounts). ``without_unit``: staff read these although they belong to
-    no unit (review templates)."""
-
-    object_type: str
-    get: Callable[[Any, uuid.UUID], Any] | None = None
-    unit_may_read: bool = False
-    hidden_from_unit: Callable[[Collection[uuid.UUID] | None], ColumnElement[bool] | None] | None = None
-    unit_fields: frozenset[str] | None = None
-    coordinators_only: bool = False
-    without_unit: bool = False
-
-
-AUDIT_TYPES: dict[str, AuditType] = {}
-
-
-def register_audit_type(object_type: str, **how: Any) -> AuditType:
-    """A domain declares how the audit trail treats one of its object types (see ``AuditType``)."""
-    entry = AuditType(object_type, **how)
-    AUDIT_TYPES[object_type] = entry
-    return entry
-
-
-def unit_readable_types() -> tuple[str, ...]:
-    """The object types whose events a unit member reads in their own units (filled by the domains)."""
-    return tuple(sorted(t for t, entry in AUDIT_TYPES.items() if entry.unit_may_read))
-
-
-def hidden_from_unit(unit_ids: Collection[uuid.UUID] | None = None) -> list[ColumnElement[bool]]:
-    """Conditions over ``AuditEvent`` that a unit member's events must not match (see ``AuditType``)."""
-    conditions = []
-    for entry in AUDIT_TYPES.values():
-        if entry.unit_may_read and entry.hidden_from_unit is not None:
-            condition = entry.hidden_from_unit(unit_ids)
-            if condition is not None:
-                conditions.append(condition)
-    return conditions
-
-
 def _types(predicate: Callable[[AuditType], bool]) -> list[str]:
     return [t for t, entry in AUDIT_TYPES.items() if predicate(entry)]
 
@@ -188,7 +142,6 @@ def audit_events(actor: Actor, *, object_type: str | None = None, object_id: str
     events of the types the domains registered as readable by the unit, and of one object only when its
     domain's getter lets them see it: anything else is a 404. In their own units a peer reviewer reads what
     the unit reads (jäv)."""
-    from app.core import audit
     from app.core.models import AuditEvent
 
     entry = AUDIT_TYPES.get(object_type) if object_type else None

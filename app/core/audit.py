@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import ColumnElement, event, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core.models import Auditable, AuditEvent, utcnow
@@ -165,8 +166,58 @@ def record(
     return ev
 
 
+# ---- the registry of audited object types, filled by the domains ---------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditType:
+    """How the audit trail treats one object type (``__audit_type__``) of a domain.
+
+    ``get``: the domain getter of one object for a person (NotFound when they may not see it), used before an
+    object's history is read. ``unit_may_read``: a unit member reads these events of their own units
+    (DESIGN.md 4.6). ``hidden_from_unit``: given the unit ids concerned, a condition over ``AuditEvent`` for
+    events of this type the unit may not read yet (a follow-up the team prepares before kommunicering).
+    ``unit_fields``: the columns whose changes a unit member reads (None: all). ``coordinators_only``: only
+    coordinators read these (people's accounts). ``without_unit``: staff read these although they belong to
+    no unit (review templates)."""
+
+    object_type: str
+    get: Callable[[Any, uuid.UUID], Any] | None = None
+    unit_may_read: bool = False
+    hidden_from_unit: Callable[[Collection[uuid.UUID] | None], ColumnElement[bool] | None] | None = None
+    unit_fields: frozenset[str] | None = None
+    coordinators_only: bool = False
+    without_unit: bool = False
+
+
+AUDIT_TYPES: dict[str, AuditType] = {}
+
+
+def register_audit_type(object_type: str, **how: Any) -> AuditType:
+    """A domain declares how the audit trail treats one of its object types (see ``AuditType``)."""
+    entry = AuditType(object_type, **how)
+    AUDIT_TYPES[object_type] = entry
+    return entry
+
+
+def unit_readable_types() -> tuple[str, ...]:
+    """The object types whose events a unit member reads in their own units (filled by the domains)."""
+    return tuple(sorted(t for t, entry in AUDIT_TYPES.items() if entry.unit_may_read))
+
+
+def hidden_from_unit(unit_ids: Collection[uuid.UUID] | None = None) -> list[ColumnElement[bool]]:
+    """Conditions over ``AuditEvent`` that a unit member's events must not match (see ``AuditType``)."""
+    conditions = []
+    for entry in AUDIT_TYPES.values():
+        if entry.unit_may_read and entry.hidden_from_unit is not None:
+            condition = entry.hidden_from_unit(unit_ids)
+            if condition is not None:
+                conditions.append(condition)
+    return conditions
+
+
 # What a unit's own members may read of their unit's history is registered by the domains
-# (``app.core.access.register_audit_type``): not the review team's working material (findings and evidence
+# (``register_audit_type`` above): not the review team's working material (findings and evidence
 # before kommunicering, the team's composition changes) and never internal notes. A message shows here only
 # as "message" (what the unit can read); an internal note is "internal_note".
 # What only the supervising side reads, and not even a reviewer who is a member of the unit (app.core.access).
@@ -174,11 +225,9 @@ INTERNAL_TYPES = ("internal_note",)
 
 
 def _readable(query, *, for_unit_member: bool, with_internal: bool, unit_ids=None):  # type: ignore[no-untyped-def]
-    from app.core import access
-
     if for_unit_member:
-        query = query.where(AuditEvent.object_type.in_(access.unit_readable_types()))
-        for hidden in access.hidden_from_unit(unit_ids):
+        query = query.where(AuditEvent.object_type.in_(unit_readable_types()))
+        for hidden in hidden_from_unit(unit_ids):
             query = query.where(~hidden)
     if not with_internal:
         query = query.where(AuditEvent.object_type.not_in(INTERNAL_TYPES))

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, true
 
-from app.core import access
+from app.core import access, audit
 from app.dialogue.models import Message, Thread
 from app.visits import policy as visits_policy
 from app.visits.models import Visit
@@ -51,5 +51,5 @@ def message_visibility(actor: Any) -> ColumnElement[bool]:
     )
 
 
-access.register_audit_type("message", unit_may_read=True)
-access.register_audit_type("internal_note")
+audit.register_audit_type("message", unit_may_read=True)
+audit.register_audit_type("internal_note")

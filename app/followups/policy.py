@@ -21,7 +21,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
-from app.core import access
+from app.core import access, audit
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from app.followups.models import FollowUp, FollowUpEvidence, FollowUpStatus, Side
@@ -263,10 +263,10 @@ def register_template_globals(app: Flask) -> None:
 
 
 access.register_guarded_object("follow_up_id", get_follow_up)
-access.register_audit_type(
+audit.register_audit_type(
     "follow_up",
     get=get_follow_up,
     unit_may_read=True,
     hidden_from_unit=visits_policy.events_of_hidden_visits(["follow_up"]),
 )
-access.register_audit_type("follow_up_evidence", unit_may_read=True)
+audit.register_audit_type("follow_up_evidence", unit_may_read=True)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access
+from app.core import audit
 from app.core.models import AuditEvent, local_today
 from app.dialogue import services as dialogue_services
 from app.extensions import db
@@ -116,8 +116,8 @@ def unit_activity(unit_ids: Sequence[uuid.UUID], *, limit: int = ACTIVITY_SHOWN)
             select(AuditEvent)
             .where(
                 AuditEvent.unit_id.in_(unit_ids),
-                AuditEvent.object_type.in_(access.unit_readable_types()),
-                *[~hidden for hidden in access.hidden_from_unit(unit_ids)],
+                AuditEvent.object_type.in_(audit.unit_readable_types()),
+                *[~hidden for hidden in audit.hidden_from_unit(unit_ids)],
             )
             .options(selectinload(AuditEvent.actor))
             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext as _
 
-from app.core import access
+from app.core import access, audit
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from app.trust.models import Boundary, BoundaryVersion, Breach, Indicator, Reading, Side, VersionStatus
@@ -183,8 +183,8 @@ def register_template_globals(app: Flask) -> None:
 
 access.register_guarded_object("boundary_version_id", get_boundary_version)
 access.register_guarded_object("breach_id", get_breach)
-access.register_audit_type("boundary", get=get_boundary, unit_may_read=True)
-access.register_audit_type("boundary_version", get=get_boundary_version, unit_may_read=True)
-access.register_audit_type("reading", get=get_reading, unit_may_read=True)
-access.register_audit_type("breach", get=get_breach, unit_may_read=True)
-access.register_audit_type("trust_change", unit_may_read=True)
+audit.register_audit_type("boundary", get=get_boundary, unit_may_read=True)
+audit.register_audit_type("boundary_version", get=get_boundary_version, unit_may_read=True)
+audit.register_audit_type("reading", get=get_reading, unit_may_read=True)
+audit.register_audit_type("breach", get=get_breach, unit_may_read=True)
+audit.register_audit_type("trust_change", unit_may_read=True)

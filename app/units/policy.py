@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
-from app.core import access
+from app.core import access, audit
 from app.core.errors import NotFound
 from app.extensions import db
 from app.units.models import Membership, Unit
@@ -42,5 +42,5 @@ def can_manage_units(actor: Any) -> bool:
 
 
 access.register_guarded_object("unit_id", get_unit)
-access.register_audit_type("unit", get=get_unit, unit_may_read=True)
-access.register_audit_type("membership", unit_may_read=True)
+audit.register_audit_type("unit", get=get_unit, unit_may_read=True)
+audit.register_audit_type("membership", unit_may_read=True)

@@ -18,7 +18,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, exists, select
 
-from app.core import access
+from app.core import access, audit
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from app.visits.models import STATUS_ORDER, Evidence, Finding, Response, Visit, VisitStatus
@@ -361,8 +361,8 @@ def register_template_globals(app: Flask) -> None:
 access.register_guarded_object("visit_id", get_visit)
 access.register_guarded_object("finding_id", get_finding)
 access.register_guarded_object("evidence_id", get_evidence)
-access.register_audit_type("visit", get=get_visit, unit_may_read=True, unit_fields=VISIT_AUDIT_FIELDS_FOR_UNIT)
-access.register_audit_type("response", unit_may_read=True)
-access.register_audit_type("final_report", unit_may_read=True)
-access.register_audit_type("template", without_unit=True)
-access.register_audit_type("template_version", without_unit=True)
+audit.register_audit_type("visit", get=get_visit, unit_may_read=True, unit_fields=VISIT_AUDIT_FIELDS_FOR_UNIT)
+audit.register_audit_type("response", unit_may_read=True)
+audit.register_audit_type("final_report", unit_may_read=True)
+audit.register_audit_type("template", without_unit=True)
+audit.register_audit_type("template_version", without_unit=True)

@@ -20,10 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
 DOMAINS = sorted(p.name for p in APP.iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name != "core")
 
-# Being rewritten in parallel (issue 11: the getters move to app/<domain>/policy.py); the lead removes this entry
-# when that branch is merged, and from then on the file is held to the rule like every other.
-PENDING = {"app/core/access.py"}
-
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -64,15 +60,8 @@ def owning_module(name: str) -> str | None:
     return None
 
 
-def test_the_pending_exception_names_files_that_exist():
-    for relative in PENDING:
-        assert (ROOT / relative).is_file(), f"{relative} is gone: remove it from PENDING"
-
-
 @pytest.mark.parametrize("path", sorted((APP / "core").rglob("*.py")), ids=lambda p: p.name)
 def test_the_kernel_imports_no_domain(path):
-    if str(path.relative_to(ROOT)) in PENDING:
-        pytest.skip("being rewritten on another branch (PENDING)")
     wrong = [
         f"line {line}: {name}"
         for line, name in imported_names(path)

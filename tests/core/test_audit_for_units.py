@@ -1,6 +1,6 @@
 """A unit member reads the audit trail of their own unit's objects that they may see — follow-ups, boundaries,
 readings — through the API and on the pages alike, and nothing of another unit (DESIGN.md 4.6, last bullet).
-The domains register which of their object types a unit reads (app.core.access.register_audit_type)."""
+The domains register which of their object types a unit reads (app.core.audit.register_audit_type)."""
 
 from __future__ import annotations
 
