@@ -1,0 +1,150 @@
+"""The tablet without a network and drafts that survive everything (DESIGN.md 4.8), in Debian's Chromium at an
+iPad viewport with touch: offline recording that outlives a reload and a browser restart, the queue's sync with
+a lost answer and a refused item, whole forms back after a session ran out, drafts per person, and axe on the
+offline states."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_executable
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+IPAD = {"width": 1024, "height": 768}
+CONTEXT = {"viewport": IPAD, "has_touch": True, "device_scale_factor": 2, "locale": "sv-SE"}
+
+
+@pytest.fixture
+def contexts(chromium: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Opens browser contexts at an iPad viewport with touch; ``persistent=True`` keeps its profile (IndexedDB,
+    the service worker and its caches) in one folder across a close and a reopen, as a restarted browser does."""
+    opened: list[Any] = []
+    profile = tmp_path / "profile"
+
+    def open_context(*, persistent: bool = False, **options: Any) -> Any:
+        if persistent:
+            context = chromium.browser_type.launch_persistent_context(
+                str(profile), executable_path=chromium_executable(), args=CHROMIUM_ARGS, **CONTEXT, **options
+            )
+        else:
+            context = chromium.new_context(**CONTEXT, **options)
+        context.set_default_timeout(15_000)
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        with contextlib.suppress(PlaywrightError):  # closed by the test already
+            context.close()
+
+
+def jpeg(width: int = 3200, height: int = 2400) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 120, 200)).save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def log_in(page: Any, base: str, person: Any, then: str | None = None) -> None:
+    page.goto(f"{base}/login" + (f"?next={then}" if then else ""))
+    page.locator("#email").fill(person.email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").tap()
+    expect(page.locator("body[data-user-id]")).to_have_count(1)
+
+
+def counter(page: Any) -> Any:
+    return page.locator("#pending-changes")
+
+
+def record(page: Any, kind: str, text: str, photo: bytes | None = None) -> None:
+    """Fill and send the site screen's finding form (offline: into the tablet's queue)."""
+    form = page.locator("form[action$='/findings']")
+    form.locator(f"input[name=kind][value={kind}]").tap()
+    form.locator("#text").fill(text)
+    if photo is not None:
+        form.locator("#files").set_input_files({"name": "foto.jpg", "mimeType": "image/jpeg", "buffer": photo})
+    form.locator("button[type=submit]").tap()
+    expect(form.locator(".offline-status")).to_have_attribute("role", "status")
+    expect(page.locator("#offline-queue")).to_contain_text(text)
+
+
+def findings_of(db: Any, visit: Any) -> list[Any]:
+    from app.visits.models import Finding
+
+    db.session.expire_all()
+    return list(db.session.scalars(select(Finding).where(Finding.visit_id == visit.id).order_by(Finding.created_at)))
+
+
+def wait_for_service_worker(page: Any) -> None:
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+
+def test_findings_recorded_offline_outlive_a_reload_and_a_restart_and_reach_the_server_once(
+    db: Any,
+    live_server_url: str,
+    contexts: Callable[..., Any],
+    make_visit: Callable[..., Any],
+    check_accessibility: Any,
+) -> None:
+    from app.visits.models import Evidence
+
+    visit = make_visit("in_progress", findings=())
+    base, site = live_server_url, f"/visits/{visit.id}/site?area=other"
+    context = contexts(persistent=True)
+    page = context.new_page()
+    log_in(page, base, visit.lead)
+    page.goto(f"{base}/start")  # "Mina granskningsbesök": the coming visits are kept on the tablet
+    expect(page.locator("tr[data-offline-pages] .offline-mark")).to_be_visible()
+    wait_for_service_worker(page)
+    page.goto(f"{base}{site}")
+
+    context.set_offline(True)
+    texts = ["Första iakttagelsen: rutinen för överlämning följs.", "Andra: trasig lyftanordning.", "Tredje."]
+    record(page, "strength", texts[0])
+    record(page, "development", texts[1], photo=jpeg())
+    record(page, "strength", texts[2])
+    expect(counter(page)).to_have_text("4 ändringar väntar på att skickas")
+    check_accessibility(page, "the site screen offline with a counter")
+
+    page.reload()  # offline: the page comes from the tablet, the queue from IndexedDB
+    for text in texts:
+        expect(page.locator("#offline-queue")).to_contain_text(text)
+    expect(counter(page)).to_have_text("4 ändringar väntar på att skickas")
+
+    context.close()  # the browser is closed and opened again, still without a network
+    context = contexts(persistent=True, offline=True)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(f"{base}{site}")
+    for text in texts:
+        expect(page.locator("#offline-queue")).to_contain_text(text)
+    assert findings_of(db, visit) == []
+
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    # The session cookie went with the closed browser: the queue waits for the same person.
+    expect(counter(page)).to_contain_text("4 ändringar väntar på att skickas")
+    log_in(page, base, visit.lead, then=site)
+    expect(counter(page)).to_have_text("")
+    found = findings_of(db, visit)
+    assert [f.text for f in found] == texts
+    photos = db.session.scalars(select(Evidence)).all()
+    assert [(p.finding_id, p.kind.value) for p in photos] == [(found[1].id, "photo")]
+    from PIL import Image
+
+    from app.visits.evidence import file_path
+
+    with Image.open(file_path(photos[0])) as image:
+        assert image.size == (2560, 1920)  # scaled on the tablet from 3200 × 2400
