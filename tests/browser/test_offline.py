@@ -148,3 +148,100 @@ def test_findings_recorded_offline_outlive_a_reload_and_a_restart_and_reach_the_
 
     with Image.open(file_path(photos[0])) as image:
         assert image.size == (2560, 1920)  # scaled on the tablet from 3200 × 2400
+
+
+def offline_tablet(contexts: Callable[..., Any], base: str, person: Any, path: str) -> tuple[Any, Any]:
+    """A tablet context without the service worker (so Playwright's routing sees every request), logged in and
+    on ``path``."""
+    context = contexts(service_workers="block")
+    page = context.new_page()
+    log_in(page, base, person)
+    page.goto(f"{base}{path}")
+    return context, page
+
+
+def test_a_resend_after_a_lost_answer_creates_nothing_twice(
+    db: Any, live_server_url: str, contexts: Callable[..., Any], make_visit: Callable[..., Any]
+) -> None:
+    visit = make_visit("in_progress", findings=())
+    context, page = offline_tablet(contexts, live_server_url, visit.lead, f"/visits/{visit.id}/site?area=other")
+    context.set_offline(True)
+    record(page, "strength", "Personalen känner de boende väl.")
+    record(page, "development", "Dokumentationen är ofullständig.")
+
+    answers: list[str] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        response = route.fetch()  # the server applies the batch ...
+        if not answers:
+            answers.append("lost")
+            route.abort("connectionreset")  # ... and the answer never reaches the tablet
+        else:
+            answers.append("delivered")
+            route.fulfill(response=response)
+
+    page.route("**/api/v1/sync", lose_the_first_answer)
+    context.set_offline(False)
+    with page.expect_event("requestfailed", lambda request: request.url.endswith("/api/v1/sync")):
+        page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    assert len(findings_of(db, visit)) == 2  # applied, though the tablet does not know it yet
+    expect(counter(page)).to_have_text("2 ändringar väntar på att skickas")
+
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")  # the next try
+    expect(counter(page)).to_have_text("")
+    assert answers == ["lost", "delivered"]
+    assert [f.text for f in findings_of(db, visit)] == [
+        "Personalen känner de boende väl.",
+        "Dokumentationen är ofullständig.",
+    ]
+
+
+def test_a_finding_for_a_visit_sent_for_comment_meanwhile_is_refused_stays_and_loses_nothing_else(
+    db: Any,
+    live_server_url: str,
+    contexts: Callable[..., Any],
+    make_visit: Callable[..., Any],
+    make_user: Callable[..., Any],
+    check_accessibility: Any,
+) -> None:
+    from app.visits import services
+
+    reviewer = make_user("reviewer", name="Rut Granskare")
+    sent, other = make_visit("in_progress", lead=reviewer), make_visit("in_progress", lead=reviewer)
+    base = live_server_url
+    context = contexts()
+    page = context.new_page()
+    log_in(page, base, reviewer)
+    page.goto(f"{base}/start")
+    expect(page.locator("tr[data-offline-pages] .offline-mark")).to_have_count(2)
+    expect(page.locator("tr[data-offline-pages] .offline-mark").nth(1)).to_be_visible()
+    expect(page.locator("tr[data-offline-pages] .offline-mark").nth(0)).to_be_visible()
+    wait_for_service_worker(page)
+
+    context.set_offline(True)
+    page.goto(f"{base}/visits/{sent.id}/site?area=other")
+    refused_text = "Brandlarmet testas inte varje månad."
+    record(page, "development", refused_text)
+    page.goto(f"{base}/visits/{other.id}/site?area=other")
+    record(page, "strength", "Trygg nattbemanning.")
+
+    # Meanwhile a colleague sends the first visit's draft report to the unit for comment.
+    services.transition(sent.id, actor=reviewer, to="draft")
+    services.transition(sent.id, actor=reviewer, to="sent_for_comment")
+    db.session.commit()
+
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(counter(page)).to_have_text("1 ändring väntar på att skickas. 1 ändring togs inte emot av servern")
+    assert [f.text for f in findings_of(db, other)][-1] == "Trygg nattbemanning."
+    assert [f.text for f in findings_of(db, sent)] == ["Bra rutiner för överlämning."]
+
+    page.goto(f"{base}/visits/{sent.id}/site?area=other")
+    item = page.locator("#offline-queue li.refused")
+    expect(item.locator(".queued-text")).to_have_text(refused_text)
+    expect(item.locator(".error")).to_contain_text("Togs inte emot av servern:")
+    assert item.locator(".queued-text").evaluate("el => getComputedStyle(el).userSelect") != "none"
+    check_accessibility(page, "a refused change on the site screen")
+
+    page.reload()  # the refused item stays on the tablet
+    expect(page.locator("#offline-queue li.refused .queued-text")).to_have_text(refused_text)
