@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,131 @@ def test_a_finding_for_a_visit_sent_for_comment_meanwhile_is_refused_stays_and_l
 
     page.reload()  # the refused item stays on the tablet
     expect(page.locator("#offline-queue li.refused .queued-text")).to_have_text(refused_text)
+
+
+def expire_session(db: Any, person: Any) -> None:
+    """The session ends on the server (idle timeout) while the page is still open."""
+    from datetime import timedelta
+
+    from app.auth.models import AuthSession
+    from app.core.models import utcnow
+
+    db.session.expire_all()
+    for row in db.session.scalars(select(AuthSession).where(AuthSession.user_id == person.id)):
+        row.last_seen_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+
+
+def send_after_the_session_ran_out(
+    page: Any, db: Any, base: str, person: Any, path: str, field: str, text: str
+) -> None:
+    """Type ``text`` into ``field`` on ``path``, let the session run out, send, log in again: back on ``path``."""
+    page.goto(f"{base}{path}")
+    form = page.locator(f"form[data-autosave]:has({field})")
+    form.locator(field).fill(text)
+    expire_session(db, person)
+    form.locator("button[type=submit]").tap()
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.locator("#email").fill(person.email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").tap()
+    expect(page).to_have_url(re.compile(re.escape(path)))
+
+
+def test_long_text_sent_after_the_session_ran_out_is_back_in_its_form_after_logging_in(
+    db: Any,
+    live_server_url: str,
+    contexts: Callable[..., Any],
+    make_visit: Callable[..., Any],
+    make_user: Callable[..., Any],
+    check_accessibility: Any,
+) -> None:
+    base = live_server_url
+    visit = make_visit("in_progress", findings=())
+    finding = ("Genomförandeplanerna saknar de boendes egna ord och önskemål. " * 80)[:5000]
+    page = contexts().new_page()
+    log_in(page, base, visit.lead)
+    page.goto(f"{base}/visits/{visit.id}/site?area=other")
+    page.locator("input[name=kind][value=development]").tap()
+    send_after_the_session_ran_out(page, db, base, visit.lead, f"/visits/{visit.id}/site", "#text", finding)
+    expect(page.locator("#text")).to_have_value(finding)
+    expect(page.locator("form[action$='/findings'] .draft-notice")).to_be_visible()
+    check_accessibility(page, "a finding restored after logging in again")
+
+    message = "Kan ni skicka rutinen för läkemedelshantering innan mötet på torsdag? " * 3
+    send_after_the_session_ran_out(
+        page, db, base, visit.lead, f"/visits/{visit.id}/messages", "textarea[name=text]", message
+    )
+    expect(page.locator("form[data-autosave^='message-'] textarea[name=text]")).to_have_value(message)
+
+    commented = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[commented.unit])
+    unit_page = contexts().new_page()
+    log_in(unit_page, base, member)
+    response = "Vi delar inte bilden av bemanningen på helger; schemat för november visar två sjuksköterskor. " * 4
+    send_after_the_session_ran_out(unit_page, db, base, member, f"/visits/{commented.id}/respond", "#overall", response)
+    expect(unit_page.locator("#overall")).to_have_value(response)
+    expect(unit_page.locator(".draft-notice")).to_be_visible()
+
+
+def test_after_a_confirmed_logout_the_next_person_sees_nothing_of_the_drafts(
+    db: Any,
+    live_server_url: str,
+    contexts: Callable[..., Any],
+    make_visit: Callable[..., Any],
+    make_user: Callable[..., Any],
+    check_accessibility: Any,
+) -> None:
+    base = live_server_url
+    visit = make_visit("sent_for_comment")
+    member = make_user("unit_member", units=[visit.unit])
+    context = contexts()
+    page = context.new_page()
+    log_in(page, base, visit.lead)
+    thread = f"/visits/{visit.id}/messages"
+    page.goto(f"{base}{thread}")
+    secret = "Internt: enhetschefen verkar inte ha läst rapporten."
+    page.locator("form[data-autosave^='message-'] textarea[name=text]").fill(secret)
+
+    page.locator("#logout-form button[type=submit]").tap()
+    dialog = page.locator("dialog#logout-warning")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("1 formulär har text som inte har skickats")
+    check_accessibility(page, "the warning about unsent text at logout")
+    dialog.locator("[data-logout-confirm]").tap()
+    expect(page.locator("#email")).to_be_visible()
+
+    log_in(page, base, member)
+    page.goto(f"{base}{thread}")
+    expect(page.locator("form[data-autosave^='message-'] textarea[name=text]")).to_have_value("")
+    expect(page.locator(".draft-notice")).to_have_count(0)
+    assert secret not in page.content()
+    kept = page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('tillsyn-draft:'))")
+    assert kept == []
+
+
+def test_an_edit_is_kept_when_a_photo_is_uploaded_on_the_edit_page(
+    db: Any, live_server_url: str, contexts: Callable[..., Any], make_visit: Callable[..., Any]
+) -> None:
+    base = live_server_url
+    visit = make_visit("in_progress")
+    finding = findings_of(db, visit)[0]
+    page = contexts().new_page()
+    log_in(page, base, visit.lead)
+    page.goto(f"{base}/findings/{finding.id}/edit")
+    edited = "Bra rutiner för överlämning, också nattetid."
+    page.locator("#text").fill(edited)
+    upload = page.locator(f"form[action='/findings/{finding.id}/evidence']")
+    upload.locator("input[type=file]").set_input_files(
+        {"name": "foto.jpg", "mimeType": "image/jpeg", "buffer": jpeg(800, 600)}
+    )
+    upload.locator("button[type=submit]").tap()
+    expect(page.locator("img[alt]").first).to_be_visible()  # the photo is there ...
+    expect(page.locator("#text")).to_have_value(edited)  # ... and so is the edit, not yet saved
+    expect(page.locator(".draft-notice")).to_be_visible()
+    with page.expect_navigation():
+        page.locator("form[data-autosave] button[type=submit]").tap()
+    assert findings_of(db, visit)[0].text == edited
+    page.goto(f"{base}/findings/{finding.id}/edit")  # saved: the draft is gone with the server's confirmation
+    expect(page.locator("#text")).to_have_value(edited)
+    expect(page.locator(".draft-notice")).to_have_count(0)
