@@ -378,9 +378,13 @@ async function removeQueued(item, all) {
     for (const other of all) if (other.type === "photo" && other.finding === item.op.args.id) gone.push(other.seq);
   }
   await drop(...gone);
-  const counter = document.getElementById("pending-changes");
-  if (counter) counter.focus && null;
-  refresh();
+  await refresh();
+  // The button pressed is gone: the keyboard lands on the list's heading, or on the findings' heading.
+  const heading = document.getElementById("offline-queue-h") || document.getElementById("findings-h");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
 }
 
 // ---- sending -------------------------------------------------------------------------------------------

@@ -374,3 +374,45 @@ def test_an_edit_is_kept_when_a_photo_is_uploaded_on_the_edit_page(
     page.goto(f"{base}/findings/{finding.id}/edit")  # saved: the draft is gone with the server's confirmation
     expect(page.locator("#text")).to_have_value(edited)
     expect(page.locator(".draft-notice")).to_have_count(0)
+
+
+def test_offline_a_finding_is_edited_and_removed_before_it_is_sent_and_a_recorded_one_is_changed(
+    db: Any, live_server_url: str, contexts: Callable[..., Any], make_visit: Callable[..., Any]
+) -> None:
+    base = live_server_url
+    visit = make_visit("in_progress")
+    recorded = findings_of(db, visit)[0]
+    context = contexts()
+    page = context.new_page()
+    log_in(page, base, visit.lead)
+    page.goto(f"{base}/start")
+    expect(page.locator("tr[data-offline-pages] .offline-mark")).to_be_visible()
+    wait_for_service_worker(page)
+
+    context.set_offline(True)
+    page.goto(f"{base}/visits/{visit.id}/site?area=other")
+    record(page, "development", "Handhygienen brister.")
+    record(page, "strength", "Skrivet av misstag.")
+    queue = page.locator("#offline-queue")
+    first = queue.locator("li.queued", has_text="Handhygienen brister.")
+    first.get_by_role("button", name=re.compile("^Ändra")).tap()
+    queue.locator("textarea").fill("Handhygienen brister vid måltiderna.")
+    queue.get_by_role("button", name=re.compile("^Spara")).tap()
+    expect(queue).to_contain_text("Handhygienen brister vid måltiderna.")
+    queue.locator("li.queued", has_text="Skrivet av misstag.").get_by_role("button", name=re.compile("^Ta bort")).tap()
+    expect(queue).not_to_contain_text("Skrivet av misstag.")
+    expect(counter(page)).to_have_text("1 ändring väntar på att skickas")
+
+    page.goto(f"{base}/findings/{recorded.id}/edit")  # kept on the tablet with the site screen
+    page.locator("#text").fill("Bra rutiner för överlämning, dag som natt.")
+    page.locator("form[data-autosave] button[type=submit]").tap()
+    expect(page.locator("form[data-autosave] .offline-status")).to_be_visible()
+    expect(counter(page)).to_have_text("2 ändringar väntar på att skickas")
+
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(counter(page)).to_have_text("")
+    assert [f.text for f in findings_of(db, visit)] == [
+        "Bra rutiner för överlämning, dag som natt.",
+        "Handhygienen brister vid måltiderna.",
+    ]
