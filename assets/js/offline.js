@@ -214,7 +214,7 @@ function offlineForms() {
   const edit = document.querySelector("form[data-autosave^='finding-edit-']");
   if (edit) {
     const findingId = edit.getAttribute("data-autosave").slice("finding-edit-".length);
-    const visitId = (document.querySelector("a[href^='/visits/']") || { getAttribute: () => "" }).getAttribute("href").split("/")[2] || null;
+    const visitId = (document.querySelector("main a[href^='/visits/']") || { getAttribute: () => "" }).getAttribute("href").split("/")[2] || null;
     edit.addEventListener("submit", async (event) => {
       if (navigator.onLine) return;
       event.preventDefault();
