@@ -58,7 +58,7 @@ def keep_form_draft(
     """Keep ``fields`` for ``user_id`` at ``path`` (replacing what was kept there before), whatever its length,
     until ``FORM_DRAFT_HOURS`` (default 24) from now. Flushes, never commits (DESIGN.md 4.8)."""
     db.session.execute(delete(FormDraft).where(FormDraft.user_id == user_id, FormDraft.path == path[:MAX_PATH]))
-    hours = int(current_app.config.get("FORM_DRAFT_HOURS", 24))
+    hours = int(current_app.config["FORM_DRAFT_HOURS"])
     draft = FormDraft(
         user_id=user_id,
         path=path[:MAX_PATH],
@@ -120,7 +120,7 @@ def stash_form(person_id: uuid.UUID | None) -> str | None:
     if person_id is not None:
         fields = {k: v for k, v in request.form.items(multi=False) if k not in ("csrf_token", DRAFT_FIELD)}
         keep_form_draft(person_id, path=path, fields=fields, draft_key=request.form.get(DRAFT_FIELD))
-        db.session.commit()
+        db.session.commit()  # the refused request ends in a redirect: the kept form stands on its own
         session[STASH_KEY] = {"path": path}
     return target
 

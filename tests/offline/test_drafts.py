@@ -245,3 +245,14 @@ def test_the_manifest_and_icons_are_served_locally(client):
         answer = client.get(icon["src"])
         assert answer.status_code == 200
         answer.close()
+
+
+def test_the_hourly_task_forgets_the_forms_whose_day_is_over(app, db, make_user):
+    from workers.auth import purge_form_drafts
+
+    person = make_user("reviewer")
+    drafts.keep_form_draft(person.id, path="/p", fields={"text": "igår"})
+    db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(hours=25), tick=False):
+        assert purge_form_drafts() == 1
+    assert db.session.scalar(select(func.count()).select_from(FormDraft)) == 0
