@@ -138,6 +138,7 @@ def test_findings_recorded_offline_outlive_a_reload_and_a_restart_and_reach_the_
     # The session cookie went with the closed browser: the queue waits for the same person.
     expect(counter(page)).to_contain_text("4 ändringar väntar på att skickas")
     log_in(page, base, visit.lead, then=site)
+    expect(page.locator("body")).to_have_attribute("data-pending-changes", "0")  # counted after the sync
     expect(counter(page)).to_have_text("")
     found = findings_of(db, visit)
     assert [f.text for f in found] == texts
@@ -189,6 +190,7 @@ def test_a_resend_after_a_lost_answer_creates_nothing_twice(
     expect(counter(page)).to_have_text("2 ändringar väntar på att skickas")
 
     page.evaluate("() => window.dispatchEvent(new Event('online'))")  # the next try
+    expect(page.locator("body")).to_have_attribute("data-pending-changes", "0")  # counted after the sync
     expect(counter(page)).to_have_text("")
     assert answers == ["lost", "delivered"]
     assert [f.text for f in findings_of(db, visit)] == [
@@ -411,6 +413,7 @@ def test_offline_a_finding_is_edited_and_removed_before_it_is_sent_and_a_recorde
 
     context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator("body")).to_have_attribute("data-pending-changes", "0")  # counted after the sync
     expect(counter(page)).to_have_text("")
     assert [f.text for f in findings_of(db, visit)] == [
         "Bra rutiner för överlämning, dag som natt.",

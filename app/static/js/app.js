@@ -49,14 +49,20 @@
   function write(key, fields) {
     try { store.setItem(mine + key, JSON.stringify({ fields: fields, at: new Date().toISOString() })); } catch (e) { /* full: the form still holds it */ }
   }
+  // Forget what the server confirmed, but only text sent as it stands: a page the tablet kept (and shows again
+  // without a network) still carries its old confirmation, which must not take newer typing with it.
   (body.getAttribute("data-saved-drafts") || "").split(" ").forEach(function (key) {
-    if (key) { store.removeItem(mine + key); }
+    var draft = key && read(key);
+    if (draft && draft.sent && draft.sent >= draft.at) { store.removeItem(mine + key); }
   });
   var keptFromServer = null;
   var keptNode = document.getElementById("kept-form-draft");
   if (keptNode) {
     try { keptFromServer = JSON.parse(keptNode.textContent); } catch (e) { keptFromServer = null; }
-    if (keptFromServer && keptFromServer.draft_key && keptFromServer.fields) { write(keptFromServer.draft_key, keptFromServer.fields); }
+    // The browser's own copy, when there is one, is at least as new as what the server kept.
+    if (keptFromServer && keptFromServer.draft_key && keptFromServer.fields && !read(keptFromServer.draft_key)) {
+      write(keptFromServer.draft_key, keptFromServer.fields);
+    }
   }
 
   function fieldsOf(form) {
@@ -135,6 +141,12 @@
     }
     form.addEventListener("input", save);
     form.addEventListener("change", save);
+    form.addEventListener("submit", function () {
+      var draft = read(key);
+      if (!draft) { return; }
+      draft.sent = new Date().toISOString();  // confirmed by the next page only if nothing is typed after this
+      try { store.setItem(mine + key, JSON.stringify(draft)); } catch (e) { /* kept as it was */ }
+    });
   });
 
   // Logging out warns about unsent drafts and deletes them only when the person confirms (without this script the
