@@ -207,7 +207,8 @@ def _handle_http(exc: HTTPException) -> Any:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     if isinstance(exc, CSRFError):
-        person = current_user.id if current_user.is_authenticated else None
+        # The form's owner: the person logged in, or the one whose session ran out meanwhile.
+        person = current_user.id if current_user.is_authenticated else g.get("expired_person_id")
         target = drafts.stash_form(person) if request.method == "POST" and person else None
         if target:
             flash(_("The form had expired. What you typed is kept: check it and send it again."), "info")

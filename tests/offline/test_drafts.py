@@ -256,3 +256,19 @@ def test_the_hourly_task_forgets_the_forms_whose_day_is_over(app, db, make_user)
     with time_machine.travel(utcnow() + timedelta(hours=25), tick=False):
         assert purge_form_drafts() == 1
     assert db.session.scalar(select(func.count()).select_from(FormDraft)) == 0
+
+
+def test_a_form_with_a_stale_token_after_the_session_ran_out_is_kept_for_its_person(browser, db, make_visit):
+    visit = make_visit("in_progress", findings=())
+    browser.login(visit.lead)
+    site = f"/visits/{visit.id}/site"
+    expire_sessions(db, visit.lead)
+    answer = browser.client.post(
+        f"/visits/{visit.id}/findings",
+        data={"csrf_token": "stale", "kind": "strength", "text": LONG},
+        headers={"Referer": f"http://localhost{site}"},
+    )
+    assert answer.status_code == 302
+    db.session.expire_all()
+    kept = db.session.scalars(select(FormDraft)).one()
+    assert (kept.user_id, json.loads(kept.fields)["text"]) == (visit.lead.id, LONG)
