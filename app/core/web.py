@@ -32,8 +32,9 @@ from app.extensions import db, login_manager
 log = logging.getLogger(__name__)
 SESSION_KEY = "sid"
 
+# blob: images: the tablet decodes a photo taken offline through an <img> where createImageBitmap is missing.
 CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 

@@ -129,13 +129,33 @@ function forgetOthersPages() {
 
 // ---- recording without a network -----------------------------------------------------------------------
 
+// A decoded, upright picture; older Safari lacks createImageBitmap's options (or the function): an <img> then.
+async function decoded(file) {
+  if (window.createImageBitmap) {
+    try {
+      return await createImageBitmap(file, { imageOrientation: "from-image" });
+    } catch (e) {
+      /* try the <img> element */
+    }
+  }
+  const url = URL.createObjectURL(file);
+  try {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    return image;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
 async function scaled(file) {
   if (!/^image\//.test(file.type)) return { blob: file, name: file.name || "file" };
-  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-  const factor = Math.min(1, MAX_PIXELS / Math.max(bitmap.width, bitmap.height));
+  const bitmap = await decoded(file);
+  const factor = Math.min(1, MAX_PIXELS / Math.max(bitmap.width || bitmap.naturalWidth, bitmap.height || bitmap.naturalHeight));
   const canvas = document.createElement("canvas");
-  canvas.width = Math.max(1, Math.round(bitmap.width * factor));
-  canvas.height = Math.max(1, Math.round(bitmap.height * factor));
+  canvas.width = Math.max(1, Math.round((bitmap.width || bitmap.naturalWidth) * factor));
+  canvas.height = Math.max(1, Math.round((bitmap.height || bitmap.naturalHeight) * factor));
   canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
   return { blob, name: (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg" };
