@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app app
 
-.PHONY: run test lint translations bench clean
+.PHONY: run test static lint translations bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,13 @@ node_modules/.installed: package.json package-lock.json
 # `make test PYTEST_XDIST=` runs in one process.
 PYTEST_XDIST ?= -n auto --dist loadfile
 
+## make static: bundle the tablet's offline scripts (assets/js with Workbox and idb, from npm) into app/static/dist.
+# The bundle is committed, so `make run` needs no Node.js; without npm the committed bundle is used as it is.
+static: node_modules/.installed
+	if command -v npm >/dev/null 2>&1; then npm run build; fi
+
 ## make test: the whole suite on SQLite, and again on PostgreSQL + Redis when TEST_DATABASE_URL is set (CI sets it).
-test: $(VENV)/.dev node_modules/.installed
+test: $(VENV)/.dev node_modules/.installed static
 	$(VENV)/bin/ruff check app workers tests
 	$(VENV)/bin/mypy app workers
 ifdef TEST_DATABASE_URL

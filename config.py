@@ -85,6 +85,8 @@ class Config:
     IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)
     IDLE_WARNING_SECONDS = _int("IDLE_WARNING_SECONDS", 120)
     SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
+    # A form posted after its session ran out is kept this long for its person (DESIGN.md 4.8).
+    FORM_DRAFT_HOURS = _int("FORM_DRAFT_HOURS", 24)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (os.environ.get("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True

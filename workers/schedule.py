@@ -8,6 +8,7 @@ from config import config_from_env
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "auth.purge-ended-sessions": {"task": "auth.purge_sessions", "schedule": 3600.0},
+    "auth.purge-form-drafts": {"task": "auth.purge_form_drafts", "schedule": 3600.0},
     # follow-ups and reminders: the outbox sweep; a sweep left waiting behind a stopped worker is dropped
     # (the next one does its work), so a backlog of sweeps never piles up.
     "followups.sweep-reminders": {

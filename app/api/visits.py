@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.api.blueprint import blp
@@ -663,6 +664,26 @@ def _load_operation(operation: Operation, args: dict[str, Any]) -> tuple[uuid.UU
     return object_id, data
 
 
+# Characters no text of the product holds: C0 controls but tab and line breaks, DEL, and lone surrogates (which
+# JSON can carry but UTF-8 and PostgreSQL cannot). API.md: such text is a 422 naming the field, never a 500.
+_REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _unstorable_text(value: Any, path: str) -> dict[str, list[str]]:
+    """``{"args.text": [msg]}`` for every string under ``value`` (dicts and lists walked) holding a character
+    that text may not hold; empty when all is well."""
+    if isinstance(value, str):
+        return {path: [_("Remove the control characters from this text.")]} if _REFUSED_CHARACTERS.search(value) else {}
+    found: dict[str, list[str]] = {}
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found.update(_unstorable_text(inner, f"{path}.{key}"))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found.update(_unstorable_text(inner, f"{path}.{index}"))
+    return found
+
+
 def _stored(key: str) -> IdempotencyRecord | None:
     return db.session.scalar(
         select(IdempotencyRecord).where(IdempotencyRecord.user_id == current_user.id, IdempotencyRecord.key == key)
@@ -695,6 +716,9 @@ def apply_operation(raw: dict[str, Any]) -> dict[str, Any]:
     fingerprint = hashlib.sha256(
         json.dumps({"op": raw["op"], "args": raw.get("args") or {}}, sort_keys=True, default=str).encode()
     ).hexdigest()
+    if unstorable := _unstorable_text(raw.get("args") or {}, "args"):
+        first = next(iter(unstorable.values()))[0]
+        return {**item, "status": 422, "replayed": False, "problem": _problem_body(422, first, unstorable)}
     if (record := _stored(key)) is not None:
         return _replayed(item, record, fingerprint)
     try:
@@ -726,6 +750,14 @@ def apply_operation(raw: dict[str, Any]) -> dict[str, Any]:
             "status": exc.status,
             "replayed": False,
             "problem": _problem_body(exc.status, exc.message, named or None),
+        }
+    except DataError:
+        savepoint.rollback()  # a value the database cannot hold (say, a number out of its range): this item only
+        return {
+            **item,
+            "status": 422,
+            "replayed": False,
+            "problem": _problem_body(422, _("A value of this operation cannot be stored. Check what was typed.")),
         }
     except IntegrityError:
         savepoint.rollback()  # the same operation, applied by a concurrent request meanwhile

@@ -29,7 +29,11 @@ def init_app(app: Flask) -> None:
     from app.auth import oidc, policy, saml, services, views  # noqa: F401  (routes; imported late so models never import views)
     from app.core import web
 
-    web.register_identity_loaders(session_token=_person_of_session, bearer_token=services.person_for_api_token)
+    web.register_identity_loaders(
+        session_token=_person_of_session,
+        bearer_token=services.person_for_api_token,
+        session_owner=services.session_owner,
+    )
     _register_timeline()
     oidc.init_app(app)
     saml.init_app(app)

@@ -281,6 +281,13 @@ def load_session(raw: str | None, *, touch: bool = True) -> AuthSession | None:
     return row
 
 
+def session_owner(raw: str | None) -> uuid.UUID | None:
+    """The person a session token was issued to, live or ended (whose typed text to keep, DESIGN.md 4.8)."""
+    if not raw:
+        return None
+    return db.session.scalar(select(AuthSession.user_id).where(AuthSession.token_hash == hash_secret(raw)))
+
+
 def extend_session(raw: str | None) -> None:
     row = load_session(raw, touch=False)
     if row is not None:

@@ -26,15 +26,16 @@ from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.core import audit
+from app.core import audit, drafts
 from app.core.errors import DomainError
 from app.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "sid"
 
+# blob: images: the tablet decodes a photo taken offline through an <img> where createImageBitmap is missing.
 CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -74,26 +75,55 @@ def is_api_request() -> bool:
 _identity_loaders: dict[str, Callable[[str], Any]] = {}
 
 
-def register_identity_loaders(*, session_token: Callable[[str], Any], bearer_token: Callable[[str], Any]) -> None:
+def register_identity_loaders(
+    *,
+    session_token: Callable[[str], Any],
+    bearer_token: Callable[[str], Any],
+    session_owner: Callable[[str], Any] | None = None,
+) -> None:
     """Tell the kernel how to find the person of a request: ``session_token(raw)`` for the browser's session
-    cookie, ``bearer_token(raw)`` for the API's Authorization header; each returns the person or None."""
+    cookie, ``bearer_token(raw)`` for the API's Authorization header; each returns the person or None.
+    ``session_owner(raw)`` names the person (id) whose session a token was, even after it ended, so that what
+    they typed can be kept for them (app.core.drafts)."""
     _identity_loaders["session"] = session_token
     _identity_loaders["bearer"] = bearer_token
+    if session_owner is not None:
+        _identity_loaders["session_owner"] = session_owner
 
 
 def _load_user_from_session(_request: Any) -> Any:
-    if is_api_request():
+    if is_api_request() and (request.headers.get("Authorization") or not request.headers.get(CSRF_HEADER)):
         return _load_user_from_bearer()
     raw = session.get(SESSION_KEY)
     if not raw:
+        return None
+    if is_api_request() and not _csrf_header_is_valid():
         return None
     person = _identity_loaders["session"](raw)
     db.session.commit()  # the touch (or the ending of an idle session) stands on its own
     if person is None:
         session.pop(SESSION_KEY, None)
         g.session_expired = True
+        owner = _identity_loaders.get("session_owner")
+        g.expired_person_id = owner(raw) if owner else None  # whose typed text to keep (app.core.drafts)
         return None
     return person
+
+
+# The page's own script calls the API with the browser session (the tablet's offline queue, DESIGN.md 4.8); such a
+# call must carry the page's CSRF token in this header, since the cookie alone would ride along on any site's request.
+CSRF_HEADER = "X-CSRFToken"
+
+
+def _csrf_header_is_valid() -> bool:
+    from flask_wtf.csrf import validate_csrf
+    from wtforms import ValidationError
+
+    try:
+        validate_csrf(request.headers.get(CSRF_HEADER))
+    except ValidationError:
+        return False
+    return True
 
 
 def _load_user_from_bearer() -> Any:
@@ -197,7 +227,9 @@ def _handle_http(exc: HTTPException) -> Any:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     if isinstance(exc, CSRFError):
-        target = stash_form() if request.method == "POST" and current_user.is_authenticated else None
+        # The form's owner: the person logged in, or the one whose session ran out meanwhile.
+        person = current_user.id if current_user.is_authenticated else g.get("expired_person_id")
+        target = drafts.stash_form(person) if request.method == "POST" and person else None
         if target:
             flash(_("The form had expired. What you typed is kept: check it and send it again."), "info")
             return redirect(target)
@@ -224,51 +256,13 @@ def _handle_unexpected(exc: Exception) -> Any:
     return render_template("errors/error.html", status=500, title=_title(500)), 500
 
 
-# ---- what a person typed survives an expired session or form -------------------------------------
-# Text fields of a refused POST are kept (in the signed session cookie, so up to a few kB; the page's own
-# script keeps longer drafts in the browser) and put back into the form of the page it came from.
-STASH_KEY = "form_stash"
-STASH_MAX_BYTES = 2500
-
-
-def _referrer_path() -> str | None:
-    """The page the form was on, if it is on this site."""
-    from urllib.parse import urlsplit
-
-    referrer = request.referrer or ""
-    parts = urlsplit(referrer)
-    if not referrer or parts.netloc != request.host or not parts.path.startswith("/"):
-        return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def stash_form() -> str | None:
-    """Keep the posted text fields for the page the form came from; returns that page (or None)."""
-    target = _referrer_path()
-    if target is None:
-        return None
-    fields = {k: v for k, v in request.form.items(multi=False) if k != "csrf_token" and len(v) < STASH_MAX_BYTES}
-    if sum(len(v) for v in fields.values()) <= STASH_MAX_BYTES:
-        session[STASH_KEY] = {"path": target.split("?")[0], "fields": fields}
-    return target
-
-
-def take_stash(path: str) -> dict[str, str] | None:
-    """The fields kept for this page, once."""
-    stash = session.get(STASH_KEY)
-    if not stash or stash.get("path") != path:
-        return None
-    session.pop(STASH_KEY, None)
-    return dict(stash.get("fields") or {})
-
-
 def _unauthorized() -> Any:
     if is_api_request():
         response = problem(401, _title(401), _("Send a valid token in the Authorization header: Bearer <token>."))
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     if request.method == "POST":
-        target = stash_form()
+        target = drafts.stash_form(g.get("expired_person_id"))
         flash(
             _("You were logged out meanwhile. Log in again: what you typed is kept for you to check and save."), "info"
         )
@@ -289,6 +283,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(Exception, _handle_unexpected)
+    drafts.init_app(app)
 
     from app.core import access, timeline
 

@@ -16,3 +16,6 @@ def init_app(app: Flask) -> None:
     if not event.contains(Session, "before_flush", models.refuse_changes_to_documents):
         event.listen(Session, "before_flush", models.refuse_changes_to_documents)
     app.register_blueprint(bp)
+    from app.visits.services import kept_offline
+
+    app.jinja_env.globals.update(kept_offline=kept_offline)  # the start page marks what the tablet keeps

@@ -477,6 +477,23 @@ def my_visits(person: User, limit: int = 10) -> list[Visit]:
     )
 
 
+# The visits whose site screens the tablet keeps for working without a network (DESIGN.md 4.8).
+OFFLINE_DAYS_AHEAD = 14
+
+
+def kept_offline(visit: Visit, person: User, today: date | None = None) -> bool:
+    """Whether the tablet keeps this visit's site screens for ``person`` (DESIGN.md 4.8): they are on its team,
+    and it is planned for a day from today to 14 days ahead, or in progress with a date no later than that."""
+    today = today or local_today()
+    if visit.visit_date is None or visit.visit_date > today + timedelta(days=OFFLINE_DAYS_AHEAD):
+        return False
+    if not any(member.user_id == person.id for member in visit.team):
+        return False
+    if visit.status == VisitStatus.in_progress:
+        return True
+    return visit.status == VisitStatus.planned and visit.visit_date >= today
+
+
 # ---- the status machine ---------------------------------------------------------------------------
 
 ALLOWED_MOVES = policy.ALLOWED_MOVES  # the status machine lives in the policy (app.visits.policy)

@@ -345,10 +345,10 @@ def _finding_form(visit: Visit, obj: Finding | None = None) -> FindingForm:
 
 
 def _restored(form: FindingForm, visit: Visit) -> FindingForm:
-    """Put back what was typed before a session or form expired (app.core.web.stash_form)."""
+    """Put back what was typed before a session or form expired (app.core.drafts.stash_form)."""
     from werkzeug.datastructures import MultiDict
 
-    from app.core.web import take_stash
+    from app.core.drafts import take_stash
 
     kept = take_stash(request.path)
     if kept:

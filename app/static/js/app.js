@@ -22,37 +22,155 @@
   });
   schedule(timeout);
 })();
-/* Drafts are saved as they go: text typed into a form marked data-autosave is kept in this browser until the
-   form is sent, so an expired session, a lost connection or a closed tab loses nothing. */
+/* Drafts (DESIGN.md 4.8): what a person types into a form marked data-autosave is kept in this browser, under
+   their own id, until the server confirms that very form: the page after a successful save names the form's key in
+   <body data-saved-drafts>. An error page, the login page or the browser's offline page never names it, so nothing
+   typed is lost there. A kept draft is put back into its form (even over older text from the server) with a notice
+   and a way to discard it. A form the server kept after a session ran out comes back in #kept-form-draft. */
 (function () {
   "use strict";
-  if (!window.localStorage) { return; }
-  // A form sent on the previous page came back without errors: forget its draft before anything is restored,
-  // or the saved text would reappear in the emptied form.
-  var sent = sessionStorage.getItem("tillsyn-sent");
-  if (sent && !document.querySelector(".error-summary")) { localStorage.removeItem(sent); }
-  sessionStorage.removeItem("tillsyn-sent");
-  var forms = document.querySelectorAll("form[data-autosave]");
-  Array.prototype.forEach.call(forms, function (form) {
-    var key = "tillsyn-draft:" + form.getAttribute("data-autosave");
-    var fields = form.querySelectorAll("textarea, input[type=text], input[type=radio], select");
-    var saved = {};
-    try { saved = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { saved = {}; }
-    Array.prototype.forEach.call(fields, function (el) {
-      if (!el.name || !(el.name in saved)) { return; }
-      if (el.type === "radio") { if (!form.querySelector("input[name='" + el.name + "']:checked")) { el.checked = el.value === saved[el.name]; } }
-      else if (!el.value) { el.value = saved[el.name]; }
-    });
-    function store() {
-      var data = {};
-      Array.prototype.forEach.call(fields, function (el) {
-        if (!el.name || el.name === "csrf_token") { return; }
-        if (el.type === "radio") { if (el.checked) { data[el.name] = el.value; } } else if (el.value) { data[el.name] = el.value; }
-      });
-      localStorage.setItem(key, JSON.stringify(data));
-    }
-    form.addEventListener("input", store);
-    form.addEventListener("change", store);
-    form.addEventListener("submit", function () { sessionStorage.setItem("tillsyn-sent", key); });
+  var store;
+  try { store = window.localStorage; store.getItem("x"); } catch (e) { return; }
+  if (!store) { return; }
+  var body = document.body;
+  var user = body.getAttribute("data-user-id");
+  var strings = {};
+  try { strings = JSON.parse((document.getElementById("ui-strings") || {}).textContent || "{}"); } catch (e) { strings = {}; }
+  var PREFIX = "tillsyn-draft:v2:";
+  // Drafts from before they were kept per person could be anyone's: they are never shown.
+  Object.keys(store).forEach(function (name) {
+    if (name.indexOf("tillsyn-draft:") === 0 && name.indexOf(PREFIX) !== 0) { store.removeItem(name); }
   });
+  if (!user) { return; }  // not logged in (the login page among others): drafts are left alone
+  var mine = PREFIX + user + ":";
+  function read(key) {
+    try { return JSON.parse(store.getItem(mine + key) || "null"); } catch (e) { return null; }
+  }
+  function write(key, fields) {
+    try { store.setItem(mine + key, JSON.stringify({ fields: fields, at: new Date().toISOString() })); } catch (e) { /* full: the form still holds it */ }
+  }
+  // Forget what the server confirmed, but only text sent as it stands: a page the tablet kept (and shows again
+  // without a network) still carries its old confirmation, which must not take newer typing with it.
+  (body.getAttribute("data-saved-drafts") || "").split(" ").forEach(function (key) {
+    var draft = key && read(key);
+    if (draft && draft.sent && draft.sent >= draft.at) { store.removeItem(mine + key); }
+  });
+  var keptFromServer = null;
+  var keptNode = document.getElementById("kept-form-draft");
+  if (keptNode) {
+    try { keptFromServer = JSON.parse(keptNode.textContent); } catch (e) { keptFromServer = null; }
+    // The browser's own copy, when there is one, is at least as new as what the server kept.
+    if (keptFromServer && keptFromServer.draft_key && keptFromServer.fields && !read(keptFromServer.draft_key)) {
+      write(keptFromServer.draft_key, keptFromServer.fields);
+    }
+  }
+
+  function fieldsOf(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf_token" || el.name === "draft_key" || el.disabled) { return false; }
+      return /^(textarea|select-one|text|number|date|email|radio|checkbox|search|tel|url)$/.test(el.type);
+    });
+  }
+  function valuesOf(fields) {
+    var data = {};
+    fields.forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") { if (el.checked) { data[el.name] = el.value; } }
+      else if (el.value) { data[el.name] = el.value; }
+    });
+    return data;
+  }
+  function apply(fields, data) {
+    fields.forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") { el.checked = data[el.name] === el.value; }
+      else { el.value = data[el.name] || ""; }
+    });
+  }
+  function same(a, b) {
+    var keys = Object.keys(a).concat(Object.keys(b));
+    return keys.every(function (k) { return (a[k] || "") === (b[k] || ""); });
+  }
+  function when(iso) {
+    try { return new Date(iso).toLocaleString(document.documentElement.lang || undefined, { dateStyle: "short", timeStyle: "short" }); }
+    catch (e) { return iso; }
+  }
+
+  function notice(form, key, draft, original, fields) {
+    var box = document.createElement("div");
+    box.className = "draft-notice";
+    box.setAttribute("role", "status");
+    var text = document.createElement("p");
+    text.textContent = (strings.restored || "Restored text that was not sent ({time}).").replace("{time}", when(draft.at));
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button secondary";
+    discard.textContent = strings.discard || "Discard";
+    discard.addEventListener("click", function () {
+      apply(fields, same(original, draft.fields) ? {} : original);
+      store.removeItem(mine + key);
+      text.textContent = strings.discarded || "Discarded.";
+      discard.remove();
+      var first = fields.filter(function (el) { return el.tagName === "TEXTAREA"; })[0] || fields[0];
+      if (first) { first.focus(); }
+    });
+    box.appendChild(text);
+    box.appendChild(discard);
+    form.insertBefore(box, form.firstChild);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), function (form) {
+    var key = form.getAttribute("data-autosave");
+    if (!form.elements.draft_key) {  // the server names this form's key on the page after it was saved
+      var marker = document.createElement("input");
+      marker.type = "hidden";
+      marker.name = "draft_key";
+      marker.value = key;
+      form.appendChild(marker);
+    }
+    var fields = fieldsOf(form);
+    var original = valuesOf(fields);
+    var draft = read(key);
+    var fromServer = keptFromServer && keptFromServer.draft_key === key;
+    if (draft && draft.fields && (fromServer || !same(draft.fields, original))) {
+      apply(fields, draft.fields);
+      notice(form, key, draft, original, fields);
+    }
+    function save() {
+      var now = valuesOf(fields);
+      if (same(now, original) && !read(key)) { return; }
+      write(key, now);
+    }
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    form.addEventListener("submit", function () {
+      var draft = read(key);
+      if (!draft) { return; }
+      draft.sent = new Date().toISOString();  // confirmed by the next page only if nothing is typed after this
+      try { store.setItem(mine + key, JSON.stringify(draft)); } catch (e) { /* kept as it was */ }
+    });
+  });
+
+  // Logging out warns about unsent drafts and deletes them only when the person confirms (without this script the
+  // button simply logs out; the drafts then stay under this person's id, shown to no one else).
+  var logout = document.getElementById("logout-form");
+  var dialog = document.getElementById("logout-warning");
+  if (!logout || !dialog || typeof dialog.showModal !== "function") { return; }
+  function myDrafts() {
+    return Object.keys(store).filter(function (name) { return name.indexOf(mine) === 0; });
+  }
+  logout.addEventListener("submit", function (event) {
+    var drafts = myDrafts();
+    if (!drafts.length) { return; }
+    event.preventDefault();
+    var n = drafts.length;
+    var text = n === 1 ? strings.logout_drafts_one : (strings.logout_drafts_many || "{n}").replace("{n}", String(n));
+    if (parseInt(body.getAttribute("data-pending-changes") || "0", 10) > 0 && strings.logout_queue) { text += " " + strings.logout_queue; }
+    document.getElementById("logout-warning-text").textContent = text;
+    dialog.showModal();
+  });
+  dialog.querySelector("[data-logout-confirm]").addEventListener("click", function () {
+    myDrafts().forEach(function (name) { store.removeItem(name); });
+    dialog.close();
+    logout.submit();
+  });
+  dialog.querySelector("[data-logout-cancel]").addEventListener("click", function () { dialog.close(); });
 })();
