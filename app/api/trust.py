@@ -9,13 +9,13 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, PersonRefSchema, page_of
-from app.core import access
+from app.api.schemas import ApiSchema, PageArgs, PersonRefSchema, page_of
+from app.core import access, client_ids
 from app.core.errors import InvalidInput
 from app.core.pagination import paginate
 from app.trust import labels, queries, services
@@ -25,7 +25,7 @@ from app.units.models import TrustLevel
 # ---- schemas --------------------------------------------------------------------------------------
 
 
-class IndicatorSchema(Schema):
+class IndicatorSchema(ApiSchema):
     # Optional on create: a client-generated id makes a repeated create return the first result (API.md).
     id = fields.UUID(load_default=None)
     key = fields.String(required=True, validate=validate.Length(min=1, max=60))
@@ -37,7 +37,7 @@ class IndicatorSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
-class IndicatorPatchSchema(Schema):
+class IndicatorPatchSchema(ApiSchema):
     name_sv = fields.String(validate=validate.Length(min=1, max=200))
     name_en = fields.String(validate=validate.Length(min=1, max=200))
     unit_of_measure = fields.String(validate=validate.Length(max=40))
@@ -47,7 +47,7 @@ class IndicatorPatchSchema(Schema):
 IndicatorPage = page_of(IndicatorSchema, "IndicatorPage")
 
 
-class ReadingSchema(Schema):
+class ReadingSchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     indicator = fields.Function(lambda r: r.indicator.key)
@@ -63,12 +63,14 @@ class ReadingSchema(Schema):
 ReadingPage = page_of(ReadingSchema, "ReadingPage")
 
 
-class ReadingInSchema(Schema):
+class ReadingInSchema(ApiSchema):
     """One reading; each field is checked by the service, which names the field and the problem."""
 
     indicator = fields.String(load_default=None, metadata={"description": "the indicator's key (or id)"})
     period = fields.String(load_default=None, metadata={"description": "YYYY-MM", "example": "2026-03"})
-    value = fields.Raw(load_default=None, metadata={"description": 'a number (or a string like "93,5")'})
+    value = fields.Raw(
+        load_default=None, metadata={"description": 'a number (or a string like "93,5")', "number": True}
+    )
 
 
 class ReadingsInSchema(ReadingInSchema):
@@ -83,7 +85,7 @@ class ReadingsInSchema(ReadingInSchema):
             raise ValidationError("Send one reading or a batch in 'readings', not both.", "readings")
 
 
-class BreachSchema(Schema):
+class BreachSchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     boundary_id = fields.UUID()
@@ -102,7 +104,7 @@ class BreachSchema(Schema):
 BreachPage = page_of(BreachSchema, "BreachPage")
 
 
-class StoredReadingsSchema(Schema):
+class StoredReadingsSchema(ApiSchema):
     readings = fields.List(fields.Nested(ReadingSchema))
     created = fields.Integer()
     corrected = fields.Integer()
@@ -120,7 +122,7 @@ class ReadingQueryArgs(PageArgs):
     )
 
 
-class BoundaryVersionSchema(Schema):
+class BoundaryVersionSchema(ApiSchema):
     id = fields.UUID()
     boundary_id = fields.UUID()
     number = fields.Integer()
@@ -156,7 +158,7 @@ def _state(boundary: Boundary) -> str:
     return "not_agreed"
 
 
-class BoundarySchema(Schema):
+class BoundarySchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     kind = fields.Enum(BoundaryKind, by_value=True)
@@ -172,7 +174,7 @@ class BoundarySchema(Schema):
 BoundaryPage = page_of(BoundarySchema, "BoundaryPage")
 
 
-class ProposeSchema(Schema):
+class ProposeSchema(ApiSchema):
     id = fields.UUID(load_default=None, metadata={"description": "client-generated id of the new version"})
     boundary_id = fields.UUID(
         load_default=None, metadata={"description": "propose a new version of this boundary (or its end)"}
@@ -187,7 +189,7 @@ class ProposeSchema(Schema):
     ends_boundary = fields.Boolean(load_default=False)
 
 
-class RejectSchema(Schema):
+class RejectSchema(ApiSchema):
     reason = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -195,15 +197,15 @@ class BreachQueryArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(["open", "closed"]))
 
 
-class CloseSchema(Schema):
+class CloseSchema(ApiSchema):
     note = fields.String(load_default="")
 
 
-class RestoreSchema(Schema):
+class RestoreSchema(ApiSchema):
     reason = fields.String(load_default="")
 
 
-class TrustChangeSchema(Schema):
+class TrustChangeSchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     from_level = fields.Enum(TrustLevel, by_value=True)
@@ -343,6 +345,15 @@ def list_boundaries(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-
 def propose_boundary(data: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Propose a boundary, or a new version of one (``boundary_id``), or its end (``ends_boundary``). Nothing is in
     force until the other party accepts. A new boundary beyond MAX_ACTIVE_BOUNDARIES is refused (409)."""
+    from app.trust.models import BoundaryVersion
+
+    access.get_unit(current_user, unit_id)  # another unit's: 404 before anything about the id
+    # The client-id rule (app.core.client_ids) checked here until the trust service takes it over (issue 13).
+    client_ids.replayed(
+        BoundaryVersion,
+        data.get("id"),
+        is_replay=lambda v: v.boundary.unit_id == unit_id and v.proposed_by_id == current_user.id,
+    )
     return services.propose_boundary(
         unit_id,
         actor=current_user,

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.core.errors import DomainError
 from app.core.forms import apply_errors
+from app.core.input import parse_page
 from app.dialogue import bp, services
 from app.dialogue.forms import MarkReadForm, MessageForm, notification_form
 from app.dialogue.labels import SIDE
@@ -22,11 +23,8 @@ from app.visits.evidence_views import stored_file_response
 
 
 def _page_number() -> int | None:
-    try:
-        number = int(request.args.get("page", ""))
-    except ValueError:
-        return None
-    return number if number > 0 else None
+    raw = request.args.get("page")
+    return parse_page(raw) if raw else None
 
 
 def _thread_page(
