@@ -29,11 +29,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
-from app.core import access, transaction
+from app.core import access, client_ids, transaction
 from app.core.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.visits.models import Evidence, EvidenceKind
-from app.visits.services import EDITABLE, created_once
+from app.visits.services import EDITABLE
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -381,10 +381,10 @@ def store_upload(
     makes a repeated upload (the tablet sending again after a lost answer) return the first one."""
     finding = access.get_finding(actor, finding_id)
     access.require_visit_editor(actor, finding.visit)
-    if evidence_id is not None and (existing := db.session.get(Evidence, evidence_id)) is not None:
-        if existing.finding_id != finding.id:
-            raise InvalidInput({"id": [_("This id already belongs to another file.")]})
-        return existing
+    if (
+        existing := client_ids.replayed(Evidence, evidence_id, is_replay=lambda e: e.finding_id == finding.id)
+    ) is not None:
+        return existing  # the tablet sending the same photo again after a lost answer
     _require_editable(finding.visit.status)
     checked = check_upload(filename, data)
 
@@ -407,10 +407,7 @@ def store_upload(
         db.session.flush()
         return item
 
-    item = created_once(Evidence, evidence_id, insert)
-    if item.finding_id != finding.id:
-        raise InvalidInput({"id": [_("This id already belongs to another file.")]})
-    return item
+    return client_ids.created_once(Evidence, evidence_id, insert, is_replay=lambda e: e.finding_id == finding.id)
 
 
 def delete_evidence(evidence_id: uuid.UUID, *, actor: User) -> None:

@@ -4,21 +4,20 @@ machine with the kommunicering gate, findings, and the unit's responses."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
-from app.core import access, mail, signals
+from app.core import access, client_ids, mail, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
 from app.extensions import db
@@ -40,23 +39,6 @@ from app.visits.models import (
 )
 
 T = TypeVar("T")
-
-
-def created_once(model: type[Any], object_id: uuid.UUID | None, insert: Callable[[], T]) -> T:
-    """Insert an object whose id the client chose (API.md: a repeated create returns the first one). Two
-    requests racing with the same id both pass the "does it exist yet" check; the insert of the one that
-    loses fails on the primary key, its savepoint rolls back (with anything numbered in it), and the object
-    the winner committed is returned instead."""
-    if object_id is None:
-        return insert()
-    try:
-        with db.session.begin_nested():
-            return insert()
-    except IntegrityError:
-        existing = db.session.get(model, object_id)
-        if existing is None:
-            raise
-        return cast(T, existing)
 
 
 # ---- templates ------------------------------------------------------------------------------------
@@ -250,9 +232,9 @@ def create_visit(
     visit_id: uuid.UUID | None = None,
 ) -> Visit:
     access.require_role(actor, Role.coordinator, Role.reviewer)
-    if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
-        return existing  # a repeated create with the client's id (API.md)
     unit = access.get_unit(actor, unit_id)
+    if (existing := client_ids.replayed(Visit, visit_id, is_replay=lambda v: v.unit_id == unit.id)) is not None:
+        return existing  # a repeated create with the client's id (API.md)
     errors: dict[str, list[str]] = {}
     template = db.session.get(Template, template_id) if template_id else None
     if template is None or template.is_archived:
@@ -290,7 +272,7 @@ def create_visit(
         db.session.flush()
         return visit
 
-    return created_once(Visit, visit_id, insert)
+    return client_ids.created_once(Visit, visit_id, insert, is_replay=lambda v: v.unit_id == unit.id)
 
 
 def update_plan(
@@ -330,9 +312,9 @@ def start_follow_up(
     ``visit_id`` makes a repeated call return the first follow-up visit."""
     previous = access.get_visit(actor, previous_visit_id)
     access.require_role(actor, Role.coordinator, Role.reviewer)
-    if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
-        if existing.previous_visit_id != previous.id:
-            raise InvalidInput({"id": [_("This id already belongs to another visit.")]})
+    if (
+        existing := client_ids.replayed(Visit, visit_id, is_replay=lambda v: v.previous_visit_id == previous.id)
+    ) is not None:
         return existing
     lead = previous.lead
     return create_visit(
@@ -555,9 +537,7 @@ def add_finding(
 ) -> Finding:
     visit = access.get_visit(actor, visit_id)
     access.require_visit_editor(actor, visit)
-    if finding_id is not None and (existing := db.session.get(Finding, finding_id)) is not None:
-        if existing.visit_id != visit.id:  # a client id is unique across visits, not reusable
-            raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
+    if (existing := client_ids.replayed(Finding, finding_id, is_replay=lambda f: f.visit_id == visit.id)) is not None:
         return existing  # a repeated create with the client's id (API.md, the tablet's offline queue)
     if visit.status == VisitStatus.planned:
         raise DomainError(_("Start the visit before recording findings."))
@@ -572,10 +552,7 @@ def add_finding(
         signals.finding_changed.send(visit, actor=actor, finding=finding, action="create")
         return finding
 
-    finding = created_once(Finding, finding_id, insert)
-    if finding.visit_id != visit.id:
-        raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
-    return finding
+    return client_ids.created_once(Finding, finding_id, insert, is_replay=lambda f: f.visit_id == visit.id)
 
 
 def update_finding(
