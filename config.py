@@ -40,6 +40,10 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A database that is down or silent answers 503 within seconds (API.md): PostgreSQL's connect timeout (also the
+    # wait for a pooled connection) and statement timeout, in seconds (0 turns the statement timeout off).
+    DB_CONNECT_TIMEOUT_SECONDS = _int("DB_CONNECT_TIMEOUT_SECONDS", 3)
+    DB_STATEMENT_TIMEOUT_SECONDS = _float("DB_STATEMENT_TIMEOUT_SECONDS", 4.0)
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
     # Mail: SMTP when SMTP_HOST is set, otherwise .eml files in the outbox folder.
