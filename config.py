@@ -67,7 +67,11 @@ class Config:
     IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)
     IDLE_WARNING_SECONDS = _int("IDLE_WARNING_SECONDS", 120)
     SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # A login session ends this many hours after the login, however active (ASVS 7.3.2).
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")  # per client address
+    # Failed logins naming one account, from any address (a changing X-Forwarded-For gains nothing).
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 15 minutes")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
         os.environ.get("REDIS_URL") or "memory://"
     )

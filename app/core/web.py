@@ -233,12 +233,23 @@ def _referrer_path() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+SECRET_FIELD_WORDS = ("password", "token", "secret")
+
+
+def is_secret_field(name: str) -> bool:
+    """A field never kept in the cookie (signed, not encrypted): passwords, tokens, secrets (ASVS 7.2.1)."""
+    return any(word in name.lower() for word in SECRET_FIELD_WORDS)
+
+
 def stash_form() -> str | None:
     """Keep the posted text fields for the page the form came from; returns that page (or None)."""
     target = _referrer_path()
     if target is None:
         return None
-    fields = {k: v for k, v in request.form.items(multi=False) if k != "csrf_token" and len(v) < STASH_MAX_BYTES}
+    posted = request.form.items(multi=False)
+    fields = {k: v for k, v in posted if k != "csrf_token" and len(v) < STASH_MAX_BYTES}
+    if any(is_secret_field(name) for name in fields):
+        fields = {}  # a form with a secret (its confirmation too) keeps nothing: nothing in it is worth the risk
     if sum(len(v) for v in fields.values()) <= STASH_MAX_BYTES:
         session[STASH_KEY] = {"path": target.split("?")[0], "fields": fields}
     return target
