@@ -126,6 +126,9 @@ class Config:
     ACCESSIBILITY_ASSESSED_ON = os.environ.get("ACCESSIBILITY_ASSESSED_ON") or "2026-11-27"
     ACCESSIBILITY_REPORT_RATE_LIMIT = os.environ.get("ACCESSIBILITY_REPORT_RATE_LIMIT", "5 per minute")
 
+    # Refused access to objects (403/404) is logged to "tillsyn.security": at most this many lines per person a minute.
+    SECURITY_LOG_PER_MINUTE = _int("SECURITY_LOG_PER_MINUTE", 30)
+
     # Served behind a TLS-terminating proxy in production: trust one hop of X-Forwarded-*.
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
 

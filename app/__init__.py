@@ -36,7 +36,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         (app.config["MAX_UPLOAD_MB"] * app.config["MAX_FILES_PER_UPLOAD"] + 1) * 1024 * 1024
     )
 
-    from app.core import availability
+    from app.core import availability, security_log
     from app.extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = availability.engine_options(app.config)
@@ -57,6 +57,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     input_layer.init_app(app)
     availability.init_app(app)
+    security_log.init_app(app)
 
     from app import admin, api, auth, dialogue, followups, main, trust, units, visits
 

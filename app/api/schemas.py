@@ -108,6 +108,9 @@ class UnitSchema(ApiSchema):
 
 
 class UnitQueryArgs(PageArgs):
+    q = fields.String(
+        load_default=None, validate=validate.Length(max=200), metadata={"description": "part of the name, any case"}
+    )
     trust_level = fields.Enum(TrustLevel, by_value=True, load_default=None)
 
 

@@ -99,6 +99,12 @@ def normalise(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def fold(value: str) -> str:
+    """The key under which names are compared and searched, the same on SQLite and PostgreSQL: NFKC, whitespace
+    collapsed, then Unicode full case folding (``str.casefold``: "Åby" and "åby" and "ÅBY" meet; "ß" meets "ss")."""
+    return unicodedata.normalize("NFKC", " ".join(value.split())).casefold()
+
+
 def clean_text(value: str, *, field: str, multiline: bool | None = None) -> str:
     """The text normalised to NFC, or ``InvalidInput({field: [message]})`` (422) when it holds what may not be stored.
 

@@ -13,6 +13,7 @@ from app.auth.models import Role, User
 from app.core import access, audit, timeline
 from app.core.errors import InvalidInput
 from app.core.forms import apply_errors
+from app.core.input import fold
 from app.core.models import AuditEvent
 from app.core.pagination import Page, paginate
 from app.extensions import db
@@ -24,11 +25,11 @@ from app.units.models import Membership, TrustLevel, Unit
 @bp.get("/units")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    query = access.visible_units(current_user).order_by(func.lower(Unit.name))
+    query = access.visible_units(current_user).order_by(Unit.name_key)
     q = (request.args.get("q") or "").strip()
     trust = request.args.get("trust_level") or ""
     if q:
-        query = query.where(func.lower(Unit.name).like(f"%{q.lower()}%"))
+        query = query.where(Unit.name_key.contains(fold(q), autoescape=True))
     if trust in TrustLevel.__members__:
         query = query.where(Unit.trust_level == TrustLevel(trust))
     page = paginate(query, request.args)
