@@ -267,7 +267,7 @@ class EvidenceSchema(ApiSchema):
     thumbnail_url = fields.Function(
         lambda item: f"/api/v1/evidence/{item.id}/thumbnail" if item.thumbnail_name else None,
         allow_none=True,
-        metadata={"type": ["string", "null"], "description": "Photos only."},
+        metadata={"type": "string", "description": "Photos only."},  # allow_none adds the "null"
     )
 
 

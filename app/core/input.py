@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, Request, render_template, request
+from flask import Flask, Request, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -265,9 +265,20 @@ def _too_large(exc: RequestEntityTooLarge) -> Any:
     return render_template("errors/error.html", status=413, title=title, detail=body_limit_sentence()), 413
 
 
+def allow_header(response: Response) -> Response:
+    """A 405 names the methods the address does take (RFC 9110 15.5.6), on pages and in the API alike."""
+    if response.status_code == 405 and "Allow" not in response.headers:
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        methods = sorted(adapter.allowed_methods(request.path))
+        if methods:
+            response.headers["Allow"] = ", ".join(methods)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Install the body bound (before every other hook), the request guard (after CSRF, before any view) and the
     413 answer that states the limits."""
     app.before_request_funcs.setdefault(None, []).insert(0, bound_body)
     app.before_request(guard_request)
+    app.after_request(allow_header)
     app.register_error_handler(RequestEntityTooLarge, _too_large)

@@ -23,6 +23,8 @@ branch_labels = None
 depends_on = None
 
 RECORDS = ("audit_events", "audit_links", "responses", "final_reports")
+# audit_events refuses DELETE since 0001 (its UPDATE OR DELETE trigger); the others get a DELETE trigger here.
+REFUSE_DELETE = ("audit_links", "responses", "final_reports")
 
 
 def _fold(value):
@@ -75,11 +77,12 @@ def _make_records_immutable():
             $$ LANGUAGE plpgsql
             """
         )
-        for table in RECORDS:
+        for table in REFUSE_DELETE:
             op.execute(
                 f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION records_immutable()"
             )
+        for table in RECORDS:
             op.execute(
                 f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION records_immutable()"
@@ -89,7 +92,7 @@ def _make_records_immutable():
             "FOR EACH ROW EXECUTE FUNCTION records_immutable()"
         )
     else:
-        for table in ("audit_links", "responses", "final_reports"):
+        for table in REFUSE_DELETE:
             op.execute(
                 f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} is a record: its rows are never removed'); END"
@@ -103,12 +106,13 @@ def _make_records_immutable():
 def _drop_record_triggers():
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
-        for table in RECORDS:
+        for table in REFUSE_DELETE:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}")
+        for table in RECORDS:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute("DROP TRIGGER IF EXISTS audit_links_no_update ON audit_links")
         op.execute("DROP FUNCTION IF EXISTS records_immutable()")
     else:
-        for table in ("audit_links", "responses", "final_reports"):
+        for table in REFUSE_DELETE:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
         op.execute("DROP TRIGGER IF EXISTS audit_links_no_update")
