@@ -13,7 +13,8 @@ from flask_login import current_user, login_required
 
 from app.auth.models import Role
 from app.core import access
-from app.core.errors import DomainError
+from app.core import input as input_layer
+from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm, apply_errors
 from app.core.pagination import paginate
 from app.extensions import db
@@ -384,7 +385,11 @@ def import_readings(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             form.file.errors = [_("Choose a CSV file to upload.")]
             return _readings_page(unit, csv_form=form, status=422)
         try:
-            result = services.import_readings_csv(unit.id, upload.read(), actor=current_user)
+            data = input_layer.clean_csv(upload.read())
+        except InvalidInput as exc:
+            return _readings_page(unit, csv_form=form, csv_errors=[exc.message, *exc.errors["file"]], status=422)
+        try:
+            result = services.import_readings_csv(unit.id, data, actor=current_user)
         except services.CsvImportError as exc:
             db.session.rollback()
             return _readings_page(unit, csv_form=form, csv_errors=[exc.message, *exc.errors["file"]], status=422)

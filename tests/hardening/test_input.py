@@ -157,3 +157,30 @@ def test_a_line_break_in_a_query_parameter_is_a_422(client):
     response = client.get("/accessibility", query_string={"from": "/x\r\nY"})
     assert response.status_code == 422
     assert "from:" in response.get_data(as_text=True)
+
+
+def test_a_csv_line_with_a_nul_is_refused_naming_the_line(app, make_unit, tmp_path):
+    make_unit("Östra gymnasiet")
+    csv = tmp_path / "avlasningar.csv"
+    csv.write_bytes(b"indicator,period,value\nlarm\x00,2026-01,95\n")
+    result = app.test_cli_runner().invoke(args=["readings", "import", str(csv), "--unit", "Östra gymnasiet"])
+    assert result.exit_code == 1
+    assert "2" in result.output
+    assert "U+0000" in result.output
+
+
+def test_a_csv_upload_with_control_characters_is_a_422_page_naming_the_line(browser, make_user, make_unit):
+    import io
+
+    unit = make_unit("Åby skola")
+    browser.login(make_user("coordinator"))
+    data = {"file": (io.BytesIO(b"indicator,period,value\nlarm,2026-01,9\x1b5\n"), "a.csv")}
+    response = browser.post(f"/units/{unit.id}/readings/import", data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "U+001B" in response.get_data(as_text=True)
+
+
+def test_clean_csv_normalises_to_nfc_utf8():
+    from app.core.input import clean_csv
+
+    assert clean_csv("\ufeffindicator\nO\u0308stra".encode()) == "indicator\nÖstra".encode()
