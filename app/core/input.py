@@ -251,6 +251,14 @@ def bound_body() -> None:
             request.max_content_length = limit
 
 
+def checks_items_itself(view: Any) -> Any:
+    """Mark a view that answers each item of a batch on its own (the tablet's ``/sync``, DESIGN.md 4.8): the request
+    guard leaves its JSON strings to the items' schemas (``ApiSchema``), so one bad item is refused alone instead
+    of the whole batch failing, again and again. The body and nesting limits still apply."""
+    view.checks_items_itself = True
+    return view
+
+
 def guard_request() -> None:
     """Before every view: check and normalise the query string, form fields and JSON.
 
@@ -265,6 +273,9 @@ def guard_request() -> None:
             raw = request.get_data(cache=True)
             if json_depth(raw) > MAX_JSON_DEPTH:
                 check_json(raw, None)
+            view = current_app.view_functions.get(request.endpoint or "")
+            if getattr(view, "checks_items_itself", False):
+                return
             parsed = request.get_json(silent=True)
             if parsed is not None:
                 check_json(raw, parsed)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role, User
 from app.core import access, client_ids, mail, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from app.core.models import local_today, utcnow
+from app.core.models import local_today, local_zone, utcnow
 from app.extensions import db
 from app.units.models import Membership
 from app.visits.models import (
@@ -245,6 +245,9 @@ def create_visit(
         errors["purpose"] = [_("Choose one of the listed purposes.")]
     if visit_date is None and purpose != VisitPurpose.closer_review:
         errors["visit_date"] = [_("Enter the date of the visit.")]
+    registered = local_today()
+    if visit_date is not None and (problem := visit_date_problem(visit_date, registered)):
+        errors["visit_date"] = [problem]
     try:
         team = _team(lead_id, member_ids, unit.id)
     except InvalidInput as exc:
@@ -253,7 +256,7 @@ def create_visit(
     if errors:
         raise InvalidInput(errors)
     assert template is not None
-    year = (visit_date or local_today()).year
+    year = registered.year  # the case's year is when it is registered, never the visit date (DESIGN.md 4.1)
 
     def insert() -> Visit:
         visit = Visit(
@@ -275,6 +278,29 @@ def create_visit(
     return client_ids.created_once(Visit, visit_id, insert, is_replay=lambda v: v.unit_id == unit.id)
 
 
+MAX_DAYS_BEFORE_REGISTRATION = 365
+MAX_YEARS_AFTER_REGISTRATION = 3
+MAX_COMMENT_DEADLINE_DAYS = 365
+
+
+def visit_date_problem(visit_date: date, registered: date) -> str | None:
+    """DESIGN.md 4.1: a visit date more than 365 days before the case's registration or more than 3 years after
+    it is refused (a mistyped year, ``0364-12-13``); returns the message, or None when the date is acceptable."""
+    earliest = registered - timedelta(days=MAX_DAYS_BEFORE_REGISTRATION)
+    try:
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION)
+    except ValueError:  # 29 February
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION, day=28)
+    if earliest <= visit_date <= latest:
+        return None
+    return _(
+        "Enter a date from %(earliest)s to %(latest)s: at most a year before the case was registered and at most "
+        "three years after.",
+        earliest=earliest.isoformat(),
+        latest=latest.isoformat(),
+    )
+
+
 def update_plan(
     visit_id: uuid.UUID,
     *,
@@ -290,6 +316,9 @@ def update_plan(
         raise DomainError(_("A final visit's plan can no longer be changed."))
     if visit_date is None and visit.status != VisitStatus.planned:
         raise InvalidInput({"visit_date": [_("Enter the date of the visit.")]})
+    registered = visit.created_at.astimezone(local_zone()).date() if visit.created_at else local_today()
+    if visit_date is not None and (problem := visit_date_problem(visit_date, registered)):
+        raise InvalidInput({"visit_date": [problem]})
     team = _team(lead_id, member_ids, visit.unit_id)
     wanted = {m.user_id: m.is_lead for m in team}
     for member in list(visit.team):
@@ -414,6 +443,8 @@ def transition(
         deadline = comment_deadline or today + timedelta(days=current_app.config["COMMENT_DEADLINE_DAYS"])
         if deadline <= today:
             raise InvalidInput({"comment_deadline": [_("The deadline for comments must be after today.")]})
+        if deadline > today + timedelta(days=MAX_COMMENT_DEADLINE_DAYS):
+            raise InvalidInput({"comment_deadline": [_("The deadline for comments may be at most a year from today.")]})
         visit.comment_deadline = deadline
         visit.sent_for_comment_at = now
         _notify_unit_of_kommunicering(visit)

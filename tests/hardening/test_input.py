@@ -184,3 +184,19 @@ def test_clean_csv_normalises_to_nfc_utf8():
     from app.core.input import clean_csv
 
     assert clean_csv("\ufeffindicator\nO\u0308stra".encode()) == "indicator\nÖstra".encode()
+
+
+def test_a_sync_batch_refuses_a_nul_item_alone(client, make_visit, api_token):
+    import uuid
+
+    visit = make_visit("in_progress", findings=())
+
+    def op(text: str) -> dict:
+        args = {"visit_id": str(visit.id), "id": str(uuid.uuid4()), "kind": "strength", "text": text}
+        return {"id": str(uuid.uuid4()), "op": "add_finding", "args": args}
+
+    batch = {"operations": [op("Bra\x00rutin"), op("Bra rutin")], "on_error": "continue"}
+    response = client.post("/api/v1/sync", json=batch, headers=api_token(visit.lead))
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json["results"]] == [422, 201]
+    assert "args.text" in response.json["results"][0]["problem"]["errors"]
