@@ -269,6 +269,8 @@ def guard_request() -> None:
     if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
         if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
             request.form = _cleaned(request.form, multiline=True)  # type: ignore[misc]
+            for name, upload in request.files.items(multi=True):
+                clean_text(upload.filename or "", field=name, multiline=False)  # a file's name is stored too
         elif request.is_json and request.content_length != 0:
             raw = request.get_data(cache=True)
             if json_depth(raw) > MAX_JSON_DEPTH:

@@ -200,3 +200,18 @@ def test_a_sync_batch_refuses_a_nul_item_alone(client, make_visit, api_token):
     assert response.status_code == 200
     assert [r["status"] for r in response.json["results"]] == [422, 201]
     assert "args.text" in response.json["results"][0]["problem"]["errors"]
+
+
+def test_an_uploaded_files_name_with_a_nul_is_a_422(client, make_visit, api_token):
+    import io
+
+    visit = make_visit("in_progress")
+    data = {"file": (io.BytesIO(b"%PDF-1.4\n"), "rapport\x00.pdf")}
+    response = client.post(
+        f"/api/v1/findings/{visit.findings[0].id}/evidence",
+        data=data,
+        content_type="multipart/form-data",
+        headers=api_token(visit.lead),
+    )
+    assert response.status_code == 422
+    assert "file" in response.json["errors"]
