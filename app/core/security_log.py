@@ -44,7 +44,7 @@ def _admit(who: str, per_minute: int) -> tuple[bool, int]:
 
 def log_refusal(response: Response) -> Response:
     """``after_request``: one line for a refused object URL (see the module's docstring)."""
-    if response.status_code not in (403, 404) or request.url_rule is None or not request.view_args:
+    if response.status_code not in (403, 404) or not request.view_args or request.endpoint == "static":
         return response
     who = _who()
     allowed, held = _admit(who, int(current_app.config["SECURITY_LOG_PER_MINUTE"]))
