@@ -52,6 +52,10 @@ class Config:
 
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tillsyn.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A database that is down or silent answers 503 within seconds (API.md): PostgreSQL's connect timeout (also the
+    # wait for a pooled connection) and statement timeout, in seconds (0 turns the statement timeout off).
+    DB_CONNECT_TIMEOUT_SECONDS = _int("DB_CONNECT_TIMEOUT_SECONDS", 3)
+    DB_STATEMENT_TIMEOUT_SECONDS = _float("DB_STATEMENT_TIMEOUT_SECONDS", 4.0)
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
     # Mail: SMTP when SMTP_HOST is set, otherwise .eml files in the outbox folder.
@@ -87,7 +91,11 @@ class Config:
     SET_PASSWORD_LINK_HOURS = _int("SET_PASSWORD_LINK_HOURS", 72)
     # A form posted after its session ran out is kept this long for its person (DESIGN.md 4.8).
     FORM_DRAFT_HOURS = _int("FORM_DRAFT_HOURS", 24)
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # A login session ends this many hours after the login, however active (ASVS 7.3.2).
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")  # per client address
+    # Failed logins naming one account, from any address (a changing X-Forwarded-For gains nothing).
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 15 minutes")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (os.environ.get("REDIS_URL") or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
 
@@ -168,6 +176,9 @@ class Config:
     ACCESSIBILITY_CONTACT_PHONE = os.environ.get("ACCESSIBILITY_CONTACT_PHONE") or None
     ACCESSIBILITY_ASSESSED_ON = os.environ.get("ACCESSIBILITY_ASSESSED_ON") or "2026-11-27"
     ACCESSIBILITY_REPORT_RATE_LIMIT = os.environ.get("ACCESSIBILITY_REPORT_RATE_LIMIT", "5 per minute")
+
+    # Refused access to objects (403/404) is logged to "tillsyn.security": at most this many lines per person a minute.
+    SECURITY_LOG_PER_MINUTE = _int("SECURITY_LOG_PER_MINUTE", 30)
 
     # Served behind a TLS-terminating proxy in production: trust one hop of X-Forwarded-*.
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)

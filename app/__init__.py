@@ -25,6 +25,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_object(config or config_from_env())
     _check_config(app)
+    from app.auth.sessions import configure_cookie
+
+    configure_cookie(app)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -33,7 +36,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         (app.config["MAX_UPLOAD_MB"] * app.config["MAX_FILES_PER_UPLOAD"] + 1) * 1024 * 1024
     )
 
+    from app.core import availability, security_log
     from app.extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = availability.engine_options(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
@@ -43,11 +49,15 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     celery_init_app(app)
 
     from app.core import audit, tasks, web
+    from app.core import input as input_layer
 
     audit.install()
     tasks.install()
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")
     web.init_app(app)
+    input_layer.init_app(app)
+    availability.init_app(app)
+    security_log.init_app(app)
 
     from app import admin, api, auth, dialogue, followups, main, offline, trust, units, visits
 

@@ -115,9 +115,44 @@ def mail_sweep() -> None:
     click.echo(f"queued {count} e-mails for sending")
 
 
+audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain from its start; exit 1 naming what was changed, removed or slipped in."""
+    from app.core import audit_chain
+
+    result = audit_chain.verify(db.session())
+    db.session.rollback()
+    if not result.ok:
+        raise click.ClickException(f"audit trail: {len(result.problems)} problems: " + "; ".join(result.problems[:20]))
+    click.echo(f"audit trail: {result.checked} events, chain intact")
+
+
+@audit_cli.command("seal")
+@as_operator
+def audit_seal() -> None:
+    """Link the events not in the chain yet (those written before migration 0010): run once after upgrading."""
+    from app.core import audit_chain
+
+    click.echo(f"audit trail: {audit_chain.seal(db.session())} events linked")
+
+
 def init_app(app: Flask) -> None:
     from app.followups.cli import reminders_cli
     from app.trust.cli import readings_cli, trust_cli
 
-    for command in (units_cli, users_cli, tokens_cli, demo_data, mail_cli, reminders_cli, trust_cli, readings_cli):
+    commands = (
+        units_cli,
+        users_cli,
+        tokens_cli,
+        demo_data,
+        mail_cli,
+        reminders_cli,
+        trust_cli,
+        readings_cli,
+        audit_cli,
+    )
+    for command in commands:
         app.cli.add_command(command)

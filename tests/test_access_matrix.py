@@ -244,3 +244,111 @@ def test_unit_member_sees_no_trace_of_another_unit_on_any_page(app, world, new_b
         assert world.other_unit.name not in body, url
         assert str(world.other_unit.id) not in body, url
         assert world.other_member.name not in body, url
+
+
+# ---- creates with a client-chosen id (issue 13 item 1; app/core/client_ids.py) -------------------------------------
+# Each: who posts, where (to their own side), and the body, with the id of the other unit's object of that kind.
+
+
+def _other_message(world: World) -> Any:
+    from app.dialogue.models import Message, Thread
+
+    return _db.session.scalar(
+        select(Message).join(Thread).where(Thread.visit_id == world.other_visit.id, Message.is_internal.is_(False))
+    )
+
+
+def _photo_bytes() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), "blue").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+CLIENT_ID_CREATES: dict[str, tuple[str, Any]] = {
+    "visit": (
+        "reviewer",
+        lambda w: (
+            "/api/v1/visits",
+            {
+                "json": {
+                    "id": str(w.other_visit.id),
+                    "unit_id": str(w.own_unit.id),
+                    "template_id": str(w.template.id),
+                    "lead_id": str(w.actors["reviewer"].id),
+                    "visit_date": (date.today() + timedelta(days=30)).isoformat(),
+                }
+            },
+            w.other_visit.id,
+        ),
+    ),
+    "finding": (
+        "coordinator",
+        lambda w: (
+            f"/api/v1/visits/{w.own_visit.id}/findings",
+            {"json": {"id": str(w.other_visit.findings[0].id), "kind": "strength", "text": "Ny styrka."}},
+            w.other_visit.findings[0].id,
+        ),
+    ),
+    "evidence": (
+        "coordinator",
+        lambda w: (
+            f"/api/v1/findings/{w.own_visit.findings[0].id}/evidence",
+            {
+                "data": {"id": str(w.other_evidence.id), "file": (io.BytesIO(_photo_bytes()), "bild.jpg")},
+                "content_type": "multipart/form-data",
+            },
+            w.other_evidence.id,
+        ),
+    ),
+    "message": (
+        "unit_member",
+        lambda w: (
+            f"/api/v1/visits/{w.own_visit.id}/messages",
+            {"json": {"id": str(_other_message(w).id), "text": "Hej från enheten."}},
+            _other_message(w).id,
+        ),
+    ),
+    "follow-up": (
+        "unit_member",
+        lambda w: (
+            f"/api/v1/units/{w.own_unit.id}/follow-ups",
+            {
+                "json": {
+                    "id": str(w.extra["other_follow_up"].id),
+                    "title": "Rutin för larm",
+                    "description": "Ta fram en rutin.",
+                    "due_date": (date.today() + timedelta(days=60)).isoformat(),
+                }
+            },
+            w.extra["other_follow_up"].id,
+        ),
+    ),
+    "boundary": (
+        "unit_member",
+        lambda w: (
+            f"/api/v1/units/{w.own_unit.id}/boundaries",
+            {"json": {"id": str(w.extra["other_proposal"].id), "kind": "serious_deviation", "rationale": "Vår."}},
+            w.extra["other_proposal"].id,
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CLIENT_ID_CREATES))
+def test_a_create_with_another_units_id_answers_as_unknown(client, world, kind):
+    """The id of another unit's object on a create: a 422 on ``id`` that names nothing of that object, and no change."""
+    from app.core.client_ids import ID_TAKEN
+
+    role, build = CLIENT_ID_CREATES[kind]
+    url, body, taken_id = build(world)
+    headers = {"Authorization": f"Bearer {world.raw_tokens[world.actors[role].id]}"}
+    before = database_fingerprint()
+    response = client.post(url, headers=headers, **body)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422, text
+    assert response.json["errors"] == {"id": [str(ID_TAKEN)]}
+    assert str(taken_id) not in text
+    assert world.other_unit.name not in text
+    assert database_fingerprint() == before

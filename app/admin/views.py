@@ -14,6 +14,7 @@ from app.admin import bp
 from app.auth.models import Role
 from app.core import access
 from app.core.errors import InvalidInput
+from app.core.input import parse_page
 from app.core.pagination import Page, paginate
 from app.core.run import run_service
 from app.main import services as reports
@@ -45,10 +46,7 @@ def outbox():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     folder = _outbox()
     files = sorted(folder.glob("*.eml"), reverse=True) if folder.is_dir() else []
-    try:
-        page_no = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page_no = 1
+    page_no = parse_page(request.args.get("page"))
     per_page = 50
     chosen = files[(page_no - 1) * per_page : page_no * per_page]
     page = Page(items=[_parse(p) for p in chosen], page=page_no, per_page=per_page, total=len(files))

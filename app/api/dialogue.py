@@ -9,22 +9,22 @@ from typing import Any
 from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, PageSchema
+from app.api.schemas import ApiSchema, PageArgs, PageSchema
 from app.core.errors import InvalidInput
 from app.core.files import stored_file_response
 from app.dialogue import services
 
 
-class AuthorSchema(Schema):
+class AuthorSchema(ApiSchema):
     id = fields.UUID()
     name = fields.String()
 
 
-class AttachmentSchema(Schema):
+class AttachmentSchema(ApiSchema):
     id = fields.UUID()
     name = fields.String(metadata={"description": "The file's name as uploaded (cleaned)."})
     kind = fields.String(metadata={"description": "photo or document"})
@@ -33,7 +33,7 @@ class AttachmentSchema(Schema):
     url = fields.String(metadata={"description": "Download with the same bearer token."})
 
 
-class MessageSchema(Schema):
+class MessageSchema(ApiSchema):
     id = fields.UUID()
     thread_id = fields.UUID()
     visit_id = fields.UUID()
@@ -52,23 +52,23 @@ class MessagePage(PageSchema):
     unread = fields.Integer(metadata={"description": "Messages of this conversation still new to the caller"})
 
 
-class MessageCreateSchema(Schema):
+class MessageCreateSchema(ApiSchema):
     id = fields.UUID(load_default=None, metadata={"description": "Client-generated; a repeat returns the first"})
     text = fields.String(load_default="", validate=validate.Length(max=services.MAX_TEXT_LENGTH))
     internal = fields.Boolean(load_default=False)
 
 
-class MarkReadSchema(Schema):
+class MarkReadSchema(ApiSchema):
     up_to = fields.AwareDateTime(
         load_default=None, metadata={"description": "Mark read up to here (the newest message shown); default now"}
     )
 
 
-class ReadStateSchema(Schema):
+class ReadStateSchema(ApiSchema):
     unread = fields.Integer()
 
 
-class ThreadSchema(Schema):
+class ThreadSchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     visit_id = fields.UUID()

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, actions_field, page_of
+from app.api.schemas import ApiSchema, PageArgs, actions_field, page_of
 from app.core.models import local_today
 from app.core.pagination import paginate
 from app.extensions import db
@@ -25,7 +25,7 @@ from app.units import policy as units_policy
 # ---- schemas ----------------------------------------------------------------------------------------------
 
 
-class FollowUpSchema(Schema):
+class FollowUpSchema(ApiSchema):
     id = fields.UUID(dump_only=True)
     unit_id = fields.UUID(dump_only=True)
     visit_id = fields.UUID(dump_only=True, allow_none=True)
@@ -61,7 +61,7 @@ class FollowUpSchema(Schema):
         return obj.is_overdue(local_today())
 
 
-class FollowUpCreateSchema(Schema):
+class FollowUpCreateSchema(ApiSchema):
     # Optional: a client-generated id makes a repeated create return the first result (API.md).
     id = fields.UUID(load_default=None)
     title = fields.String(load_default="", validate=validate.Length(max=200))
@@ -72,22 +72,22 @@ class FollowUpCreateSchema(Schema):
     finding_id = fields.UUID(load_default=None, allow_none=True)
 
 
-class FollowUpPatchSchema(Schema):
+class FollowUpPatchSchema(ApiSchema):
     title = fields.String(validate=validate.Length(max=200))
     description = fields.String(validate=validate.Length(max=5000))
     owner_id = fields.UUID()
     due_date = fields.Date()
 
 
-class ReportDoneSchema(Schema):
+class ReportDoneSchema(ApiSchema):
     description = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
-class NoteSchema(Schema):
+class NoteSchema(ApiSchema):
     note = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
-class ReasonSchema(Schema):
+class ReasonSchema(ApiSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=5000))
 
 

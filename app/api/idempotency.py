@@ -20,6 +20,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.input import text_problem
 from app.core.models import IdMixin, UTCDateTime, utcnow
 from app.core.web import problem
 from app.extensions import Model, db
@@ -67,12 +68,25 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
+MAX_KEY_LENGTH = 200
+
+
+def _key_problem(key: str) -> str | None:
+    """A key longer than stored (never cut: two long keys would collide) or holding control characters."""
+    if len(key) > MAX_KEY_LENGTH:
+        return _("An Idempotency-Key may be at most %(n)d characters.", n=MAX_KEY_LENGTH)
+    return text_problem(key, multiline=False)
+
+
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a write: commit once, and remember the answer under the caller's key when one is given."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        refused = _key_problem(key)
+        if refused:
+            return problem(422, _("Some of the information is not valid"), refused, {"Idempotency-Key": [refused]})
         if not key:
             response = make_response(view(*args, **kwargs))
             try:

@@ -9,12 +9,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, PersonRefSchema, actions_field, page_of
+from app.api.schemas import ApiSchema, PageArgs, PersonRefSchema, actions_field, page_of
 from app.core.errors import InvalidInput
 from app.core.pagination import paginate
 from app.trust import labels, queries, services
@@ -26,7 +26,7 @@ from app.units.models import TrustLevel
 # ---- schemas --------------------------------------------------------------------------------------
 
 
-class IndicatorSchema(Schema):
+class IndicatorSchema(ApiSchema):
     # Optional on create: a client-generated id makes a repeated create return the first result (API.md).
     id = fields.UUID(load_default=None)
     key = fields.String(required=True, validate=validate.Length(min=1, max=60))
@@ -38,7 +38,7 @@ class IndicatorSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
-class IndicatorPatchSchema(Schema):
+class IndicatorPatchSchema(ApiSchema):
     name_sv = fields.String(validate=validate.Length(min=1, max=200))
     name_en = fields.String(validate=validate.Length(min=1, max=200))
     unit_of_measure = fields.String(validate=validate.Length(max=40))
@@ -48,7 +48,7 @@ class IndicatorPatchSchema(Schema):
 IndicatorPage = page_of(IndicatorSchema, "IndicatorPage")
 
 
-class ReadingSchema(Schema):
+class ReadingSchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     indicator = fields.Function(lambda r: r.indicator.key)
@@ -64,12 +64,14 @@ class ReadingSchema(Schema):
 ReadingPage = page_of(ReadingSchema, "ReadingPage")
 
 
-class ReadingInSchema(Schema):
+class ReadingInSchema(ApiSchema):
     """One reading; each field is checked by the service, which names the field and the problem."""
 
     indicator = fields.String(load_default=None, metadata={"description": "the indicator's key (or id)"})
     period = fields.String(load_default=None, metadata={"description": "YYYY-MM", "example": "2026-03"})
-    value = fields.Raw(load_default=None, metadata={"description": 'a number (or a string like "93,5")'})
+    value = fields.Raw(
+        load_default=None, metadata={"description": 'a number (or a string like "93,5")', "number": True}
+    )
 
 
 class ReadingsInSchema(ReadingInSchema):
@@ -84,7 +86,7 @@ class ReadingsInSchema(ReadingInSchema):
             raise ValidationError("Send one reading or a batch in 'readings', not both.", "readings")
 
 
-class BreachSchema(Schema):
+class BreachSchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     boundary_id = fields.UUID()
@@ -104,7 +106,7 @@ class BreachSchema(Schema):
 BreachPage = page_of(BreachSchema, "BreachPage")
 
 
-class StoredReadingsSchema(Schema):
+class StoredReadingsSchema(ApiSchema):
     readings = fields.List(fields.Nested(ReadingSchema))
     created = fields.Integer()
     corrected = fields.Integer()
@@ -122,7 +124,7 @@ class ReadingQueryArgs(PageArgs):
     )
 
 
-class BoundaryVersionSchema(Schema):
+class BoundaryVersionSchema(ApiSchema):
     id = fields.UUID()
     boundary_id = fields.UUID()
     number = fields.Integer()
@@ -163,7 +165,7 @@ def _state(boundary: Boundary) -> str:
     return "not_agreed"
 
 
-class BoundarySchema(Schema):
+class BoundarySchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     kind = fields.Enum(BoundaryKind, by_value=True)
@@ -179,7 +181,7 @@ class BoundarySchema(Schema):
 BoundaryPage = page_of(BoundarySchema, "BoundaryPage")
 
 
-class ProposeSchema(Schema):
+class ProposeSchema(ApiSchema):
     id = fields.UUID(load_default=None, metadata={"description": "client-generated id of the new version"})
     boundary_id = fields.UUID(
         load_default=None, metadata={"description": "propose a new version of this boundary (or its end)"}
@@ -194,7 +196,7 @@ class ProposeSchema(Schema):
     ends_boundary = fields.Boolean(load_default=False)
 
 
-class RejectSchema(Schema):
+class RejectSchema(ApiSchema):
     reason = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -202,15 +204,15 @@ class BreachQueryArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(["open", "closed"]))
 
 
-class CloseSchema(Schema):
+class CloseSchema(ApiSchema):
     note = fields.String(load_default="")
 
 
-class RestoreSchema(Schema):
+class RestoreSchema(ApiSchema):
     reason = fields.String(load_default="")
 
 
-class TrustChangeSchema(Schema):
+class TrustChangeSchema(ApiSchema):
     id = fields.UUID()
     unit_id = fields.UUID()
     from_level = fields.Enum(TrustLevel, by_value=True)
@@ -350,6 +352,7 @@ def list_boundaries(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-
 def propose_boundary(data: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Propose a boundary, or a new version of one (``boundary_id``), or its end (``ends_boundary``). Nothing is in
     force until the other party accepts. A new boundary beyond MAX_ACTIVE_BOUNDARIES is refused (409)."""
+
     return services.propose_boundary(
         unit_id,
         actor=current_user,

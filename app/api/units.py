@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from flask_login import current_user
-from sqlalchemy import func
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
 from app.api.schemas import UnitPage, UnitQueryArgs, UnitSchema
+from app.core.input import fold
 from app.core.pagination import paginate
 from app.units import policy as units_policy
 from app.units import services
@@ -21,7 +21,9 @@ from app.units.models import Unit
 @blp.response(200, UnitPage)
 def list_units(args: dict):  # type: ignore[no-untyped-def]
     """Units the caller may see (own units for a unit member), with their trust level."""
-    query = units_policy.visible_units(current_user).order_by(func.lower(Unit.name))
+    query = units_policy.visible_units(current_user).order_by(Unit.name_key)
+    if args.get("q"):
+        query = query.where(Unit.name_key.contains(fold(args["q"]), autoescape=True))
     if args.get("trust_level"):
         query = query.where(Unit.trust_level == args["trust_level"])
     page = paginate(query, args, per_page=50)

@@ -58,6 +58,7 @@ from app.api.visits_schemas import (
 )
 from app.auth.models import Role
 from app.core import access
+from app.core import input as input_layer
 from app.core.errors import DomainError, InvalidInput
 from app.core.files import stored_file_response
 from app.core.pagination import paginate
@@ -778,6 +779,7 @@ def apply_operation(raw: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, SyncResponseSchema)
 @problems(403, 422)
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
+@input_layer.checks_items_itself
 def sync(data: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The tablet's offline queue (reviewers and coordinators): writes made without a connection, applied in
     the order given, each in a savepoint of its own, each answered as its endpoint would answer it.

@@ -11,10 +11,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from app.api.schemas import PageArgs, PersonRefSchema, actions_field, page_of
+from app.api.schemas import ApiSchema, PageArgs, PersonRefSchema, actions_field, page_of
 from app.core.models import local_today
 from app.core.pagination import MAX_PER_PAGE
 from app.visits import policy as visits_policy
@@ -28,7 +28,7 @@ def _choices(enum_cls: Any) -> str:
     return ", ".join(member.value for member in enum_cls)
 
 
-class TranslatedSchema(Schema):
+class TranslatedSchema(ApiSchema):
     """Field errors in the caller's language, naming the problem in words a person can act on."""
 
     error_messages = {
@@ -76,7 +76,7 @@ def _at_most(n: int) -> validate.Length:
 # ---- problems -------------------------------------------------------------------------------------
 
 
-class ProblemSchema(Schema):
+class ProblemSchema(ApiSchema):
     """RFC 9457 problem details, as every error of the API is answered."""
 
     type = fields.String(metadata={"example": "about:blank"})
@@ -95,25 +95,25 @@ class ProblemSchema(Schema):
 # ---- shared pieces --------------------------------------------------------------------------------
 
 
-class UnitRefSchema(Schema):
+class UnitRefSchema(ApiSchema):
     id = fields.UUID()
     name = fields.String()
 
 
-class TeamMemberSchema(Schema):
+class TeamMemberSchema(ApiSchema):
     user_id = fields.UUID()
     name = fields.Function(lambda member: member.user.name, metadata={"type": "string"})
     is_lead = fields.Boolean()
 
 
-class ReviewAreaSchema(Schema):
+class ReviewAreaSchema(ApiSchema):
     id = fields.UUID()
     position = fields.Integer()
     title = fields.String()
     questions = fields.List(fields.String(), attribute="question_list", metadata={"description": "Guiding questions."})
 
 
-class TemplateRefSchema(Schema):
+class TemplateRefSchema(ApiSchema):
     id = fields.UUID()
     name = fields.String()
     version_id = fields.UUID(metadata={"description": "The version the visit uses; it never changes for the visit."})
@@ -123,7 +123,7 @@ class TemplateRefSchema(Schema):
 # ---- templates ------------------------------------------------------------------------------------
 
 
-class TemplateVersionSchema(Schema):
+class TemplateVersionSchema(ApiSchema):
     id = fields.UUID()
     number = fields.Integer()
     description = fields.String()
@@ -131,7 +131,7 @@ class TemplateVersionSchema(Schema):
     areas = fields.List(fields.Nested(ReviewAreaSchema))
 
 
-class TemplateSchema(Schema):
+class TemplateSchema(ApiSchema):
     id = fields.UUID()
     name = fields.String()
     is_archived = fields.Boolean()
@@ -157,7 +157,7 @@ TemplatePage = page_of(TemplateSchema, "TemplatePage")
 # ---- visits ---------------------------------------------------------------------------------------
 
 
-class VisitSchema(Schema):
+class VisitSchema(ApiSchema):
     """A visit. Before kommunicering a member of the unit gets only ``id``, ``case_number``, ``unit``,
     ``unit_id``, ``status``, ``visit_date`` and ``team``: every other property is left out."""
 
@@ -261,7 +261,7 @@ class FollowUpVisitSchema(TranslatedSchema):
 # ---- findings and evidence ------------------------------------------------------------------------
 
 
-class EvidenceSchema(Schema):
+class EvidenceSchema(ApiSchema):
     id = fields.UUID()
     finding_id = fields.UUID()
     kind = fields.Enum(EvidenceKind, by_value=True)
@@ -276,11 +276,11 @@ class EvidenceSchema(Schema):
     thumbnail_url = fields.Function(
         lambda item: f"/api/v1/evidence/{item.id}/thumbnail" if item.thumbnail_name else None,
         allow_none=True,
-        metadata={"type": ["string", "null"], "description": "Photos only."},
+        metadata={"type": "string", "description": "Photos only."},  # allow_none adds the "null"
     )
 
 
-class FindingSchema(Schema):
+class FindingSchema(ApiSchema):
     id = fields.UUID()
     visit_id = fields.UUID()
     review_area_id = fields.UUID(allow_none=True)
@@ -349,7 +349,7 @@ class EvidenceUploadSchema(EvidenceFileSchema, EvidenceFormSchema):
 # ---- the unit's response --------------------------------------------------------------------------
 
 
-class UnitResponseSchema(Schema):
+class UnitResponseSchema(ApiSchema):
     """A response (yttrande) as received: never changed afterwards; a correction is a newer response."""
 
     id = fields.UUID()
@@ -361,7 +361,7 @@ class UnitResponseSchema(Schema):
     received_at = fields.DateTime()
 
 
-class UnitResponseList(Schema):
+class UnitResponseList(ApiSchema):
     items = fields.List(fields.Nested(UnitResponseSchema), required=True)
 
 
@@ -387,7 +387,7 @@ class NewVisitResponseSchema(TranslatedSchema):
 # ---- audit trail ----------------------------------------------------------------------------------
 
 
-class AuditEventSchema(Schema):
+class AuditEventSchema(ApiSchema):
     id = fields.UUID()
     occurred_at = fields.DateTime()
     action = fields.String(metadata={"description": "create, update, delete, login…"})
@@ -473,7 +473,7 @@ class SyncRequestSchema(TranslatedSchema):
     )
 
 
-class SyncResultSchema(Schema):
+class SyncResultSchema(ApiSchema):
     id = fields.UUID(required=True)
     op = fields.String(required=True)
     status = fields.Integer(
@@ -484,7 +484,7 @@ class SyncResultSchema(Schema):
     problem = fields.Nested(ProblemSchema, metadata={"description": "On failure: the problem, as the endpoint would."})
 
 
-class SyncResponseSchema(Schema):
+class SyncResponseSchema(ApiSchema):
     results = fields.List(fields.Nested(SyncResultSchema), required=True)
     applied = fields.Integer(required=True, metadata={"description": "Operations applied now or before (2xx)."})
     failed = fields.Integer(required=True)

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.passwords import MAX_LENGTH
+from app.core.forms import BaseForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(BaseForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(_l("Choose a password.")), Length(max=MAX_LENGTH)],
@@ -35,7 +35,7 @@ class ChangePasswordForm(SetPasswordForm):
     )
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     language = SelectField(
         _l("Language"),
         choices=[("", _l("Browser's choice (Swedish by default)")), ("sv", "Svenska"), ("en", "English")],
@@ -43,7 +43,7 @@ class LanguageForm(FlaskForm):
     )
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BaseForm):
     label = StringField(
         _l("What the token is for"),
         validators=[DataRequired(_l("Say what the token is for.")), Length(max=100)],
@@ -63,7 +63,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PersonForm(FlaskForm):
+class PersonForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=200)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address.")), Length(max=320)])
     roles = MultiCheckboxField(_l("Roles"), choices=[])

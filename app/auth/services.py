@@ -219,13 +219,18 @@ def set_password_with_token(raw: str, password: str) -> User:
     return row.user
 
 
-def change_password(*, actor: User, current: str, new: str) -> User:
+def change_password(*, actor: User, current: str, new: str, keep_session: str | None = None) -> User:
+    """Change one's own password (ASVS 7.4.3): every other login session of the person ends; the one whose
+    cookie token is ``keep_session`` (the request's own) goes on. API tokens stay: the profile offers to revoke
+    them (``revoke_all_api_tokens``). Raises ``InvalidInput`` on ``current_password`` or ``new_password``."""
     if not passwords.verify_password(actor.password_hash, current):
         raise InvalidInput({"current_password": [_("The current password is not right.")]})
     found = passwords.problems(new, email=actor.email, name=actor.name)
     if found:
         raise InvalidInput({"new_password": found})
     actor.password_hash = passwords.hash_password(new)
+    end_all_sessions(actor.id, keep=keep_session)
+    audit.record(db.session, action="password_changed", object_type="user", object_id=actor.id)
     db.session.flush()
     return actor
 
@@ -236,9 +241,11 @@ def change_password(*, actor: User, current: str, new: str) -> User:
 def authenticate(email: str, password: str) -> User | None:
     """The person for these credentials, or None. Records the attempt either way."""
     person = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    if person is None:
-        passwords.verify_password(passwords.DUMMY_HASH, password)  # same time for unknown addresses
-    ok = person is not None and person.is_active_account and passwords.verify_password(person.password_hash, password)
+    # One hash verification for every kind of account (unknown, deactivated, no password set yet), so the
+    # answer's timing tells nothing about which kind it is (ASVS 6.3.8).
+    stored = person.password_hash if person is not None and person.password_hash else None
+    matches = passwords.verify_password(stored or passwords.DUMMY_HASH, password) and stored is not None
+    ok = person is not None and person.is_active_account and matches
     audit.record(
         db.session,
         action="login" if ok else "login_failed",
@@ -265,15 +272,22 @@ def _idle_limit() -> timedelta:
     return timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
 
 
+def _absolute_limit() -> timedelta:
+    return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+
+
 def load_session(raw: str | None, *, touch: bool = True) -> AuthSession | None:
-    """The live session for a cookie token, or None when it ended, went idle or its person was deactivated."""
+    """The live session for a cookie token, or None when it ended, went idle (``IDLE_TIMEOUT_MINUTES``), reached
+    its absolute lifetime (``SESSION_MAX_HOURS`` since login, however active: ASVS 7.3.2) or its person was
+    deactivated. An ending session is marked ended (the caller commits)."""
     if not raw:
         return None
     row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == hash_secret(raw)))
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
-    if now - row.last_seen_at > _idle_limit() or not row.user.is_active_account:
+    too_old = now - row.created_at > _absolute_limit()
+    if now - row.last_seen_at > _idle_limit() or too_old or not row.user.is_active_account:
         row.ended_at = now
         return None
     if touch and now - row.last_seen_at > timedelta(seconds=15):
@@ -303,12 +317,12 @@ def end_session(raw: str | None) -> None:
         )
 
 
-def end_all_sessions(user_id: uuid.UUID) -> None:
-    db.session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
+def end_all_sessions(user_id: uuid.UUID, *, keep: str | None = None) -> None:
+    """End every live session of the person, but the one whose cookie token is ``keep``."""
+    query = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
+    if keep:
+        query = query.where(AuthSession.token_hash != hash_secret(keep))
+    db.session.execute(query.values(ended_at=utcnow()))
 
 
 def purge_stale_sessions() -> int:
@@ -345,6 +359,14 @@ def revoke_api_token(token_id: uuid.UUID, *, actor: User) -> ApiToken:
         token.revoked_at = utcnow()
     db.session.flush()
     return token
+
+
+def revoke_all_api_tokens(*, actor: User) -> int:
+    """Revoke every live API token of the actor (offered after a password change); returns how many."""
+    live = db.session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None))).all()
+    for token in live:
+        revoke_api_token(token.id, actor=actor)
+    return len(live)
 
 
 def person_for_api_token(raw: str) -> User | None:

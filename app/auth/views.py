@@ -59,8 +59,20 @@ def login_options() -> dict[str, Any]:
     }
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_account() -> str:
+    """The account a login attempt names: throttled apart from the address, which a proxy chain may vary."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    _account_limit, methods=["POST"], key_func=_login_account, deduct_when=lambda response: response.status_code != 302
+)
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("main.start"))
@@ -128,21 +140,31 @@ def set_password(token: str):  # type: ignore[no-untyped-def]
     return render_template("auth/set_password.html", form=form, person=person), 422 if form.errors else 200
 
 
-@bp.route("/profile", methods=["GET"])
-@login_required
-def profile():  # type: ignore[no-untyped-def]
+def _live_tokens() -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def _profile_page(*, password_form: ChangePasswordForm | None = None, new_token: str | None = None) -> str:
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
     return render_template(
         "auth/profile.html",
         language_form=LanguageForm(language=current_user.language or ""),
-        password_form=ChangePasswordForm(),
+        password_form=password_form or ChangePasswordForm(),
         token_form=TokenForm(),
         revoke_form=EmptyForm(),
         tokens=tokens,
-        new_token=session.pop("new_token", None),
+        live_token_count=sum(1 for t in tokens if t.revoked_at is None),
+        new_token=new_token,
     )
+
+
+@bp.route("/profile", methods=["GET"])
+@login_required
+def profile():  # type: ignore[no-untyped-def]
+    return _profile_page()
 
 
 @bp.post("/profile/language")
@@ -171,25 +193,27 @@ def profile_password():  # type: ignore[no-untyped-def]
 
         changed = run_service(
             lambda: services.change_password(
-                actor=current_user, current=form.current_password.data or "", new=form.password.data or ""
+                actor=current_user,
+                current=form.current_password.data or "",
+                new=form.password.data or "",
+                keep_session=session.get(SESSION_KEY),
             ),
             form=form,
             errors=password_field,
             refusals=InvalidInput,
         )
         if changed:
-            flash(_("Your password is changed."), "success")
-            return redirect(url_for("auth.profile"))
-    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)).all()
-    return render_template(
-        "auth/profile.html",
-        language_form=LanguageForm(language=current_user.language or ""),
-        password_form=form,
-        token_form=TokenForm(),
-        revoke_form=EmptyForm(),
-        tokens=tokens,
-        new_token=None,
-    ), 422
+            flash(_("Your password is changed. You are logged out everywhere else."), "success")
+            if _live_tokens():
+                flash(
+                    _(
+                        "Your API tokens still work. If someone else may have known your password, "
+                        "revoke them under API tokens below."
+                    ),
+                    "info",
+                )
+            return redirect(url_for("auth.profile", _anchor="tok-h"))
+    return _profile_page(password_form=form), 422
 
 
 @bp.post("/profile/tokens")
@@ -199,12 +223,25 @@ def create_token():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         _token, raw = services.create_api_token(actor=current_user, label=form.label.data or "")
         db.session.commit()
-        session["new_token"] = raw  # shown once, on the next page, then gone
+        # Shown once, on this answer (never kept in the cookie, which is signed, not encrypted).
         flash(_("The token is created. Copy it now: it will not be shown again."), "success")
+        return _profile_page(new_token=raw), 201
     else:
         for messages in form.errors.values():
             for message in messages:
                 flash(message, "error")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.post("/profile/tokens/revoke-all")
+@login_required
+def revoke_all_tokens():  # type: ignore[no-untyped-def]
+    """After a password change (or any time): every API token of one's own stops working."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        count = services.revoke_all_api_tokens(actor=current_user)
+        db.session.commit()
+        flash(_("%(n)d API tokens are revoked.", n=count), "success")
     return redirect(url_for("auth.profile"))
 
 

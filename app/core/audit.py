@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, event, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.core import audit_chain
 from app.core.models import Auditable, AuditEvent, utcnow
 
 REDACTED = "***"
@@ -130,12 +131,14 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         for row in rows:
             row["occurred_at"] = row["occurred_at"] or utcnow()
         session.connection().execute(table.insert(), rows)  # type: ignore[attr-defined]
+        audit_chain.note_inserted(session, [row["id"] for row in rows])
 
 
 def install(session_class: type[Session] = Session) -> None:
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
         event.listen(session_class, "after_flush", _after_flush)
+    audit_chain.install(session_class)  # after the listener above: it links what that one inserted
 
 
 def record(

@@ -98,7 +98,7 @@ def purge_expired_form_drafts(now: datetime | None = None) -> int:
 # ---- the request side ------------------------------------------------------------------------------
 
 
-def _referrer_path() -> str | None:
+def referrer_path() -> str | None:
     """The page the form was on, if it is on this site."""
     from urllib.parse import urlsplit
 
@@ -109,16 +109,26 @@ def _referrer_path() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+SECRET_FIELD_WORDS = ("password", "token", "secret")
+
+
+def is_secret_field(name: str) -> bool:
+    """A field never kept anywhere (ASVS 7.2.1): passwords, tokens, secrets."""
+    return any(word in name.lower() for word in SECRET_FIELD_WORDS)
+
+
 def stash_form(person_id: uuid.UUID | None) -> str | None:
     """Keep the posted form of a refused POST (session or CSRF token expired) for ``person_id`` and return the
     page it came from (or None when it came from elsewhere). Without a person (no session at all) nothing is
     kept on the server; the browser's copy remains."""
-    target = _referrer_path()
+    target = referrer_path()
     if target is None:
         return None
     path = target.split("?")[0]
     if person_id is not None:
         fields = {k: v for k, v in request.form.items(multi=False) if k not in ("csrf_token", DRAFT_FIELD)}
+        if any(is_secret_field(name) for name in fields):
+            fields = {}  # a form with a secret (its confirmation too) keeps nothing: nothing in it is worth the risk
         keep_form_draft(person_id, path=path, fields=fields, draft_key=request.form.get(DRAFT_FIELD))
         db.session.commit()  # the refused request ends in a redirect: the kept form stands on its own
         session[STASH_KEY] = {"path": path}

@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
+from wtforms import Field, StringField, TextAreaField
+from wtforms.meta import DefaultMeta
+
+from app.core import input as input_layer
 
 
-class EmptyForm(FlaskForm):
+def _text_filter(multiline: bool) -> Any:
+    """A WTForms filter: NFC-normalise, or refuse with the input layer's message (shown beside the field)."""
+
+    def clean(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        message = input_layer.text_problem(value, multiline=multiline)
+        if message:
+            raise ValueError(message)
+        return input_layer.normalise(value)
+
+    return clean
+
+
+class _Meta(DefaultMeta):
+    def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+        """Every text field goes through the input layer: single-line unless it is a text area."""
+        field = super().bind_field(form, unbound_field, options)
+        if isinstance(field, StringField):
+            field.filters = (_text_filter(isinstance(field, TextAreaField)), *field.filters)
+        return field
+
+
+class BaseForm(FlaskForm):
+    """Every form of the product: text normalised to NFC, control characters refused beside the field
+    (tab and line breaks only in text areas; line breaks and bidi controls never in one-line fields)."""
+
+    class Meta(_Meta, FlaskForm.Meta):  # type: ignore[misc]
+        pass
+
+
+class EmptyForm(BaseForm):
     """A POST-only button (log out, deactivate, revoke): it carries only the CSRF token."""
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from app.core.input import parse_page
 from app.extensions import db
 
 MAX_PER_PAGE = 200
@@ -33,17 +34,13 @@ class Page:
         return self.page < self.pages
 
 
-def _positive(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
-
-
 def paginate(query: Select[Any], args: Mapping[str, Any], *, per_page: int = 25) -> Page:
-    page = _positive(args.get("page"), 1)
-    size = min(_positive(args.get("per_page"), per_page), MAX_PER_PAGE)
+    """One page of the query (``page`` from 1, ``per_page`` up to 200, from the query string).
+
+    A page beyond the last answers no items; a page or size that is not a sane whole number raises
+    ``InvalidInput`` (422) naming it (``app.core.input.parse_page``)."""
+    page = parse_page(args.get("page"))
+    size = min(parse_page(args.get("per_page"), field="per_page", default=per_page), MAX_PER_PAGE)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(db.session.scalars(query.limit(size).offset((page - 1) * size)))
     return Page(items=items, page=page, per_page=size, total=total)

@@ -297,11 +297,16 @@ def init_app(app: Flask) -> None:
         from flask_babel import get_locale
 
         def lang_url(code: str) -> str:
-            """This page in another language, keeping its query (filters, page)."""
+            """This page in another language, keeping its query (filters, page). A page answering a POST to an
+            address that takes only POST (a form with errors) links to the page the form was on instead."""
+            from urllib.parse import urlencode, urlsplit
+
+            rule = request.url_rule
+            if request.method != "GET" and rule is not None and "GET" not in (rule.methods or ()):
+                page = urlsplit(drafts.referrer_path() or url_for("main.index"))
+                return f"{page.path}?{urlencode({'lang': code})}"
             args = request.args.to_dict(flat=False)
             args["lang"] = [code]
-            from urllib.parse import urlencode
-
             return f"{request.path}?{urlencode(args, doseq=True)}"
 
         return {

@@ -3,15 +3,15 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.core.forms import BaseForm
 from app.dialogue.models import NotificationMode
 from app.dialogue.services import MAX_TEXT_LENGTH
 
 
-class MessageForm(FlaskForm):
+class MessageForm(BaseForm):
     text = TextAreaField(
         _l("Your message"), validators=[Optional(), Length(max=MAX_TEXT_LENGTH)], render_kw={"rows": 5}
     )
@@ -21,12 +21,12 @@ class MessageForm(FlaskForm):
     )
 
 
-class MarkReadForm(FlaskForm):
+class MarkReadForm(BaseForm):
     # The newest message the person was shown: one that arrives meanwhile stays new.
     seen_until = HiddenField()
 
 
-class NotificationForm(FlaskForm):
+class NotificationForm(BaseForm):
     mode = RadioField(_l("E-mails about new messages"), choices=[])
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import files, mail
+from app.core import client_ids, files, mail
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_zone, utcnow
 from app.core.pagination import MAX_PER_PAGE, Page
@@ -184,11 +184,14 @@ def post_message(
     message_id: uuid.UUID | None = None,
 ) -> Message:
     """Write a message (or an internal note) with attachments, in the visit's or a finding's conversation."""
-    if message_id is not None and (existing := db.session.get(Message, message_id)) is not None:
-        if existing.author_id != actor.id:
-            raise DomainError(_("A message with this id already exists."), field="id")
-        return existing  # a repeated create with the client's id (API.md)
     visit, finding = subject(actor, visit_id=visit_id, finding_id=finding_id)
+    thread_key = Thread.key_for(visit.id, finding.id if finding else None)
+
+    def is_replay(message: Message) -> bool:
+        return message.author_id == actor.id and message.thread.key == thread_key
+
+    if (existing := client_ids.replayed(Message, message_id, is_replay=is_replay)) is not None:
+        return existing  # a repeated create with the client's id (API.md)
     side = writer_side(actor, visit)
     if visit.status == VisitStatus.closed:
         raise DomainError(_("The case is closed. Its conversations can be read, not continued."))

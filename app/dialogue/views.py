@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.core.errors import DomainError
 from app.core.files import stored_file_response
+from app.core.input import parse_page
 from app.core.run import form_errors, run_service
 from app.dialogue import bp, services
 from app.dialogue.forms import MarkReadForm, MessageForm, notification_form
@@ -22,11 +23,8 @@ from app.extensions import db
 
 
 def _page_number() -> int | None:
-    try:
-        number = int(request.args.get("page", ""))
-    except ValueError:
-        return None
-    return number if number > 0 else None
+    raw = request.args.get("page")
+    return parse_page(raw) if raw else None
 
 
 def _thread_page(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -103,7 +104,9 @@ def touch(feed: CalendarFeed) -> None:
 
 
 def escape_text(value: str) -> str:
-    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and line breaks escaped."""
+    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and line breaks escaped; other control characters
+    (U+000B pasted from Word, ESC, DEL, C1), which RFC 5545 forbids in TEXT, become spaces."""
+    value = "".join(" " if unicodedata.category(c) == "Cc" and c not in "\t\r\n" else c for c in value)
     value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
     return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.core.forms import BaseForm
 
-class FollowUpForm(FlaskForm):
+
+class FollowUpForm(BaseForm):
     """Propose (with the finding or visit it belongs to) or change a follow-up. The rules (required fields,
     the due date not in the past, an owner of the unit) are the service's, so the API says the same."""
 
@@ -20,7 +21,7 @@ class FollowUpForm(FlaskForm):
     finding = HiddenField()
 
 
-class ReportDoneForm(FlaskForm):
+class ReportDoneForm(BaseForm):
     description = TextAreaField(
         _l("What was done"),
         validators=[Optional(), Length(max=5000)],
@@ -34,7 +35,7 @@ class ReportDoneForm(FlaskForm):
     )
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(BaseForm):
     note = TextAreaField(
         _l("How the effect was checked"),
         validators=[Optional(), Length(max=5000)],
@@ -43,13 +44,13 @@ class VerifyForm(FlaskForm):
     )
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(BaseForm):
     note = TextAreaField(
         _l("What remains to be done"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     reason = TextAreaField(
         _l("Why the follow-up is cancelled"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )

@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import signals
+from app.core import client_ids, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
 from app.extensions import db
@@ -149,9 +149,13 @@ def propose(
 ) -> FollowUp:
     """A new follow-up, from a finding, from a visit, or on its own; the proposer's side has accepted it.
     A unit member who names nobody is responsible themselves."""
-    if follow_up_id is not None and db.session.get(FollowUp, follow_up_id) is not None:
-        return followups_policy.get_follow_up(actor, follow_up_id)  # a repeated create with the client's id (API.md)
     unit = units_policy.get_unit(actor, unit_id)
+
+    def is_replay(follow_up: FollowUp) -> bool:
+        return follow_up.unit_id == unit.id and follow_up.proposed_by_id == actor.id
+
+    if (existing := client_ids.replayed(FollowUp, follow_up_id, is_replay=is_replay)) is not None:
+        return existing  # a repeated create with the client's id (API.md)
     now = now or utcnow()
     errors: dict[str, list[str]] = {}
     finding: Finding | None = None

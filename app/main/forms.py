@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.core.forms import BaseForm
 
-class AccessibilityReportForm(FlaskForm):
+
+class AccessibilityReportForm(BaseForm):
     """The fields only: what is required and how long it may be are the service's rules (app.main.services)."""
 
     description = TextAreaField(
@@ -30,7 +31,7 @@ class AccessibilityReportForm(FlaskForm):
     )
 
 
-class HandleReportForm(FlaskForm):
+class HandleReportForm(BaseForm):
     note = TextAreaField(
         _l("What was done or answered"),
         validators=[Optional()],

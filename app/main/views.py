@@ -6,8 +6,9 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from app.core import availability
 from app.core.errors import InvalidInput
 from app.core.run import run_service
 from app.extensions import db, limiter
@@ -114,5 +115,6 @@ def accessibility():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+    """The database, Redis and the mail outbox, each reported apart (JSON); 503 when the product cannot work."""
+    report, status = availability.health_report()
+    return jsonify(report), status

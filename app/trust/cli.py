@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.core import input as input_layer
 from app.core.cli import operator_context
-from app.core.errors import DomainError
+from app.core.errors import DomainError, InvalidInput
 from app.extensions import db
 
 trust_cli = AppGroup("trust", help="Conditional trust: boundaries and their evaluation.")
@@ -57,7 +58,13 @@ def import_readings(file: Path, unit_ref: str) -> None:
     operator_context()
     unit_id = _unit_id(unit_ref)
     try:
-        result = services.import_readings_csv(unit_id, file.read_bytes(), actor=access.OPERATOR, source="cli")  # type: ignore[arg-type]
+        data = input_layer.clean_csv(file.read_bytes())
+    except InvalidInput as exc:
+        for problem in exc.errors["file"]:
+            click.echo(problem, err=True)
+        raise click.ClickException(exc.message) from None
+    try:
+        result = services.import_readings_csv(unit_id, data, actor=access.OPERATOR, source="cli")  # type: ignore[arg-type]
         db.session.commit()
     except services.CsvImportError as exc:
         db.session.rollback()

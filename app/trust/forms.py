@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.core.forms import BaseForm
 from app.trust.labels import COMPARATOR, KIND
 
 
-class IndicatorForm(FlaskForm):
+class IndicatorForm(BaseForm):
     key = StringField(
         _l("Key"),
         validators=[Optional(), Length(max=60)],
@@ -32,7 +32,7 @@ class IndicatorForm(FlaskForm):
     )
 
 
-class BoundaryForm(FlaskForm):
+class BoundaryForm(BaseForm):
     boundary_id = HiddenField()
     kind = SelectField(_l("What the boundary watches"), choices=list(KIND.items()), validators=[Optional()])
     indicator = SelectField(_l("Indicator"), choices=[], validators=[Optional()])
@@ -64,20 +64,20 @@ class BoundaryForm(FlaskForm):
     )
 
 
-class EndBoundaryForm(FlaskForm):
+class EndBoundaryForm(BaseForm):
     boundary_id = HiddenField()
     rationale = TextAreaField(
         _l("Why the boundary should end"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3}
     )
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BaseForm):
     reason = TextAreaField(
         _l("Why you decline (optional)"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3}
     )
 
 
-class ReadingForm(FlaskForm):
+class ReadingForm(BaseForm):
     indicator = SelectField(_l("Indicator"), choices=[], validators=[Optional()])
     period = StringField(
         _l("Month"),
@@ -88,7 +88,7 @@ class ReadingForm(FlaskForm):
     value = StringField(_l("Value"), validators=[Optional(), Length(max=40)], render_kw={"inputmode": "decimal"})
 
 
-class CsvForm(FlaskForm):
+class CsvForm(BaseForm):
     file = FileField(
         _l("CSV file"),
         description=_l(
@@ -98,7 +98,7 @@ class CsvForm(FlaskForm):
     )
 
 
-class CloseBreachForm(FlaskForm):
+class CloseBreachForm(BaseForm):
     note = TextAreaField(
         _l("What the closer look found and what was agreed"),
         validators=[Optional(), Length(max=5000)],
@@ -106,7 +106,7 @@ class CloseBreachForm(FlaskForm):
     )
 
 
-class RestoreForm(FlaskForm):
+class RestoreForm(BaseForm):
     reason = TextAreaField(
         _l("Why the unit returns to baseline trust"),
         validators=[Optional(), Length(max=5000)],

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from app.core.input import fold
 from app.core.models import local_today
 from app.core.pagination import Page, paginate
 from app.extensions import db
@@ -145,7 +146,7 @@ def overview(args: Mapping[str, Any]) -> tuple[Page, list[OverviewRow]]:
     query = select(Unit)
     q = (args.get("q") or "").strip()
     if q:
-        query = query.where(func.lower(Unit.name).like(f"%{q.lower()}%"))
+        query = query.where(Unit.name_key.contains(fold(q), autoescape=True))
     if args.get("trust_level") in TrustLevel.__members__:
         query = query.where(Unit.trust_level == TrustLevel(args["trust_level"]))
     if args.get("breaches") == "open":

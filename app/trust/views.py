@@ -13,6 +13,8 @@ from flask_login import current_user, login_required
 
 from app.auth.models import Role
 from app.core import access
+from app.core import input as input_layer
+from app.core.errors import InvalidInput
 from app.core.forms import EmptyForm
 from app.core.pagination import paginate
 from app.core.run import run_service
@@ -371,7 +373,10 @@ def import_readings(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         if upload is None or not upload.filename:
             form.file.errors = [_("Choose a CSV file to upload.")]
             return _readings_page(unit, csv_form=form, status=422)
-        data = upload.read()
+        try:
+            data = input_layer.clean_csv(upload.read())
+        except InvalidInput as bad:
+            return _readings_page(unit, csv_form=form, csv_errors=[bad.message, *bad.errors["file"]], status=422)
         imported = run_service(lambda: services.import_readings_csv(unit.id, data, actor=current_user))
         if (exc := imported.error) is not None:
             lines = exc.errors["file"] if isinstance(exc, services.CsvImportError) else []  # every bad line

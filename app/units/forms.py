@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
+
+from app.core.forms import BaseForm
 
 KIND_LABELS = {
     "school": _l("School"),
@@ -18,7 +19,7 @@ KIND_LABELS = {
 TRUST_LABELS = {"baseline": _l("Baseline trust"), "closer_review": _l("Closer review")}
 
 
-class UnitForm(FlaskForm):
+class UnitForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the unit's name.")), Length(max=200)])
     kind = SelectField(_l("Kind of unit"), choices=list(KIND_LABELS.items()))
     contact_email = EmailField(

@@ -6,8 +6,9 @@ import enum
 import uuid
 
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.input import fold
 from app.core.models import Auditable, IdMixin, TimestampMixin
 from app.extensions import Model
 
@@ -32,6 +33,9 @@ class Unit(IdMixin, TimestampMixin, Auditable, Model):
     __audit_type__ = "unit"
 
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The name folded for comparing and searching (app.core.input.fold): set with the name, unique, so "åby skola"
+    # is the same unit as "Åby skola" on SQLite (whose lower() folds only A–Z) and PostgreSQL alike.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[UnitKind] = mapped_column(
         Enum(UnitKind, native_enum=False, length=30, validate_strings=True), default=UnitKind.other
     )
@@ -43,6 +47,13 @@ class Unit(IdMixin, TimestampMixin, Auditable, Model):
     )
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="unit", cascade="all, delete-orphan")
+
+    __audit_ignore__ = frozenset({"updated_at", "created_at", "name_key"})
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = fold(name or "")
+        return name
 
     def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
         return self.id, None

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.core import access
+from app.core import access, client_ids
 from app.core.errors import InvalidInput
+from app.core.input import fold
 from app.extensions import db
 from app.units import policy as units_policy
 from app.units.models import Unit, UnitKind
@@ -39,7 +40,7 @@ def _validated(name: str, kind: str | UnitKind, contact_email: str | None, *, un
     elif len(name) > 200:
         errors["name"] = [_("The name may be at most %(n)d characters long.", n=200)]
     else:
-        clash = select(Unit.id).where(func.lower(Unit.name) == name.lower())
+        clash = select(Unit.id).where(Unit.name_key == fold(name))
         if unit_id is not None:
             clash = clash.where(Unit.id != unit_id)
         if db.session.scalar(clash) is not None:
@@ -70,8 +71,8 @@ def create_unit(
     from app.auth.models import Role
 
     access.require_role(actor, Role.coordinator)
-    if unit_id is not None and (existing := db.session.get(Unit, unit_id)) is not None:
-        return existing
+    if (existing := client_ids.replayed(Unit, unit_id, is_replay=lambda u: True)) is not None:
+        return existing  # coordinators see every unit: a repeated create is always theirs to see
     unit = Unit(id=unit_id or uuid.uuid4(), **_validated(name, kind, contact_email, unit_id=None))
     db.session.add(unit)
     db.session.flush()
@@ -90,11 +91,11 @@ def update_unit(unit_id: uuid.UUID, *, actor: User, name: str, kind: str | UnitK
 
 
 def find_unit(reference: str) -> Unit | None:
-    """A unit by id or by exact name (CLI arguments)."""
+    """A unit by id or by name, compared as ``fold`` does (CLI arguments: "östra gymnasiet" finds "Östra gymnasiet")."""
     try:
         found = db.session.get(Unit, uuid.UUID(reference))
         if found is not None:
             return found
     except ValueError:
         pass
-    return db.session.scalar(select(Unit).where(func.lower(Unit.name) == reference.strip().lower()))
+    return db.session.scalar(select(Unit).where(Unit.name_key == fold(reference)))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.auth.models import Role, User
 from app.core import access, audit
 from app.core.errors import InvalidInput
+from app.core.input import fold
 from app.core.models import AuditEvent
 from app.core.pagination import Page, paginate
 from app.core.run import run_service
@@ -26,11 +27,11 @@ from app.visits import timeline as visit_timeline
 @bp.get("/units")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    query = units_policy.visible_units(current_user).order_by(func.lower(Unit.name))
+    query = units_policy.visible_units(current_user).order_by(Unit.name_key)
     q = (request.args.get("q") or "").strip()
     trust = request.args.get("trust_level") or ""
     if q:
-        query = query.where(func.lower(Unit.name).like(f"%{q.lower()}%"))
+        query = query.where(Unit.name_key.contains(fold(q), autoescape=True))
     if trust in TrustLevel.__members__:
         query = query.where(Unit.trust_level == TrustLevel(trust))
     page = paginate(query, request.args)

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 
-from app.core import files
-from app.core.errors import DomainError, InvalidInput
+from app.core import client_ids, files
+from app.core.errors import DomainError
 from app.extensions import db
 from app.visits import policy as visits_policy
 from app.visits.models import Evidence
-from app.visits.services import EDITABLE, created_once
+from app.visits.services import EDITABLE
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -36,10 +36,10 @@ def store_upload(
     makes a repeated upload (the tablet sending again after a lost answer) return the first one."""
     finding = visits_policy.get_finding(actor, finding_id)
     visits_policy.require_visit_editor(actor, finding.visit)
-    if evidence_id is not None and (existing := db.session.get(Evidence, evidence_id)) is not None:
-        if existing.finding_id != finding.id:
-            raise InvalidInput({"id": [_("This id already belongs to another file.")]})
-        return existing
+    if (
+        existing := client_ids.replayed(Evidence, evidence_id, is_replay=lambda e: e.finding_id == finding.id)
+    ) is not None:
+        return existing  # the tablet sending the same photo again after a lost answer
     _require_editable(finding.visit.status)
     checked = files.check_upload(filename, data)
 
@@ -56,10 +56,7 @@ def store_upload(
         db.session.flush()
         return item
 
-    item = created_once(Evidence, evidence_id, insert)
-    if item.finding_id != finding.id:
-        raise InvalidInput({"id": [_("This id already belongs to another file.")]})
-    return item
+    return client_ids.created_once(Evidence, evidence_id, insert, is_replay=lambda e: e.finding_id == finding.id)
 
 
 def delete_evidence(evidence_id: uuid.UUID, *, actor: User) -> None:

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.forms import MultiCheckboxField
+from app.core.forms import BaseForm
 from app.visits.labels import KIND, PURPOSE, SEVERITY, STANCE
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the template's name.")), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     areas = TextAreaField(
@@ -22,7 +22,7 @@ class TemplateForm(FlaskForm):
     )
 
 
-class VisitForm(FlaskForm):
+class VisitForm(BaseForm):
     unit = SelectField(_l("Unit"), choices=[], validators=[DataRequired(_l("Choose the unit."))])
     template = SelectField(
         _l("Review template"), choices=[], validators=[DataRequired(_l("Choose a review template."))]
@@ -34,21 +34,21 @@ class VisitForm(FlaskForm):
     aim = TextAreaField(_l("Aim of the visit"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 4})
 
 
-class PlanForm(FlaskForm):
+class PlanForm(BaseForm):
     visit_date = DateField(_l("Date of the visit"), validators=[Optional()])
     lead = SelectField(_l("Lead reviewer"), choices=[], validators=[DataRequired(_l("Choose the lead reviewer."))])
     team = MultiCheckboxField(_l("Other reviewers on the team"), choices=[])
     aim = TextAreaField(_l("Aim of the visit"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 4})
 
 
-class FindingForm(FlaskForm):
+class FindingForm(BaseForm):
     kind = RadioField(_l("Kind of finding"), choices=list(KIND.items()), validators=[Optional()])
     severity = RadioField(_l("Severity (deviations only)"), choices=list(SEVERITY.items()), validators=[Optional()])
     text = TextAreaField(_l("What did you see?"), validators=[Optional(), Length(max=10000)], render_kw={"rows": 5})
     review_area = SelectField(_l("Review area"), choices=[], validators=[Optional()])
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(BaseForm):
     to = HiddenField()
     comment_deadline = DateField(_l("Deadline for the unit's comments"), validators=[Optional()])
     waiver_reason = TextAreaField(
@@ -59,7 +59,7 @@ class TransitionForm(FlaskForm):
     )
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(BaseForm):
     visit_date = DateField(_l("Date of the follow-up visit"), validators=[Optional()])
 
 

@@ -4,23 +4,22 @@ machine with the kommunicering gate, findings, and the unit's responses."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User, UserRole
-from app.core import access, mail, signals
+from app.core import access, client_ids, mail, signals
 from app.core.errors import DomainError, InvalidInput, NotFound
-from app.core.models import local_today, utcnow
+from app.core.models import local_today, local_zone, utcnow
 from app.core.urls import external_url
 from app.extensions import db
 from app.units import policy as units_policy
@@ -44,23 +43,6 @@ from app.visits.models import (
 from app.visits.report import current_responses  # noqa: F401  (part of this module's public interface)
 
 T = TypeVar("T")
-
-
-def created_once(model: type[Any], object_id: uuid.UUID | None, insert: Callable[[], T]) -> T:
-    """Insert an object whose id the client chose (API.md: a repeated create returns the first one). Two
-    requests racing with the same id both pass the "does it exist yet" check; the insert of the one that
-    loses fails on the primary key, its savepoint rolls back (with anything numbered in it), and the object
-    the winner committed is returned instead."""
-    if object_id is None:
-        return insert()
-    try:
-        with db.session.begin_nested():
-            return insert()
-    except IntegrityError:
-        existing = db.session.get(model, object_id)
-        if existing is None:
-            raise
-        return cast(T, existing)
 
 
 # ---- templates ------------------------------------------------------------------------------------
@@ -254,9 +236,9 @@ def create_visit(
     visit_id: uuid.UUID | None = None,
 ) -> Visit:
     access.require_role(actor, Role.coordinator, Role.reviewer)
-    if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
-        return existing  # a repeated create with the client's id (API.md)
     unit = units_policy.get_unit(actor, unit_id)
+    if (existing := client_ids.replayed(Visit, visit_id, is_replay=lambda v: v.unit_id == unit.id)) is not None:
+        return existing  # a repeated create with the client's id (API.md)
     errors: dict[str, list[str]] = {}
     template = db.session.get(Template, template_id) if template_id else None
     if template is None or template.is_archived:
@@ -267,6 +249,9 @@ def create_visit(
         errors["purpose"] = [_("Choose one of the listed purposes.")]
     if visit_date is None and purpose != VisitPurpose.closer_review:
         errors["visit_date"] = [_("Enter the date of the visit.")]
+    registered = local_today()
+    if visit_date is not None and (problem := visit_date_problem(visit_date, registered)):
+        errors["visit_date"] = [problem]
     try:
         team = _team(lead_id, member_ids, unit.id)
     except InvalidInput as exc:
@@ -275,7 +260,7 @@ def create_visit(
     if errors:
         raise InvalidInput(errors)
     assert template is not None
-    year = (visit_date or local_today()).year
+    year = registered.year  # the case's year is when it is registered, never the visit date (DESIGN.md 4.1)
 
     def insert() -> Visit:
         visit = Visit(
@@ -294,7 +279,30 @@ def create_visit(
         db.session.flush()
         return visit
 
-    return created_once(Visit, visit_id, insert)
+    return client_ids.created_once(Visit, visit_id, insert, is_replay=lambda v: v.unit_id == unit.id)
+
+
+MAX_DAYS_BEFORE_REGISTRATION = 365
+MAX_YEARS_AFTER_REGISTRATION = 3
+MAX_COMMENT_DEADLINE_DAYS = 365
+
+
+def visit_date_problem(visit_date: date, registered: date) -> str | None:
+    """DESIGN.md 4.1: a visit date more than 365 days before the case's registration or more than 3 years after
+    it is refused (a mistyped year, ``0364-12-13``); returns the message, or None when the date is acceptable."""
+    earliest = registered - timedelta(days=MAX_DAYS_BEFORE_REGISTRATION)
+    try:
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION)
+    except ValueError:  # 29 February
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION, day=28)
+    if earliest <= visit_date <= latest:
+        return None
+    return _(
+        "Enter a date from %(earliest)s to %(latest)s: at most a year before the case was registered and at most "
+        "three years after.",
+        earliest=earliest.isoformat(),
+        latest=latest.isoformat(),
+    )
 
 
 def update_plan(
@@ -311,6 +319,9 @@ def update_plan(
         raise refusal
     if visit_date is None and visit.status != VisitStatus.planned:
         raise InvalidInput({"visit_date": [_("Enter the date of the visit.")]})
+    registered = visit.created_at.astimezone(local_zone()).date() if visit.created_at else local_today()
+    if visit_date is not None and (problem := visit_date_problem(visit_date, registered)):
+        raise InvalidInput({"visit_date": [problem]})
     team = _team(lead_id, member_ids, visit.unit_id)
     wanted = {m.user_id: m.is_lead for m in team}
     for member in list(visit.team):
@@ -335,9 +346,9 @@ def start_follow_up(
     access.require_role(actor, Role.coordinator, Role.reviewer)
     if (refusal := policy.why_not_start_follow_up_visit(actor, previous)) is not None:
         raise refusal
-    if visit_id is not None and (existing := db.session.get(Visit, visit_id)) is not None:
-        if existing.previous_visit_id != previous.id:
-            raise InvalidInput({"id": [_("This id already belongs to another visit.")]})
+    if (
+        existing := client_ids.replayed(Visit, visit_id, is_replay=lambda v: v.previous_visit_id == previous.id)
+    ) is not None:
         return existing
     lead = previous.lead
     return create_visit(
@@ -526,6 +537,8 @@ def transition(
         deadline = comment_deadline or today + timedelta(days=current_app.config["COMMENT_DEADLINE_DAYS"])
         if deadline <= today:
             raise InvalidInput({"comment_deadline": [_("The deadline for comments must be after today.")]})
+        if deadline > today + timedelta(days=MAX_COMMENT_DEADLINE_DAYS):
+            raise InvalidInput({"comment_deadline": [_("The deadline for comments may be at most a year from today.")]})
         visit.comment_deadline = deadline
         visit.sent_for_comment_at = now
         _notify_unit_of_kommunicering(visit)
@@ -642,9 +655,7 @@ def add_finding(
 ) -> Finding:
     visit = policy.get_visit(actor, visit_id)
     policy.require_visit_editor(actor, visit)
-    if finding_id is not None and (existing := db.session.get(Finding, finding_id)) is not None:
-        if existing.visit_id != visit.id:  # a client id is unique across visits, not reusable
-            raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
+    if (existing := client_ids.replayed(Finding, finding_id, is_replay=lambda f: f.visit_id == visit.id)) is not None:
         return existing  # a repeated create with the client's id (API.md, the tablet's offline queue)
     if (refusal := policy.why_not_change_findings(actor, visit)) is not None:
         raise refusal
@@ -657,10 +668,7 @@ def add_finding(
         signals.finding_changed.send(visit, actor=actor, finding=finding, action="create")
         return finding
 
-    finding = created_once(Finding, finding_id, insert)
-    if finding.visit_id != visit.id:
-        raise InvalidInput({"id": [_("This id already belongs to another finding.")]})
-    return finding
+    return client_ids.created_once(Finding, finding_id, insert, is_replay=lambda f: f.visit_id == visit.id)
 
 
 def update_finding(

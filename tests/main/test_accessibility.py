@@ -137,7 +137,7 @@ def test_a_set_password_link_never_reaches_the_statement_with_its_token(client):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "visits", "/x\r\nY"],
+    ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "visits"],
 )
 def test_from_accepts_only_paths_of_this_site(client, target):
     page = client.get("/accessibility", query_string={"from": target}).get_data(as_text=True)

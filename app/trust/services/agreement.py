@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, mail
+from app.core import access, client_ids, mail
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
 from app.core.urls import external_url
@@ -182,8 +182,14 @@ def propose_boundary(
     side = side_of(actor, unit.id)
     if side is None:
         raise Forbidden(_("Your role does not allow this."))
-    if version_id is not None and (existing := db.session.get(BoundaryVersion, version_id)) is not None:
-        return existing  # a repeated create with the client's id (API.md)
+    if (
+        existing := client_ids.replayed(
+            BoundaryVersion,
+            version_id,
+            is_replay=lambda v: v.boundary.unit_id == unit.id and v.proposed_by_id == actor.id,
+        )
+    ) is not None:
+        return existing  # a repeated create with the client's id (API.md); another's id is a 422 saying nothing of it
     _lock_unit(unit.id)
     errors: dict[str, list[str]] = {}
     boundary: Boundary | None = None

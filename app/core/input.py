@@ -1,0 +1,322 @@
+"""The one input layer (API.md conventions, DESIGN.md 4.6; OWASP ASVS 5.0 V1/V2): what any text, number, date,
+page or body may be before a service sees it, for forms, API schemas, CSV files and query strings alike.
+
+- Text is normalised to NFC. Control characters (C0, DEL, C1) and lone UTF-16 surrogates are refused with a
+  message naming the character; tab and line breaks only in multi-line text. Single-line text (names, keys, titles)
+  also refuses line and paragraph separators and the bidirectional embedding/override/isolate controls (U+202A–E,
+  U+2066–9) that make a name read differently from what it is.
+- Numbers stay within what the database stores (``MAX_ABS_NUMBER``, ``MAX_INT``); pages within ``MAX_PAGE``;
+  dates within ``MIN_DATE``–``MAX_DATE`` (the domain narrows them further: DESIGN.md 4.1).
+- Request bodies other than uploads hold at most ``MAX_BODY_BYTES``; JSON nests at most ``MAX_JSON_DEPTH`` deep;
+  NUL and lone surrogates never get past the request, whatever reads it afterwards.
+
+This module imports no domain: the WTForms base (``app.core.forms.BaseForm``), the API's base schema
+(``app.api.schemas.ApiSchema``) and CSV readers call these functions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, Request, Response, current_app, render_template, request
+from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.core.errors import InvalidInput
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+MAX_PAGE = 1_000_000
+MAX_INT = 2**31 - 1  # an SQL integer
+MAX_ABS_NUMBER = Decimal(10) ** 12  # any decimal measure (readings, scores) stays below a trillion
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2199, 12, 31)
+
+LINE_BREAKS = frozenset("\n\r")
+SEPARATORS = frozenset("\u2028\u2029\x85")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Field names whose text is prose a person writes over several lines; every other text field is single-line.
+MULTILINE_SUFFIXES = (
+    "text",
+    "description",
+    "rationale",
+    "reason",
+    "note",
+    "aim",
+    "summary",
+    "comment",
+    "message",
+    "body",
+    "address",
+    "questions",
+    "legal_basis",
+    "purpose",
+)
+
+
+def is_multiline_name(name: str) -> bool:
+    """Whether a field of this name holds multi-line prose (``text``, ``close_note``, ``waiver_reason``…)."""
+    return name.lower().endswith(MULTILINE_SUFFIXES)
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def text_problem(value: str, *, multiline: bool) -> str | None:
+    """What is wrong with this text, as a translated sentence a person can act on; None when it is acceptable.
+
+    Refused everywhere: lone surrogates and control characters (Unicode category Cc) except tab and line breaks
+    in multi-line text. Refused in single-line text also: line breaks, line/paragraph separators and bidi controls."""
+    for char in value:
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            return _("Contains a broken character (%(code)s) that cannot be stored.", code=_codepoint(char))
+        if char in LINE_BREAKS or char in SEPARATORS:
+            if multiline and char in LINE_BREAKS:
+                continue
+            return _("Must be written on one line.")
+        if char == "\t" and multiline:
+            continue
+        if unicodedata.category(char) == "Cc":
+            return _("Contains a control character (%(code)s) that cannot be stored.", code=_codepoint(char))
+        if not multiline and char in BIDI_CONTROLS:
+            return _(
+                "Contains a text-direction control character (%(code)s) that makes it read differently: remove it.",
+                code=_codepoint(char),
+            )
+    return None
+
+
+def normalise(value: str) -> str:
+    """NFC (how Å/Ä/Ö are stored and compared everywhere). Call only on text ``text_problem`` accepted."""
+    return unicodedata.normalize("NFC", value)
+
+
+def fold(value: str) -> str:
+    """The key under which names are compared and searched, the same on SQLite and PostgreSQL: NFKC, whitespace
+    collapsed, then Unicode full case folding (``str.casefold``: "Åby" and "åby" and "ÅBY" meet; "ß" meets "ss")."""
+    return unicodedata.normalize("NFKC", " ".join(value.split())).casefold()
+
+
+def clean_text(value: str, *, field: str, multiline: bool | None = None) -> str:
+    """The text normalised to NFC, or ``InvalidInput({field: [message]})`` (422) when it holds what may not be stored.
+
+    ``multiline`` defaults to the field name's convention (``is_multiline_name``)."""
+    if multiline is None:
+        multiline = is_multiline_name(field)
+    message = text_problem(value, multiline=multiline)
+    if message:
+        raise InvalidInput({field: [message]}, message=f"{field}: {message}")
+    return normalise(value)
+
+
+def number_problem(value: Any, *, integer: bool = False) -> str | None:
+    """What is wrong with a number's size (None when sane): integers fit SQL ``integer``, decimals stay below 10¹²."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (ArithmeticError, ValueError):
+        return None  # not a number at all: the field's own parser says so
+    if not number.is_finite():
+        return _("Enter a number.")
+    limit = Decimal(MAX_INT) if integer else MAX_ABS_NUMBER
+    if abs(number) > limit:
+        return _("The number is too large.")
+    return None
+
+
+def date_problem(value: date) -> str | None:
+    """A date outside ``MIN_DATE``–``MAX_DATE`` (None when sane)."""
+    if value < MIN_DATE or value > MAX_DATE:
+        return _("Enter a date between %(start)s and %(end)s.", start=MIN_DATE.isoformat(), end=MAX_DATE.isoformat())
+    return None
+
+
+def parse_page(raw: Any, *, field: str = "page", default: int = 1, maximum: int = MAX_PAGE) -> int:
+    """A page number (or page size) from a query string: missing or empty → ``default``; a whole number from 1
+    to ``maximum``, otherwise ``InvalidInput`` (422). A page beyond the last one is for the caller to answer empty."""
+    if raw is None or raw == "":
+        return default
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 9 or not 1 <= int(text) <= maximum:
+        message = _("Enter a whole number from 1 to %(max)d.", max=maximum)
+        raise InvalidInput({field: [message]}, message=f"{field}: {message}")
+    return int(text)
+
+
+# ---- CSV -------------------------------------------------------------------------------------------------------
+
+MAX_CSV_PROBLEMS = 20
+
+
+def clean_csv(data: bytes, *, field: str = "file") -> bytes:
+    """A CSV file's bytes checked line by line and returned as NFC UTF-8 (UTF-8 with or without BOM, else what
+    Excel writes on Windows, cp1252). A cell is single-line text: a line holding a control character, a lone
+    surrogate or a bidi control raises ``InvalidInput({field: ["Line 3: …", …]})`` (422), at most 20 lines named."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        message = text_problem(line, multiline=False)
+        if message:
+            problems.append(_("Line %(n)d: %(problem)s", n=number, problem=message))
+            if len(problems) >= MAX_CSV_PROBLEMS:
+                break
+    if problems:
+        raise InvalidInput({field: problems}, message=_("The file holds characters that cannot be stored."))
+    return normalise(text).encode("utf-8")
+
+
+# ---- JSON -------------------------------------------------------------------------------------------------------
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (strings ignored), without parsing it."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _json_strings(value: Any, path: str) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield path or "_schema", str(key)
+            yield from _json_strings(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_strings(item, f"{path}.{index}" if path else str(index))
+
+
+def _unstorable(value: str) -> str | None:
+    """NUL and lone surrogates: never storable, whatever the field (the schema checks the rest)."""
+    for char in value:
+        if char == "\x00" or 0xD800 <= ord(char) <= 0xDFFF:
+            return text_problem(char, multiline=True)
+    return None
+
+
+def check_json(raw: bytes, parsed: Any) -> None:
+    """Refuse (422) a JSON body that nests too deep or holds NUL or a lone surrogate in any key or string."""
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        message = _("The JSON nests deeper than %(n)d levels.", n=MAX_JSON_DEPTH)
+        raise InvalidInput({"_schema": [message]}, message=message)
+    for path, text in _json_strings(parsed, ""):
+        message = _unstorable(text)
+        if message:
+            field = path or "_schema"
+            raise InvalidInput({field: [message]}, message=f"{field}: {message}")
+
+
+# ---- the request ----------------------------------------------------------------------------------------------
+
+
+def _cleaned(values: MultiDict[str, str], *, multiline: bool) -> ImmutableMultiDict[str, str]:
+    """Every key and value checked and NFC-normalised; the first refused one raises ``InvalidInput`` naming it."""
+    items: list[tuple[str, str]] = []
+    for key, value in values.items(multi=True):
+        name = clean_text(key, field="_schema", multiline=False)
+        items.append((name, clean_text(value, field=name, multiline=multiline)))
+    return ImmutableMultiDict(items)
+
+
+def _is_upload(req: Request) -> bool:
+    return req.mimetype == "multipart/form-data"
+
+
+def bound_body() -> None:
+    """First thing of every request (before CSRF reads the form): a body other than an upload holds at most
+    ``MAX_BODY_BYTES``; uploads keep ``MAX_CONTENT_LENGTH`` (files × per-file limit)."""
+    if not _is_upload(request):
+        limit = MAX_BODY_BYTES
+        if request.max_content_length is None or request.max_content_length > limit:
+            request.max_content_length = limit
+
+
+def checks_items_itself(view: Any) -> Any:
+    """Mark a view that answers each item of a batch on its own (the tablet's ``/sync``, DESIGN.md 4.8): the request
+    guard leaves its JSON strings to the items' schemas (``ApiSchema``), so one bad item is refused alone instead
+    of the whole batch failing, again and again. The body and nesting limits still apply."""
+    view.checks_items_itself = True
+    return view
+
+
+def guard_request() -> None:
+    """Before every view: check and normalise the query string, form fields and JSON.
+
+    Query parameters are single-line; form fields may hold line breaks (the form's own fields decide whether
+    they are single-line); JSON strings are checked for what can never be stored (the API schema does the rest)."""
+    if request.args:
+        request.args = _cleaned(request.args, multiline=False)  # type: ignore[misc]
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+        if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            request.form = _cleaned(request.form, multiline=True)  # type: ignore[misc]
+            for name, upload in request.files.items(multi=True):
+                clean_text(upload.filename or "", field=name, multiline=False)  # a file's name is stored too
+        elif request.is_json and request.content_length != 0:
+            raw = request.get_data(cache=True)
+            if json_depth(raw) > MAX_JSON_DEPTH:
+                check_json(raw, None)
+            view = current_app.view_functions.get(request.endpoint or "")
+            if getattr(view, "checks_items_itself", False):
+                return
+            parsed = request.get_json(silent=True)
+            if parsed is not None:
+                check_json(raw, parsed)
+
+
+def body_limit_sentence() -> str:
+    """The limits, said to a person (the 413 page and problem)."""
+    from flask import current_app
+
+    return _(
+        "A form or API request may be at most %(body)d MB; an uploaded file at most %(file)d MB.",
+        body=MAX_BODY_BYTES // 2**20,
+        file=current_app.config["MAX_UPLOAD_MB"],
+    )
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    from app.core.web import is_api_request, problem
+
+    title = _("The request is too large")
+    if is_api_request():
+        return problem(413, title, body_limit_sentence())
+    return render_template("errors/error.html", status=413, title=title, detail=body_limit_sentence()), 413
+
+
+def allow_header(response: Response) -> Response:
+    """A 405 names the methods the address does take (RFC 9110 15.5.6), on pages and in the API alike."""
+    if response.status_code == 405 and "Allow" not in response.headers:
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        methods = sorted(adapter.allowed_methods(request.path))
+        if methods:
+            response.headers["Allow"] = ", ".join(methods)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the body bound (before every other hook), the request guard (after CSRF, before any view) and the
+    413 answer that states the limits."""
+    app.before_request_funcs.setdefault(None, []).insert(0, bound_body)
+    app.before_request(guard_request)
+    app.after_request(allow_header)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
