@@ -166,8 +166,10 @@ def _note_success(sender: Flask, message: str, category: str) -> None:
 def _confirm_saved_draft(response: Response) -> Response:
     """After a form with a draft key went through (a "success" flash and a redirect), name its key for the next
     page, whose script then forgets the browser's copy."""
-    key = request.form.get(DRAFT_FIELD) if request.method == "POST" and request.mimetype else None
-    if key and g.get("flashed_success") and 300 <= response.status_code < 400:
+    if not (request.method == "POST" and g.get("flashed_success") and 300 <= response.status_code < 400):
+        return response  # (a refused request, a 413 among them, is not read again here)
+    key = request.form.get(DRAFT_FIELD) if request.mimetype else None
+    if key:
         saved = [k for k in session.get(SAVED_KEY, []) if k != key][-9:]
         session[SAVED_KEY] = [*saved, key[:MAX_KEY]]
     return response

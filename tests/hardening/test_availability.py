@@ -100,7 +100,7 @@ def test_healthz_reports_an_smtp_server_away_without_failing(app_config, make_ap
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     outbox = response.json["mail_outbox"]
-    assert outbox == {"status": "unavailable", "transport": "smtp", "error": "ConnectionRefusedError"}
+    assert outbox == {"status": "unavailable", "transport": "smtp", "error": "ConnectionRefusedError", "waiting": 0}
 
 
 def test_healthz_is_ok_when_everything_answers(client):
@@ -120,3 +120,13 @@ def test_postgres_engine_gets_connect_and_statement_timeouts():
     )
     assert options["connect_args"] == {"connect_timeout": 3, "options": "-c statement_timeout=4000"}
     assert options["pool_timeout"] == 3
+
+
+def test_healthz_counts_the_e_mails_waiting_in_the_outbox(client, app, db):
+    from tests.core.test_mail import queue_one
+
+    assert client.get("/healthz").json["mail_outbox"]["waiting"] == 0
+    queue_one(db)
+    outbox = client.get("/healthz").json["mail_outbox"]
+    assert outbox["waiting"] == 1
+    assert outbox["oldest_waiting_seconds"] >= 0
