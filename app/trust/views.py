@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.auth.models import Role
@@ -30,6 +30,7 @@ from app.trust.forms import (
     ReadingForm,
     RejectForm,
     RestoreForm,
+    WithdrawReadingForm,
 )
 from app.trust.models import BoundaryVersion
 from app.units import policy as units_policy
@@ -97,6 +98,9 @@ def indicator_new():  # type: ignore[no-untyped-def]
                 name_en=form.name_en.data or "",
                 unit_of_measure=form.unit_of_measure.data or "",
                 description=form.description.data or "",
+                min_value=form.min_value.data or None,
+                max_value=form.max_value.data or None,
+                unit_kinds=form.unit_kinds.data or [],
             ),
             form=form,
         )
@@ -111,7 +115,13 @@ def indicator_new():  # type: ignore[no-untyped-def]
 def indicator_edit(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
     indicator = trust_policy.get_indicator(current_user, indicator_id)
     access.require_role(current_user, Role.coordinator)
-    form = IndicatorForm(obj=indicator) if request.method == "GET" else IndicatorForm()
+    if request.method == "GET":
+        form = IndicatorForm(obj=indicator)
+        form.min_value.data = "" if indicator.min_value is None else format_decimal(indicator.min_value)
+        form.max_value.data = "" if indicator.max_value is None else format_decimal(indicator.max_value)
+        form.unit_kinds.data = indicator.kinds
+    else:
+        form = IndicatorForm()
     if form.validate_on_submit():
         saved = run_service(
             lambda: services.update_indicator(
@@ -121,6 +131,9 @@ def indicator_edit(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 name_en=form.name_en.data or "",
                 unit_of_measure=form.unit_of_measure.data or "",
                 description=form.description.data or "",
+                min_value=form.min_value.data or None,
+                max_value=form.max_value.data or None,
+                unit_kinds=form.unit_kinds.data or [],
             ),
             form=form,
         )
@@ -361,6 +374,23 @@ def report_reading(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         _flash_stored(stored.value)
         return redirect(url_for("trust.readings", unit_id=unit.id))
     return _readings_page(unit, form=form, status=422)
+
+
+@bp.route("/readings/<uuid:reading_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_reading(reading_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    reading = trust_policy.get_reading(current_user, reading_id)
+    form = WithdrawReadingForm()
+    if form.validate_on_submit():
+        done = run_service(
+            lambda: services.withdraw_reading(reading.id, actor=current_user, reason=form.reason.data or ""),
+            form=form,
+        )
+        if done.value is not None:
+            flash(_("The reading is withdrawn. It is kept in the history and no longer counts."), "success")
+            return redirect(url_for("trust.readings", unit_id=reading.unit_id))
+    status = 422 if form.errors else 200
+    return render_template("trust/reading_withdraw.html", reading=reading, form=form), status
 
 
 @bp.post("/units/<uuid:unit_id>/readings/import")
