@@ -106,7 +106,7 @@ class RejectForm(BaseForm):
 
 
 class ReadingForm(BaseForm):
-    indicator = SelectField(_l("Indicator"), choices=[], validators=[Optional()])
+    indicator = SelectField(_l("Indicator"), choices=[], validators=[Optional()], validate_choice=False)
     period = StringField(
         _l("Month"),
         validators=[Optional(), Length(max=10)],

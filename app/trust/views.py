@@ -292,9 +292,11 @@ def withdraw(boundary_version_id: uuid.UUID):  # type: ignore[no-untyped-def]
 # ---- readings -------------------------------------------------------------------------------------
 
 
-def _reading_form(data: Any = None) -> ReadingForm:
+def _reading_form(unit: Unit, data: Any = None) -> ReadingForm:
+    """The form offers the indicators that apply to the unit's kind (the service refuses the others anyway)."""
     form = ReadingForm(formdata=data) if data is not None else ReadingForm()
-    form.indicator.choices = [("", _("Choose…"))] + [(i.key, i.name) for i in services.all_indicators()]
+    offered = [i for i in services.all_indicators() if i.applies_to(unit.kind)]
+    form.indicator.choices = [("", _("Choose…"))] + [(i.key, i.name) for i in offered]
     return form
 
 
@@ -314,7 +316,7 @@ def _readings_page(
         "trust/readings.html",
         unit=unit,
         page=page,
-        form=form or _reading_form(),
+        form=form or _reading_form(unit),
         csv_form=csv_form or CsvForm(),
         csv_errors=csv_errors or [],
         indicators=services.all_indicators(),
@@ -358,7 +360,7 @@ def _flash_stored(result: services.StoredReadings) -> None:
 @login_required
 def report_reading(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     unit = units_policy.get_unit(current_user, unit_id)
-    form = _reading_form(request.form)
+    form = _reading_form(unit, request.form)
     if form.validate_on_submit():
         stored = run_service(
             lambda: services.record_readings(

@@ -284,3 +284,18 @@ def test_the_withdraw_page_asks_for_a_reason_and_withdraws(browser, db, reported
     done = browser.post(path, {"reason": "Dubbelrapporterat."}, follow_redirects=True)
     assert done.status_code == 200
     assert "Dubbelrapporterat." in done.text
+
+
+def test_the_form_offers_only_the_indicators_of_the_units_kind_and_refuses_another(browser, db, care_home):
+    unit, member = care_home
+    browser.login(member)
+    page = browser.get(f"/units/{unit.id}/readings").text
+    assert (
+        'value="larm"' in page and 'value="behorighet"' not in page.split('name="indicator"')[1].split("</select>")[0]
+    )
+    response = browser.post(
+        f"/units/{unit.id}/readings", {"indicator": "behorighet", "period": "2026-05", "value": "80"}
+    )
+    assert response.status_code == 422
+    assert "rapporteras inte av enheter av slaget ”Äldreomsorg”" in response.text
+    assert stored(db) == []
