@@ -365,7 +365,9 @@ def list_readings(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-de
 @blp.arguments(WithdrawReadingSchema)
 @blp.response(200, ReadingSchema)
 def withdraw_reading(data: dict, reading_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    """Withdraw a wrong reading with a reason (whoever may report the unit's readings). It stays in the history,
+    """Withdraw a wrong reading with a reason.
+
+    Whoever may report the unit's readings may withdraw one. It stays in the history,
     no longer counts in charts or evaluation, and the unit's boundaries are evaluated again; a breach it opened
     stays open until someone closes it. 404 for a reading of a unit the caller cannot see; 422 when already
     withdrawn."""
