@@ -202,6 +202,7 @@ def register_template_globals(app: Flask) -> None:
 
 access.register_guarded_object("boundary_version_id", get_boundary_version)
 access.register_guarded_object("breach_id", get_breach)
+access.register_guarded_object("reading_id", get_reading)
 audit.register_audit_type("boundary", get=get_boundary, unit_may_read=True)
 audit.register_audit_type("boundary_version", get=get_boundary_version, unit_may_read=True)
 audit.register_audit_type("reading", get=get_reading, unit_may_read=True)
