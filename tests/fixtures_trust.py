@@ -21,6 +21,10 @@ def make_indicator(db) -> Callable[..., Any]:
         name_sv: str = "Andel larm besvarade inom 10 minuter",
         name_en: str = "Share of alarms answered within 10 minutes",
         unit_of_measure: str = "%",
+        *,
+        min_value: float | None = None,
+        max_value: float | None = None,
+        unit_kinds: list[str] | None = None,
     ) -> Any:
         indicator = services.create_indicator(
             actor=access.OPERATOR,  # type: ignore[arg-type]
@@ -28,6 +32,9 @@ def make_indicator(db) -> Callable[..., Any]:
             name_sv=name_sv,
             name_en=name_en,
             unit_of_measure=unit_of_measure,
+            min_value=min_value,
+            max_value=max_value,
+            unit_kinds=unit_kinds,
         )
         db.session.commit()
         return indicator

@@ -21,7 +21,7 @@ from app.trust import labels, queries, services
 from app.trust import policy as trust_policy
 from app.trust.models import Boundary, BoundaryKind, Comparator, Side, VersionStatus
 from app.units import policy as units_policy
-from app.units.models import TrustLevel
+from app.units.models import TrustLevel, UnitKind
 
 # ---- schemas --------------------------------------------------------------------------------------
 
@@ -34,6 +34,18 @@ class IndicatorSchema(ApiSchema):
     name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
     unit_of_measure = fields.String(load_default="", validate=validate.Length(max=40))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
+    min_value = fields.Float(
+        load_default=None, allow_none=True, metadata={"description": "lowest allowed value (inclusive); null: none"}
+    )
+    max_value = fields.Float(
+        load_default=None, allow_none=True, metadata={"description": "highest allowed value (inclusive); null: none"}
+    )
+    unit_kinds = fields.List(
+        fields.String(validate=validate.OneOf([k.value for k in UnitKind])),
+        attribute="kinds",
+        load_default=list,
+        metadata={"description": "the kinds of unit that report this indicator; empty: every kind"},
+    )
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -43,6 +55,13 @@ class IndicatorPatchSchema(ApiSchema):
     name_en = fields.String(validate=validate.Length(min=1, max=200))
     unit_of_measure = fields.String(validate=validate.Length(max=40))
     description = fields.String(validate=validate.Length(max=5000))
+    min_value = fields.Float(allow_none=True)
+    max_value = fields.Float(allow_none=True)
+    unit_kinds = fields.List(
+        fields.String(validate=validate.OneOf([k.value for k in UnitKind])),
+        attribute="kinds",
+        metadata={"description": "the kinds of unit that report this indicator; empty: every kind"},
+    )
 
 
 IndicatorPage = page_of(IndicatorSchema, "IndicatorPage")
@@ -59,6 +78,16 @@ class ReadingSchema(ApiSchema):
     reported_by_id = fields.UUID(allow_none=True)
     reported_at = fields.DateTime()
     corrected_at = fields.DateTime(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True, metadata={"description": "set when the reading was withdrawn"})
+    withdrawn_by_id = fields.UUID(allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
+    actions = actions_field(
+        trust_policy.reading_actions, ("withdraw",), "the reading (``POST /readings/{id}/withdraw``)"
+    )
+
+
+class WithdrawReadingSchema(ApiSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 ReadingPage = page_of(ReadingSchema, "ReadingPage")
@@ -256,6 +285,9 @@ def create_indicator(data: dict):  # type: ignore[no-untyped-def]
         name_en=data["name_en"],
         unit_of_measure=data["unit_of_measure"],
         description=data["description"],
+        min_value=data.get("min_value"),
+        max_value=data.get("max_value"),
+        unit_kinds=data.get("kinds") or [],
         indicator_id=data.get("id"),
     )
 
@@ -280,6 +312,9 @@ def update_indicator(data: dict, indicator_id: uuid.UUID):  # type: ignore[no-un
         name_en=data.get("name_en", indicator.name_en),
         unit_of_measure=data.get("unit_of_measure", indicator.unit_of_measure),
         description=data.get("description", indicator.description),
+        min_value=data.get("min_value", indicator.min_value),
+        max_value=data.get("max_value", indicator.max_value),
+        unit_kinds=data.get("kinds", indicator.kinds),
     )
 
 
@@ -323,6 +358,20 @@ def list_readings(args: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-de
         indicator_id = indicator.id
     query = services.readings_query(unit.id, indicator_id=indicator_id, start=args.get("start"), end=args.get("end"))
     return _page(paginate(query, args, per_page=50))
+
+
+@blp.route("/readings/<uuid:reading_id>/withdraw", methods=["POST"])
+@idempotent
+@blp.arguments(WithdrawReadingSchema)
+@blp.response(200, ReadingSchema)
+def withdraw_reading(data: dict, reading_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Withdraw a wrong reading with a reason.
+
+    Whoever may report the unit's readings may withdraw one. It stays in the history,
+    no longer counts in charts or evaluation, and the unit's boundaries are evaluated again; a breach it opened
+    stays open until someone closes it. 404 for a reading of a unit the caller cannot see; 422 when already
+    withdrawn."""
+    return services.withdraw_reading(reading_id, actor=current_user, reason=data["reason"])
 
 
 # ---- boundaries -----------------------------------------------------------------------------------

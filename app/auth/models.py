@@ -8,8 +8,9 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.input import fold
 from app.core.models import Auditable, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from app.extensions import Model
 from app.units.models import Membership
@@ -30,9 +31,12 @@ class User(IdMixin, TimestampMixin, Auditable, Model):
     __tablename__ = "users"
     __audit_type__ = "user"
     __audit_redact__ = frozenset({"password_hash", "personal_number_hmac"})
+    __audit_ignore__ = frozenset({"updated_at", "created_at", "name_key"})
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name folded (app.core.input.fold: NFKC + casefold) for search: "åsa" finds "Åsa" on SQLite too.
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # "sv" or "en"; empty means the browser's choice, falling back to Swedish.
     language: Mapped[str | None] = mapped_column(String(5))
@@ -47,6 +51,11 @@ class User(IdMixin, TimestampMixin, Auditable, Model):
     memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan")
 
     # Flask-Login protocol (we load people from our own session rows, see app.auth.sessions).
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = fold(name or "")
+        return name
+
     @property
     def is_active(self) -> bool:
         return self.is_active_account

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import bp, identity, services
 from app.auth import policy as auth_policy
@@ -27,6 +27,7 @@ from app.auth.models import ApiToken, Role, User
 from app.core import access, audit
 from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm
+from app.core.input import fold
 from app.core.pagination import paginate
 from app.core.run import form_errors, run_service
 from app.core.web import SESSION_KEY, client_address
@@ -294,11 +295,11 @@ def _personal_number_options() -> dict[str, Any]:
 @login_required
 def people():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
-    query = auth_policy.visible_users(current_user).order_by(func.lower(User.name))
+    query = auth_policy.visible_users(current_user).order_by(User.name_key)
     q = (request.args.get("q") or "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(func.lower(User.name).like(like) | func.lower(User.email).like(like))
+        key = fold(q)
+        query = query.where(User.name_key.contains(key, autoescape=True) | User.email.contains(key, autoescape=True))
     page = paginate(query, request.args)
     return render_template("auth/people.html", page=page, q=q, role_labels=ROLE_LABELS)
 

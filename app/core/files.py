@@ -203,6 +203,38 @@ def _encode(image: Image.Image, image_format: str, **params: Any) -> bytes:
     return buffer.getvalue()
 
 
+# EXIF orientation (1–8) → the transposition that makes the pixels upright (as ImageOps.exif_transpose does).
+_ORIENTATION_FIX = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _heif_exif_only_orientation(opened: Image.Image) -> int | None:
+    """The EXIF orientation of a HEIF image that has no rotation or mirror of its own (``irot``/``imir``), or None.
+
+    libheif applies a HEIF's own transformations while decoding, and pillow_heif then resets the EXIF orientation
+    to 1 (keeping the original in ``info["original_orientation"]``) so it is not applied twice. A file that carries
+    its orientation only in EXIF would therefore be stored sideways; this tells the caller to turn it."""
+    orientation = opened.info.get("original_orientation")
+    if orientation not in _ORIENTATION_FIX:
+        return None
+    heif_file = getattr(opened, "_heif_file", None)
+    try:
+        primary = heif_file[opened.tell()] if heif_file is not None else None
+        transformations = primary._c_image.transformations if primary is not None else ()
+    except (AttributeError, IndexError, TypeError):
+        return None  # a pillow_heif without the transformation list: trust the decoder
+    if any(t[0] in ("irot", "imir") for t in transformations):
+        return None
+    return int(orientation)
+
+
 def _prepare_image(data: bytes, content_type: str, name: str) -> _Prepared:
     if content_type == HEIF:
         _register_heif()
@@ -212,7 +244,10 @@ def _prepare_image(data: bytes, content_type: str, name: str) -> _Prepared:
     try:
         with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]]) as opened:
             _check_pixels(opened.size)
+            exif_only = _heif_exif_only_orientation(opened) if content_type == HEIF else None
             upright = ImageOps.exif_transpose(opened)  # decodes the first frame; a new image, upright
+            if exif_only is not None:
+                upright = upright.transpose(_ORIENTATION_FIX[exif_only])
         clean = _pixels_only(upright, as_jpeg=as_jpeg)
         stored = _encode(clean, "JPEG", quality=JPEG_QUALITY, optimize=True) if as_jpeg else _encode(clean, "PNG")
         thumbnail = _flattened(clean).copy()

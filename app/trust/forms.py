@@ -7,8 +7,10 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.auth.forms import MultiCheckboxField
 from app.core.forms import BaseForm
 from app.trust.labels import COMPARATOR, KIND
+from app.units.forms import KIND_LABELS
 
 
 class IndicatorForm(BaseForm):
@@ -29,6 +31,32 @@ class IndicatorForm(BaseForm):
         validators=[Optional(), Length(max=5000)],
         description=_l("How the value is counted, so that every unit reports it the same way."),
         render_kw={"rows": 4},
+    )
+    min_value = StringField(
+        _l("Lowest allowed value"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Leave empty for no lower bound. A percentage: 0."),
+        render_kw={"inputmode": "decimal"},
+    )
+    max_value = StringField(
+        _l("Highest allowed value"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Leave empty for no upper bound. A percentage: 100."),
+        render_kw={"inputmode": "decimal"},
+    )
+    unit_kinds = MultiCheckboxField(
+        _l("Kinds of unit that report it"),
+        choices=list(KIND_LABELS.items()),
+        validators=[Optional()],
+        description=_l("Tick none for every kind of unit."),
+    )
+
+
+class WithdrawReadingForm(BaseForm):
+    reason = TextAreaField(
+        _l("Why is the reading withdrawn?"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 3},
     )
 
 
@@ -78,7 +106,7 @@ class RejectForm(BaseForm):
 
 
 class ReadingForm(BaseForm):
-    indicator = SelectField(_l("Indicator"), choices=[], validators=[Optional()])
+    indicator = SelectField(_l("Indicator"), choices=[], validators=[Optional()], validate_choice=False)
     period = StringField(
         _l("Month"),
         validators=[Optional(), Length(max=10)],

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 if TYPE_CHECKING:
+    from app.core.models import AuditEvent
     from app.trust.models import BoundaryVersion, Indicator
 
 KIND = {
@@ -143,6 +144,10 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
         "rejected_at": _l("Declined"),
         "withdrawn_by_id": _l("Withdrawn by"),
         "withdrawn_at": _l("Withdrawn"),
+        "withdrawal_reason": _l("Why it was withdrawn"),
+        "min_value": _l("Lowest allowed value"),
+        "max_value": _l("Highest allowed value"),
+        "unit_kinds": _l("Kinds of unit that report it"),
         "superseded_at": _l("Out of force"),
         "agreed_at": _l("Agreed"),
         "ended_at": _l("Ended"),
@@ -159,7 +164,15 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
         "changed_at": _l("Changed"),
     }
     timeline.register_object_type("indicator", _l("an indicator"), fields=fields)
-    timeline.register_object_type("reading", _l("a reading"), fields=fields)
+
+    def reading(event: AuditEvent, who: str) -> str | None:
+        withdrawn = (event.changes or {}).get("withdrawn_at")
+        if event.action != "update" or not withdrawn or not withdrawn[1]:
+            return None
+        reason = (event.changes.get("withdrawal_reason") or [None, ""])[1] or ""
+        return _("%(who)s withdrew a reading: %(reason)s", who=who, reason=reason)
+
+    timeline.register_object_type("reading", _l("a reading"), fields=fields, sentence=reading)
     timeline.register_object_type("boundary", _l("a trust boundary"), fields=fields, values={"kind": KIND})
     timeline.register_object_type(
         "boundary_version",

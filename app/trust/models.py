@@ -47,6 +47,19 @@ class Indicator(IdMixin, TimestampMixin, Auditable, Model):
     # "%", "per 1000 vårddygn", "dagar"…: written after each value.
     unit_of_measure: Mapped[str] = mapped_column(String(40), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # The values a reading may take, inclusive; None means no bound (a percentage: 0 and 100). DESIGN.md 4.3.
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+    # The unit kinds (UnitKind values) that report this indicator, comma-separated; empty means every kind.
+    unit_kinds: Mapped[str] = mapped_column(String(200), default="")
+
+    @property
+    def kinds(self) -> list[str]:
+        """The unit kinds this indicator applies to; empty means all."""
+        return [k for k in (self.unit_kinds or "").split(",") if k]
+
+    def applies_to(self, kind: str) -> bool:
+        return not self.kinds or str(kind) in self.kinds
 
     def name_in(self, language: str | None) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_sv
@@ -79,9 +92,16 @@ class Reading(IdMixin, TimestampMixin, Auditable, Model):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when the value was replaced by a later report of the same period.
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when someone who may report the unit's readings takes a wrong value back (with a reason). A withdrawn
+    # reading stays in the history but counts nowhere: not in charts, not in evaluation. Reporting the period
+    # again brings it back with the new value.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     indicator: Mapped[Indicator] = relationship()
-    reported_by: Mapped[User | None] = relationship()
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
 
     # The evaluation reads "the k most recent periods" of one unit and indicator through this index.
     __table_args__ = (UniqueConstraint("unit_id", "indicator_id", "period"),)

@@ -11,7 +11,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from app.core import access, audit
-from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.trust.models import Boundary, BoundaryVersion, Breach, Indicator, Reading, Side, VersionStatus
 
@@ -77,6 +77,24 @@ def side_of(actor: Actor, unit_id: uuid.UUID) -> Side | None:
 def can_report_readings(actor: Actor, unit_id: uuid.UUID) -> bool:
     """The unit's members, reviewers and coordinators report a unit's readings."""
     return access.can_see_unit(actor, unit_id)
+
+
+def why_not_withdraw_reading(actor: Actor, reading: Reading) -> DomainError | None:
+    """Whoever may report the unit's readings may withdraw one of them, once (DESIGN.md 4.3)."""
+    if not can_report_readings(actor, reading.unit_id):
+        return Forbidden(_("Your role does not allow this."))
+    if reading.withdrawn_at is not None:
+        return InvalidInput({"reading": [_("The reading is already withdrawn.")]})
+    return None
+
+
+def can_withdraw_reading(actor: Actor, reading: Reading) -> bool:
+    return why_not_withdraw_reading(actor, reading) is None
+
+
+def reading_actions(actor: Actor, reading: Reading) -> list[str]:
+    """What the actor may do with the reading (the API's ``actions``): ``withdraw``."""
+    return ["withdraw"] if can_withdraw_reading(actor, reading) else []
 
 
 def why_not_answer(actor: Actor, version: BoundaryVersion, action: str) -> DomainError | None:
@@ -168,6 +186,7 @@ def breach_actions(actor: Actor, breach: Breach) -> list[str]:
 TEMPLATE_GLOBALS = {
     "trust_side": side_of,
     "can_report_readings": can_report_readings,
+    "can_withdraw_reading": can_withdraw_reading,
     "can_accept_version": can_accept_version,
     "can_reject_version": can_reject_version,
     "can_withdraw_version": can_withdraw_version,
@@ -183,6 +202,7 @@ def register_template_globals(app: Flask) -> None:
 
 access.register_guarded_object("boundary_version_id", get_boundary_version)
 access.register_guarded_object("breach_id", get_breach)
+access.register_guarded_object("reading_id", get_reading)
 audit.register_audit_type("boundary", get=get_boundary, unit_may_read=True)
 audit.register_audit_type("boundary_version", get=get_boundary_version, unit_may_read=True)
 audit.register_audit_type("reading", get=get_reading, unit_may_read=True)

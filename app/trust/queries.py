@@ -48,7 +48,7 @@ def unit_charts(unit_id: uuid.UUID, today: Any = None) -> list[charts.Chart]:
     start = f"{today.year - 2:04d}-{today.month:02d}"
     rows = db.session.execute(
         select(Reading.indicator_id, Reading.period, Reading.value)
-        .where(Reading.unit_id == unit_id, Reading.period > start)
+        .where(Reading.unit_id == unit_id, Reading.period > start, Reading.withdrawn_at.is_(None))
         .order_by(Reading.indicator_id, Reading.period)
     ).all()
     versions = list(
@@ -180,7 +180,7 @@ def overview(args: Mapping[str, Any]) -> tuple[Page, list[OverviewRow]]:
         (active if status == VersionStatus.active else pending)[unit_id] = count
     newest = (
         select(Reading.unit_id, Reading.indicator_id, func.max(Reading.period).label("period"))
-        .where(Reading.unit_id.in_(ids))
+        .where(Reading.unit_id.in_(ids), Reading.withdrawn_at.is_(None))
         .group_by(Reading.unit_id, Reading.indicator_id)
         .subquery()
     )
@@ -313,7 +313,11 @@ def readings_due(units: list[Unit], today: Any = None) -> list[ReadingDue]:
         (((unit_id, indicator_id), period))
         for unit_id, indicator_id, period in db.session.execute(
             select(Reading.unit_id, Reading.indicator_id, func.max(Reading.period))
-            .where(Reading.unit_id.in_(list(by_id)), Reading.indicator_id.in_({i for _u, i in watched}))
+            .where(
+                Reading.unit_id.in_(list(by_id)),
+                Reading.withdrawn_at.is_(None),
+                Reading.indicator_id.in_({i for _u, i in watched}),
+            )
             .group_by(Reading.unit_id, Reading.indicator_id)
         ).all()
     )

@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.auth.models import Role
@@ -30,6 +30,7 @@ from app.trust.forms import (
     ReadingForm,
     RejectForm,
     RestoreForm,
+    WithdrawReadingForm,
 )
 from app.trust.models import BoundaryVersion
 from app.units import policy as units_policy
@@ -97,6 +98,9 @@ def indicator_new():  # type: ignore[no-untyped-def]
                 name_en=form.name_en.data or "",
                 unit_of_measure=form.unit_of_measure.data or "",
                 description=form.description.data or "",
+                min_value=form.min_value.data or None,
+                max_value=form.max_value.data or None,
+                unit_kinds=form.unit_kinds.data or [],
             ),
             form=form,
         )
@@ -111,7 +115,13 @@ def indicator_new():  # type: ignore[no-untyped-def]
 def indicator_edit(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
     indicator = trust_policy.get_indicator(current_user, indicator_id)
     access.require_role(current_user, Role.coordinator)
-    form = IndicatorForm(obj=indicator) if request.method == "GET" else IndicatorForm()
+    if request.method == "GET":
+        form = IndicatorForm(obj=indicator)
+        form.min_value.data = "" if indicator.min_value is None else format_decimal(indicator.min_value)
+        form.max_value.data = "" if indicator.max_value is None else format_decimal(indicator.max_value)
+        form.unit_kinds.data = indicator.kinds
+    else:
+        form = IndicatorForm()
     if form.validate_on_submit():
         saved = run_service(
             lambda: services.update_indicator(
@@ -121,6 +131,9 @@ def indicator_edit(indicator_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 name_en=form.name_en.data or "",
                 unit_of_measure=form.unit_of_measure.data or "",
                 description=form.description.data or "",
+                min_value=form.min_value.data or None,
+                max_value=form.max_value.data or None,
+                unit_kinds=form.unit_kinds.data or [],
             ),
             form=form,
         )
@@ -279,9 +292,11 @@ def withdraw(boundary_version_id: uuid.UUID):  # type: ignore[no-untyped-def]
 # ---- readings -------------------------------------------------------------------------------------
 
 
-def _reading_form(data: Any = None) -> ReadingForm:
+def _reading_form(unit: Unit, data: Any = None) -> ReadingForm:
+    """The form offers the indicators that apply to the unit's kind (the service refuses the others anyway)."""
     form = ReadingForm(formdata=data) if data is not None else ReadingForm()
-    form.indicator.choices = [("", _("Choose…"))] + [(i.key, i.name) for i in services.all_indicators()]
+    offered = [i for i in services.all_indicators() if i.applies_to(unit.kind)]
+    form.indicator.choices = [("", _("Choose…"))] + [(i.key, i.name) for i in offered]
     return form
 
 
@@ -301,7 +316,7 @@ def _readings_page(
         "trust/readings.html",
         unit=unit,
         page=page,
-        form=form or _reading_form(),
+        form=form or _reading_form(unit),
         csv_form=csv_form or CsvForm(),
         csv_errors=csv_errors or [],
         indicators=services.all_indicators(),
@@ -345,7 +360,7 @@ def _flash_stored(result: services.StoredReadings) -> None:
 @login_required
 def report_reading(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     unit = units_policy.get_unit(current_user, unit_id)
-    form = _reading_form(request.form)
+    form = _reading_form(unit, request.form)
     if form.validate_on_submit():
         stored = run_service(
             lambda: services.record_readings(
@@ -361,6 +376,23 @@ def report_reading(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         _flash_stored(stored.value)
         return redirect(url_for("trust.readings", unit_id=unit.id))
     return _readings_page(unit, form=form, status=422)
+
+
+@bp.route("/readings/<uuid:reading_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_reading(reading_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    reading = trust_policy.get_reading(current_user, reading_id)
+    form = WithdrawReadingForm()
+    if form.validate_on_submit():
+        done = run_service(
+            lambda: services.withdraw_reading(reading.id, actor=current_user, reason=form.reason.data or ""),
+            form=form,
+        )
+        if done.value is not None:
+            flash(_("The reading is withdrawn. It is kept in the history and no longer counts."), "success")
+            return redirect(url_for("trust.readings", unit_id=reading.unit_id))
+    status = 422 if form.errors else 200
+    return render_template("trust/reading_withdraw.html", reading=reading, form=form), status
 
 
 @bp.post("/units/<uuid:unit_id>/readings/import")

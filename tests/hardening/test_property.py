@@ -157,6 +157,41 @@ def test_reading_values_via_the_api(client, world):
     check()
 
 
+def test_indicator_ranges_via_the_api(client, world):
+    @given(numbers, numbers)
+    @BOUNDED
+    def check(low: Any, high: Any) -> None:
+        body = {"key": f"r{next(_serial)}", "name_sv": "Andel", "name_en": "Share", "min_value": low, "max_value": high}
+        response = _post(client, "/api/v1/indicators", body, world["coordinator"])
+        assert response.status_code in (201, 422), response.get_data(as_text=True)
+        if response.status_code == 422:
+            assert set(response.json["errors"]) & {"min_value", "max_value"}, response.json
+
+    check()
+
+
+def test_withdrawal_reasons_via_the_api(client, world):
+    stored = _post(
+        client,
+        f"/api/v1/units/{world['unit'].id}/readings",
+        {"indicator": "larm_inom_10_min", "period": "2026-01", "value": 90},
+        world["member"],
+    )
+    url = f"/api/v1/readings/{stored.json['readings'][0]['id']}/withdraw"
+
+    @given(texts)
+    @BOUNDED
+    def check(reason: str) -> None:
+        response = _post(client, url, {"reason": reason}, world["member"])
+        assert response.status_code in (200, 422), response.get_data(as_text=True)
+        if response.status_code == 200:
+            assert response.json["withdrawal_reason"] == _expected(reason).strip()
+        else:
+            assert set(response.json["errors"]) & {"reason", "reading"}, response.json
+
+    check()
+
+
 def test_query_strings_of_the_api(client, world):
     @given(texts)
     @BOUNDED

@@ -67,3 +67,30 @@ def test_readings_import_finds_the_unit_by_name_in_any_case(app, make_unit, tmp_
     from app.trust.models import Reading
 
     assert app.extensions["sqlalchemy"].session.scalar(select(Reading.unit_id)) == unit.id
+
+
+def test_people_search_finds_any_case_of_a_swedish_letter(browser, make_user):
+    make_user("reviewer", name="Åsa Ärlig")
+    make_user("reviewer", name="Örjan Östlund")
+    make_user("reviewer", name="Anna Andersson")
+    browser.login(make_user("coordinator", name="Cora Coordinator"))
+    page = browser.get("/people?q=%C3%A4RLIG").get_data(as_text=True)  # "äRLIG"
+    assert "Åsa Ärlig" in page
+    assert "Örjan Östlund" not in page and "Anna Andersson" not in page
+    page = browser.get("/people?q=%C3%B6stl").get_data(as_text=True)  # "östl"
+    assert "Örjan Östlund" in page and "Åsa Ärlig" not in page
+
+
+def test_people_search_matches_like_wildcards_literally(browser, make_user):
+    make_user("reviewer", name="Åsa Ärlig")
+    browser.login(make_user("coordinator", name="Cora Coordinator"))
+    page = browser.get("/people?q=%25").get_data(as_text=True)
+    assert "Åsa Ärlig" not in page
+
+
+def test_a_renamed_person_is_found_by_the_new_name(db, browser, make_user):
+    person = make_user("reviewer", name="Anna Andersson")
+    person.name = "Ängla Åberg"
+    db.session.commit()
+    browser.login(make_user("coordinator", name="Cora Coordinator"))
+    assert "Ängla Åberg" in browser.get("/people?q=%C3%A5berg").get_data(as_text=True)  # "åberg"

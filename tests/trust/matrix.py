@@ -13,6 +13,7 @@ PARAMS: dict[str, tuple[str, Any, Any]] = {
         lambda w, actor: w.extra["other_proposal"].id,
     ),
     "breach_id": ("unit", lambda w, actor: w.extra["own_breach"].id, lambda w, actor: w.extra["other_breach"].id),
+    "reading_id": ("unit", lambda w, actor: w.extra["own_reading"].id, lambda w, actor: w.extra["other_reading"].id),
 }
 
 
@@ -30,6 +31,7 @@ def extend(world: Any, request: Any) -> None:
         make_boundary(unit, indicator=indicator, comparator="<", threshold=90, periods=2)
         result = report(unit, indicator, {"2029-01": 80, "2029-02": 82})
         world.extra[f"{side}_breach"] = result.breaches[0]
+        world.extra[f"{side}_reading"] = result.readings[0]
         proposal = services.propose_boundary(
             unit.id,
             actor=access.OPERATOR,  # type: ignore[arg-type]

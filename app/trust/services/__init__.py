@@ -99,6 +99,8 @@ from app.trust.services.readings import (
     parse_value,
     readings_query,
     record_readings,
+    unit_kind_label,
+    withdraw_reading,
 )
 
 __all__ = [
@@ -144,7 +146,9 @@ __all__ = [
     "restore_baseline",
     "side_of",
     "trust_history_query",
+    "unit_kind_label",
     "units_to_evaluate",
     "update_indicator",
+    "withdraw_reading",
     "withdraw_version",
 ]

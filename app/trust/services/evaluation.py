@@ -79,7 +79,7 @@ def _recent_readings(
         return {}
     parts = [
         select(Reading.indicator_id, Reading.period, Reading.value)
-        .where(Reading.unit_id == unit_id, Reading.indicator_id == indicator_id)
+        .where(Reading.unit_id == unit_id, Reading.indicator_id == indicator_id, Reading.withdrawn_at.is_(None))
         .order_by(Reading.period.desc())
         .limit(k)
         .subquery()

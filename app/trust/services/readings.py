@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
@@ -37,6 +39,7 @@ from app.trust.services.common import (
 )
 from app.trust.services.evaluation import evaluate_unit
 from app.units import policy as units_policy
+from app.units.forms import KIND_LABELS
 from app.units.models import Unit
 
 # ---- readings -------------------------------------------------------------------------------------
@@ -126,7 +129,34 @@ def parse_value(raw: Any) -> float:
     return number
 
 
-def _validate_readings(items: Sequence[ReadingInput], today: date) -> tuple[list[_Valid], list[ItemError]]:
+def _number(value: float) -> str:
+    return format_decimal(value, locale=str(get_locale() or "sv"))
+
+
+def _out_of_range(indicator: Indicator, value: float) -> str | None:
+    """Why ``value`` is outside the indicator's allowed range (inclusive bounds), or None when it is inside."""
+    low, high = indicator.min_value, indicator.max_value
+    if (low is not None and value < low) or (high is not None and value > high):
+        unit = f" {indicator.unit_of_measure}" if indicator.unit_of_measure else ""
+        if low is not None and high is not None:
+            return _(
+                "%(name)s takes values from %(min)s to %(max)s%(unit)s.",
+                name=indicator.name,
+                min=_number(low),
+                max=_number(high),
+                unit=unit,
+            )
+        if low is not None:
+            return _(
+                "%(name)s takes values of at least %(min)s%(unit)s.", name=indicator.name, min=_number(low), unit=unit
+            )
+        return _(
+            "%(name)s takes values of at most %(max)s%(unit)s.", name=indicator.name, max=_number(high or 0), unit=unit
+        )
+    return None
+
+
+def _validate_readings(items: Sequence[ReadingInput], today: date, unit: Unit) -> tuple[list[_Valid], list[ItemError]]:
     keys = {str(i.indicator).strip().lower() for i in items if i.indicator is not None}
     ids = set()
     for key in keys:
@@ -147,6 +177,18 @@ def _validate_readings(items: Sequence[ReadingInput], today: date) -> tuple[list
             item_errors.append(
                 ItemError(index, "indicator", _("There is no indicator with the key “%(key)s”.", key=ref))
             )
+        elif not indicator.applies_to(unit.kind):
+            item_errors.append(
+                ItemError(
+                    index,
+                    "indicator",
+                    _(
+                        "%(name)s is not reported by units of the kind “%(kind)s”.",
+                        name=indicator.name,
+                        kind=unit_kind_label(unit.kind),
+                    ),
+                )
+            )
         try:
             period = parse_period(item.period, today)
         except ValueError as exc:
@@ -157,6 +199,9 @@ def _validate_readings(items: Sequence[ReadingInput], today: date) -> tuple[list
         except ValueError as exc:
             item_errors.append(ItemError(index, "value", str(exc)))
             value = 0.0
+        else:
+            if indicator is not None and (why := _out_of_range(indicator, value)) is not None:
+                item_errors.append(ItemError(index, "value", why))
         if not item_errors and indicator is not None:
             first = seen.setdefault((indicator.id, period), index)
             if first != index:
@@ -191,7 +236,7 @@ def record_readings(
         raise InvalidInput({"readings": [_("Send at least one reading.")]})
     if len(items) > MAX_BATCH:
         raise InvalidInput({"readings": [_("Send at most %(n)d readings at a time.", n=MAX_BATCH)]})
-    valid, errors = _validate_readings(items, today)
+    valid, errors = _validate_readings(items, today, unit)
     if errors:
         single = len(items) == 1
         raise ReadingErrors(errors, error_key or (lambda e: e.field if single else f"readings[{e.index}].{e.field}"))
@@ -223,8 +268,11 @@ def record_readings(
             )
             db.session.add(row)
             result.created += 1
-        elif row.value != item.value:
+        elif row.value != item.value or row.withdrawn_at is not None:
             row.value = item.value
+            row.withdrawn_at = None
+            row.withdrawn_by_id = None
+            row.withdrawal_reason = None
             row.source = source
             row.reported_by_id = _actor_id(actor)
             row.reported_at = now
@@ -242,6 +290,43 @@ def record_readings(
         today=today,
     )
     return result
+
+
+def unit_kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(str(kind), str(kind)))
+
+
+MAX_REASON = 2000
+
+
+def withdraw_reading(reading_id: uuid.UUID, *, actor: User, reason: str, today: date | None = None) -> Reading:
+    """Take a wrong reading back (DESIGN.md 4.3). Whoever may report the unit's readings may withdraw one, with a
+    reason (required, at most 2,000 characters). The row stays, marked withdrawn, and its change is in the audit
+    trail and the history; charts and evaluation no longer count it. The unit's indicator boundaries are evaluated
+    again: no new breach can come from the withdrawn value, and a breach it already opened stays open (breaches are
+    closed by people). Raises NotFound (not visible), Forbidden (may not report), InvalidInput (``reason``;
+    ``reading`` when already withdrawn)."""
+    reading = trust_policy.get_reading(actor, reading_id)
+    why = trust_policy.why_not_withdraw_reading(actor, reading)
+    if why is not None:
+        raise why
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput({"reason": [_("Write why the reading is withdrawn.")]})
+    if len(text) > MAX_REASON:
+        raise InvalidInput({"reason": [_("The text may be at most %(n)d characters long.", n=MAX_REASON)]})
+    _lock_unit(reading.unit_id)
+    reading.withdrawn_at = utcnow()
+    reading.withdrawn_by_id = _actor_id(actor)
+    reading.withdrawal_reason = text
+    db.session.flush()
+    evaluate_unit(
+        reading.unit_id,
+        kinds={BoundaryKind.indicator},
+        indicator_ids={reading.indicator_id},
+        today=today or local_today(),
+    )
+    return reading
 
 
 # CSV: "indicator,period,value" (or ";" as Swedish spreadsheets write it), a header line first.
@@ -372,11 +457,11 @@ def import_readings_csv(
     unit_id: uuid.UUID, data: bytes, *, actor: User, source: str = "csv", today: date | None = None
 ) -> StoredReadings:
     """Import a CSV file of readings, all or nothing: every bad line is reported with its number and field."""
-    units_policy.get_unit(actor, unit_id)
+    unit = units_policy.get_unit(actor, unit_id)
     rows, problems = parse_readings_csv(data)
     line_of = [line for line, _item in rows]
     if problems:  # report the other lines' errors too, in one go
-        _valid, errors = _validate_readings([item for _line, item in rows], today or local_today())
+        _valid, errors = _validate_readings([item for _line, item in rows], today or local_today(), unit)
         found = problems + [LineError(line_of[e.index], e.field, e.message) for e in errors]
         raise CsvImportError(sorted(found, key=lambda e: e.line))
     try:
