@@ -115,9 +115,32 @@ def mail_sweep() -> None:
     click.echo(f"queued {count} e-mails for sending")
 
 
+messages_cli = AppGroup("messages", help="Conversations.")
+
+
+@messages_cli.command("count-unread")
+def messages_count_unread() -> None:
+    """Store every person's unread-message count afresh (after upgrading to the stored counts, or a bulk import)."""
+    from app.dialogue import services
+
+    services.count_unread_for_everyone()
+    db.session.commit()
+    click.echo("unread counts stored")
+
+
 def init_app(app: Flask) -> None:
     from app.followups.cli import reminders_cli
     from app.trust.cli import readings_cli, trust_cli
 
-    for command in (units_cli, users_cli, tokens_cli, demo_data, mail_cli, reminders_cli, trust_cli, readings_cli):
+    for command in (
+        units_cli,
+        users_cli,
+        tokens_cli,
+        demo_data,
+        mail_cli,
+        messages_cli,
+        reminders_cli,
+        trust_cli,
+        readings_cli,
+    ):
         app.cli.add_command(command)

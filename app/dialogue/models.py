@@ -190,3 +190,14 @@ class NotificationBatch(IdMixin, Model):
 
     recipient: Mapped[User] = relationship()
     items: Mapped[list[PendingNotification]] = relationship(order_by="PendingNotification.created_at")
+
+
+class UnreadCount(Model):
+    """How many messages are new to a person over every conversation they may read (DESIGN.md 4.2), kept in the
+    same transaction as the message and the read mark so the menu reads one row. No row: not known yet; the next
+    read counts it once and stores it (membership, role and visit-status changes remove the row)."""
+
+    __tablename__ = "dialogue_unread_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,31 @@
+"""performance: per-person unread counts, indexes for the long lists and the trust sweep (issue 17)
+
+Revision ID: 0015_performance
+Revises: 0008_form_drafts
+Create Date: 2026-11-30 08:05:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0015_performance'
+down_revision = '0008_form_drafts'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # No rows yet: people are counted live (dialogue.services.unread_total) until `flask messages count-unread`
+    # stores everyone's count; new people, messages and read marks keep their rows from then on.
+    op.create_table('dialogue_unread_counts',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_dialogue_unread_counts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_dialogue_unread_counts'))
+    )
+
+
+def downgrade():
+    op.drop_table('dialogue_unread_counts')
