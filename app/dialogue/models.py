@@ -43,6 +43,10 @@ class Thread(IdMixin, Model):
         Uuid, ForeignKey("findings.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When its newest message, and its newest message that is not an internal note, were written: kept by
+    # post_message, so a list of conversations sorts by an index and aggregates only its page (issue 17).
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_public_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     unit: Mapped[Unit] = relationship()
     visit: Mapped[Visit] = relationship()

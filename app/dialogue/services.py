@@ -243,6 +243,7 @@ def post_message(
         )
     db.session.add(message)
     db.session.flush()
+    _note_activity(thread.id, message)
     _count_message(message.id, 1)
     if actor.id is not None:  # what one writes in, one has read
         _advance_read(thread.id, actor, message.created_at)
@@ -661,6 +662,42 @@ def _summaries(rows: Sequence[Any]) -> list[ThreadSummary]:
     ]
 
 
+def _note_activity(thread_id: uuid.UUID, message: Message) -> None:
+    """Move the thread's last-activity times forward to a new message (one statement, never back)."""
+    moment = message.created_at
+    values: dict[str, Any] = {
+        "last_message_at": case(
+            (or_(Thread.last_message_at.is_(None), Thread.last_message_at < moment), moment),
+            else_=Thread.last_message_at,
+        )
+    }
+    if not message.is_internal:
+        values["last_public_at"] = case(
+            (or_(Thread.last_public_at.is_(None), Thread.last_public_at < moment), moment),
+            else_=Thread.last_public_at,
+        )
+    db.session.execute(
+        update(Thread).where(Thread.id == thread_id).values(**values).execution_options(synchronize_session=False)
+    )
+
+
+def _last_visible_activity(actor: User) -> tuple[Any, Any]:
+    """The newest message the actor may read per thread, from the thread's own columns, and the condition that
+    the thread has one: ``policy.message_visibility`` per thread (internal notes count for the supervising side
+    only, so they never move a conversation up a unit's list)."""
+    member_units = list(actor.unit_ids)
+    if actor.is_staff:
+        if not member_units:
+            return Thread.last_message_at, Thread.last_message_at.is_not(None)
+        key = case((Thread.unit_id.in_(member_units), Thread.last_public_at), else_=Thread.last_message_at)
+        return key, key.is_not(None)
+    return Thread.last_public_at, and_(
+        Thread.unit_id.in_(member_units),
+        Thread.last_public_at.is_not(None),
+        or_(Thread.finding_id.is_(None), Visit.status.in_(visits_policy.OPEN_TO_UNIT)),
+    )
+
+
 def thread_list(
     actor: User,
     *,
@@ -669,17 +706,27 @@ def thread_list(
     page: int = 1,
     per_page: int = 25,
 ) -> Page:
-    """Conversations the actor may read, the newest activity first, a page of ``ThreadSummary`` at a time."""
-    query = _summary_query(actor)
+    """Conversations the actor may read, the newest activity first, a page of ``ThreadSummary`` at a time.
+
+    The page is chosen first over the threads' last-activity columns (an index), and only its rows are
+    aggregated: the cost does not grow with the number of conversations beyond counting them."""
+    key, visible = _last_visible_activity(actor)
+    threads = select(Thread.id).join(Visit, Visit.id == Thread.visit_id).where(visible)
     if unit_ids is not None:
-        query = query.where(Thread.unit_id.in_(list(unit_ids)))
+        threads = threads.where(Thread.unit_id.in_(list(unit_ids)))
     if unread_only:
-        query = query.having(func.sum(case((_unread_condition(actor), 1), else_=0)) > 0)
+        if actor.id is None:
+            return Page([], 1, per_page, 0)
+        new_here = select(Message.id).where(Message.thread_id == Thread.id, _new_to_person(actor.id)).exists()
+        threads = threads.where(new_here)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    total = int(db.session.scalar(select(func.count()).select_from(threads.subquery())) or 0)
+    page_ids = threads.order_by(key.desc(), Thread.id).limit(per_page).offset((page - 1) * per_page)
     rows = db.session.execute(
-        query.order_by(func.max(Message.created_at).desc(), Thread.id).limit(per_page).offset((page - 1) * per_page)
+        _summary_query(actor)
+        .where(Thread.id.in_(page_ids.scalar_subquery()))
+        .order_by(func.max(Message.created_at).desc(), Thread.id)
     ).all()
     return Page(_summaries(rows), page, per_page, total)
 

@@ -26,6 +26,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_dialogue_unread_counts'))
     )
 
+    with op.batch_alter_table('dialogue_threads', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_message_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_public_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f('ix_dialogue_threads_last_message_at'), ['last_message_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dialogue_threads_last_public_at'), ['last_public_at'], unique=False)
+    op.execute(
+        "UPDATE dialogue_threads SET "
+        "last_message_at = (SELECT max(m.created_at) FROM dialogue_messages m WHERE m.thread_id = dialogue_threads.id), "
+        "last_public_at = (SELECT max(m.created_at) FROM dialogue_messages m "
+        "WHERE m.thread_id = dialogue_threads.id AND m.is_internal = false)"
+    )
+
 
 def downgrade():
+    with op.batch_alter_table('dialogue_threads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dialogue_threads_last_public_at'))
+        batch_op.drop_index(batch_op.f('ix_dialogue_threads_last_message_at'))
+        batch_op.drop_column('last_public_at')
+        batch_op.drop_column('last_message_at')
     op.drop_table('dialogue_unread_counts')

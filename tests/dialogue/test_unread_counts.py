@@ -173,3 +173,31 @@ def test_the_stored_counts_equal_counting_afresh_over_a_random_history(db, make_
     assert_kept(db, *people, *(v.lead for v in visits))
     services.count_unread_for_everyone()
     assert_kept(db, *people, *(v.lead for v in visits))
+
+
+def test_the_conversation_list_pages_in_the_order_of_the_newest_visible_message(db, make_visit, make_user, write):
+    from sqlalchemy import func
+
+    from app.dialogue.models import Message
+
+    rng = random.Random(16)
+    visits = [make_visit("sent_for_comment") for _ in range(3)]
+    member = make_user("unit_member", units=[visits[0].unit])
+    peer = make_user("reviewer", units=[visits[1].unit], name="Jävig")
+    coordinator = make_user("coordinator")
+    for _ in range(20):
+        visit = rng.choice(visits)
+        finding = rng.choice([None, visit.findings[0]])
+        write(visit.lead, visit=None if finding else visit, finding=finding, internal=rng.random() < 0.4)
+
+    for person in (member, peer, coordinator):
+        reference = [
+            row[0]
+            for row in db.session.execute(
+                services._summary_query(person).order_by(func.max(Message.created_at).desc(), services.Thread.id)
+            ).all()
+        ]
+        listed = [s.thread.id for n in (1, 2, 3) for s in services.thread_list(person, page=n, per_page=2).items]
+        assert listed == reference[:6], person.name
+        unread = [s.thread.id for s in services.thread_list(person, unread_only=True, per_page=50).items]
+        assert unread == reference, person.name  # nothing read yet: every visible conversation has news
