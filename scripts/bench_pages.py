@@ -106,9 +106,10 @@ BULK = [
        WHERE t.key LIKE 'visit:%' AND t.finding_id IS NULL
          AND EXISTS (SELECT 1 FROM visits v WHERE v.id = t.visit_id AND v.case_number LIKE 'B-%')""",
     """INSERT INTO dialogue_threads (id, key, unit_id, visit_id, finding_id, created_at)
-       SELECT gen_random_uuid(), 'finding:' || f.id, v.unit_id, v.id, f.id, v.created_at
-       FROM visits v JOIN LATERAL (SELECT id FROM findings WHERE visit_id = v.id ORDER BY id LIMIT 1) f ON true
-       WHERE v.case_number LIKE 'B-%' AND v.status IN ('sent_for_comment', 'final', 'closed')""",
+       SELECT DISTINCT ON (v.id) gen_random_uuid(), 'finding:' || f.id, v.unit_id, v.id, f.id, v.created_at
+       FROM visits v JOIN findings f ON f.visit_id = v.id
+       WHERE v.case_number LIKE 'B-%' AND v.status IN ('sent_for_comment', 'final', 'closed')
+       ORDER BY v.id, f.id""",
     """INSERT INTO dialogue_messages (id, thread_id, author_id, author_side, text, is_internal, created_at)
        SELECT gen_random_uuid(), t.id, r.id, 'supervisor', 'Om iakttagelsen ' || m, false,
               t.created_at + make_interval(mins => 10 + m)
@@ -118,7 +119,8 @@ BULK = [
          AND EXISTS (SELECT 1 FROM visits v WHERE v.id = t.visit_id AND v.case_number LIKE 'B-%')""",
     """UPDATE dialogue_threads t SET
          last_message_at = (SELECT max(created_at) FROM dialogue_messages m WHERE m.thread_id = t.id),
-         last_public_at = (SELECT max(created_at) FROM dialogue_messages m WHERE m.thread_id = t.id AND NOT is_internal)""",
+         last_public_at = (SELECT max(created_at) FROM dialogue_messages m
+                           WHERE m.thread_id = t.id AND NOT is_internal)""",
     # follow-ups: four per finished visit, three reminders each
     """INSERT INTO follow_ups (id, unit_id, visit_id, title, description, owner_id, reviewer_id, due_date, status,
                                proposed_by_side, created_at, updated_at)
@@ -173,13 +175,15 @@ def build(url: str, size: dict[str, int]) -> Any:
         db.session.commit()
         for statement in BULK:
             db.session.execute(text(statement), size)
-        db.session.commit()
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))  # as autovacuum would: the next statement's plan needs it
         dialogue_services.count_unread_for_everyone()
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         counts = {
-            table: db.session.scalar(text(f"SELECT count(*) FROM {table}"))
+            table: db.session.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608  (names above)
             for table in (
                 "units",
                 "visits",
@@ -334,7 +338,7 @@ def gunicorn(url: str, port: int):  # type: ignore[no-untyped-def]
         "SMTP_HOST": "",
         "SESSION_COOKIE_SECURE": "false",
     }
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603  (this interpreter, fixed arguments)
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
         cwd=ROOT,
         env=env,

@@ -37,9 +37,13 @@ def upgrade():
         "last_public_at = (SELECT max(m.created_at) FROM dialogue_messages m "
         "WHERE m.thread_id = dialogue_threads.id AND m.is_internal = false)"
     )
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.create_index('ix_reminders_status_send_after', ['status', 'send_after', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminders_status_send_after')
     with op.batch_alter_table('dialogue_threads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dialogue_threads_last_public_at'))
         batch_op.drop_index(batch_op.f('ix_dialogue_threads_last_message_at'))
