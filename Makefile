@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app app
 
-.PHONY: run test static lint translations bench clean
+.PHONY: run test static lint translations bench bench-pages clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ translations: $(VENV)/.dev
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_trust
 bench: $(VENV)/.runtime
 	$(PY) scripts/bench_trust.py --database-url $(BENCH_DATABASE_URL)
+
+## make bench-pages: every main page at SMALL and LARGE on PostgreSQL (drops and creates bench_small, bench_large).
+BENCH_BASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/
+bench-pages: $(VENV)/.runtime
+	$(PY) scripts/bench_pages.py --base-url $(BENCH_BASE_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

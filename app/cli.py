@@ -139,6 +139,19 @@ def audit_seal() -> None:
     click.echo(f"audit trail: {audit_chain.seal(db.session())} events linked")
 
 
+messages_cli = AppGroup("messages", help="Conversations.")
+
+
+@messages_cli.command("count-unread")
+def messages_count_unread() -> None:
+    """Store every person's unread-message count afresh (after upgrading to the stored counts, or a bulk import)."""
+    from app.dialogue import services
+
+    services.count_unread_for_everyone()
+    db.session.commit()
+    click.echo("unread counts stored")
+
+
 def init_app(app: Flask) -> None:
     from app.followups.cli import reminders_cli
     from app.trust.cli import readings_cli, trust_cli
@@ -149,6 +162,7 @@ def init_app(app: Flask) -> None:
         tokens_cli,
         demo_data,
         mail_cli,
+        messages_cli,
         reminders_cli,
         trust_cli,
         readings_cli,

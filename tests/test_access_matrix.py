@@ -57,6 +57,7 @@ PARAMS: dict[str, tuple[str, Any, Any]] = {
     "token_id": ("personal", lambda w, actor: w.tokens[actor.id].id, lambda w, actor: w.tokens[w.other_member.id].id),
     "filename": ("unscoped", lambda w, actor: "css/app.css", lambda w, actor: "css/app.css"),
     "name": ("unscoped", lambda w, actor: w.outbox_name, lambda w, actor: w.outbox_name),
+    "email_id": ("unscoped", lambda w, actor: w.extra["outbox_email_id"], lambda w, actor: w.extra["outbox_email_id"]),
     "token": ("unscoped", lambda w, actor: w.set_password_token, lambda w, actor: w.set_password_token),
     "visit_id": ("unit", lambda w, actor: w.own_visit.id, lambda w, actor: w.other_visit.id),
     "finding_id": ("unit", lambda w, actor: w.own_visit.findings[0].id, lambda w, actor: w.other_visit.findings[0].id),
@@ -148,6 +149,20 @@ def world(app, db, make_unit, make_user, make_template, make_visit, tmp_path, re
         own_evidence,
         other_evidence,
     )
+    from app.core.models import OutboxEmail, OutboxStatus
+
+    row = OutboxEmail(
+        message_id="<matrix@example.se>",
+        recipient="x@example.se",
+        subject="Hej",
+        text="t",
+        html="<p>t</p>",
+        source="matrix",
+        status=OutboxStatus.sent,
+    )
+    db.session.add(row)
+    db.session.flush()
+    built.extra["outbox_email_id"] = row.id
     for extension in EXTENSIONS:
         extension.extend(built, request)
     db.session.commit()

@@ -23,6 +23,7 @@ import logging
 import smtplib
 import ssl
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -33,9 +34,11 @@ from typing import Any, Protocol
 from blinker import Namespace
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
 from app.core.models import OutboxEmail, OutboxStatus, utcnow
+from app.core.pagination import Page, paginate
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 
@@ -274,3 +277,30 @@ def release_for_retry(outbox_id: uuid.UUID, *, error: str, delay: float, now: da
     row.detail = f"attempt {row.attempts} failed, trying again: {error}"[:2000]
     db.session.flush()
     return True
+
+
+# ---- reading the outbox (the coordinators' /admin/outbox) ----------------------------------------------
+
+
+def outbox_page(args: Mapping[str, Any], *, per_page: int = 50) -> Page:
+    """The outbox's e-mails, newest first, a ``Page`` of ``OutboxEmail`` (``?page=``): read from the table by its
+    ``created_at`` index, so the page costs the same at 30 or 300,000 e-mails (DESIGN.md 4.9; issue 17). Who may
+    read it is the caller's check."""
+    return paginate(
+        select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc()), args, per_page=per_page
+    )
+
+
+def outbox_email(outbox_id: uuid.UUID) -> OutboxEmail | None:
+    """One e-mail of the outbox, or None."""
+    return db.session.get(OutboxEmail, outbox_id)
+
+
+def status_labels() -> dict[str, str]:
+    """The outbox statuses in the reader's language."""
+    return {
+        OutboxStatus.queued.value: _("Queued"),
+        OutboxStatus.sending.value: _("Sending"),
+        OutboxStatus.sent.value: _("Sent"),
+        OutboxStatus.failed.value: _("Failed"),
+    }

@@ -43,6 +43,10 @@ class Thread(IdMixin, Model):
         Uuid, ForeignKey("findings.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When its newest message, and its newest message that is not an internal note, were written: kept by
+    # post_message, so a list of conversations sorts by an index and aggregates only its page (issue 17).
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_public_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     unit: Mapped[Unit] = relationship()
     visit: Mapped[Visit] = relationship()
@@ -190,3 +194,14 @@ class NotificationBatch(IdMixin, Model):
 
     recipient: Mapped[User] = relationship()
     items: Mapped[list[PendingNotification]] = relationship(order_by="PendingNotification.created_at")
+
+
+class UnreadCount(Model):
+    """How many messages are new to a person over every conversation they may read (DESIGN.md 4.2), kept in the
+    same transaction as the message and the read mark so the menu reads one row. No row: not known yet; the next
+    read counts it once and stores it (membership, role and visit-status changes remove the row)."""
+
+    __tablename__ = "dialogue_unread_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import User
+from app.auth.models import Role, User, UserRole
 from app.core import client_ids, files, mail
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_zone, utcnow
@@ -50,6 +50,7 @@ from app.dialogue.models import (
     Side,
     Thread,
     ThreadRead,
+    UnreadCount,
 )
 from app.extensions import db
 from app.units.models import Membership
@@ -245,8 +246,10 @@ def post_message(
         )
     db.session.add(message)
     db.session.flush()
+    _note_activity(thread.id, message)
+    _count_message(message.id, 1)
     if actor.id is not None:  # what one writes in, one has read
-        _advance_read(thread.id, actor.id, message.created_at)
+        _advance_read(thread.id, actor, message.created_at)
         _withdraw_read_notifications(actor.id, thread.id, message.created_at)
     _queue_notifications(message, visit, side, actor)
     return message
@@ -346,13 +349,16 @@ def thread_view(
     )
 
 
-def _advance_read(thread_id: uuid.UUID, user_id: uuid.UUID, moment: datetime) -> None:
-    """Move a person's read mark forward (never back); two requests at once both land on one row."""
+def _advance_read(thread_id: uuid.UUID, actor: User, moment: datetime) -> None:
+    """Move a person's read mark forward (never back); two requests at once both land on one row. The person's
+    stored unread count drops by the messages the move reads, in the same transaction."""
+    user_id = actor.id
     row = db.session.scalar(select(ThreadRead).where(ThreadRead.thread_id == thread_id, ThreadRead.user_id == user_id))
     if row is None:
         try:
             with db.session.begin_nested():
                 db.session.add(ThreadRead(id=uuid.uuid4(), thread_id=thread_id, user_id=user_id, last_read_at=moment))
+            _count_read(actor, thread_id, None, moment)
             return
         except IntegrityError:
             row = db.session.scalar(
@@ -361,8 +367,34 @@ def _advance_read(thread_id: uuid.UUID, user_id: uuid.UUID, moment: datetime) ->
             if row is None:
                 raise
     if row.last_read_at < moment:
+        _count_read(actor, thread_id, row.last_read_at, moment)
         row.last_read_at = moment
         db.session.flush()
+
+
+def _count_read(actor: User, thread_id: uuid.UUID, after: datetime | None, until: datetime) -> None:
+    """Lower the actor's stored unread count by the messages of one thread that a read mark moved from ``after``
+    (None: no mark yet) to ``until`` reads: visible to them, by someone else (one statement, no row: nothing)."""
+    newly_read = (
+        select(func.count(Message.id))
+        .select_from(Message)
+        .join(Thread, Thread.id == Message.thread_id)
+        .join(Visit, Visit.id == Thread.visit_id)
+        .where(
+            Message.thread_id == thread_id,
+            dialogue_policy.message_visibility(actor),
+            or_(Message.author_id.is_(None), Message.author_id != actor.id),
+            Message.created_at <= until,
+        )
+    )
+    if after is not None:
+        newly_read = newly_read.where(Message.created_at > after)
+    db.session.execute(
+        update(UnreadCount)
+        .where(UnreadCount.user_id == actor.id)
+        .values(total=UnreadCount.total - newly_read.scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_read(
@@ -382,7 +414,7 @@ def mark_read(
     if up_to is not None and up_to.tzinfo is None:
         raise InvalidInput({"up_to": [_("Give the time with its offset, e.g. 2026-11-23T10:15:00+01:00.")]})
     moment = min(up_to, now) if up_to is not None else now
-    _advance_read(thread.id, actor.id, moment)
+    _advance_read(thread.id, actor, moment)
     _withdraw_read_notifications(actor.id, thread.id, moment)
     return _count_unread(actor, thread_ids=[thread.id])
 
@@ -445,8 +477,127 @@ def unread_by_unit(actor: User, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
 
 
 def unread_total(actor: User) -> int:
-    """How many messages are new to the actor, over every conversation they may read."""
+    """How many messages are new to the actor, over every conversation they may read: one row read
+    (``UnreadCount``, kept by the writes that change it). Without a row (people who existed before the counts did,
+    until ``count_unread_for_everyone`` runs) it is counted over the visible messages."""
+    if actor.id is None:
+        return 0
+    stored = db.session.scalar(select(UnreadCount.total).where(UnreadCount.user_id == actor.id))
+    if stored is not None:
+        return int(stored)
     return _count_unread(actor)
+
+
+def _new_to_person(person_id: Any) -> Any:
+    """The condition "this message (joined with its Thread and Visit) is new to the person ``person_id``" in SQL,
+    for any person at once: ``policy.message_visibility`` written over the roles and memberships tables (an
+    internal note for staff outside the unit, jäv; a public message for staff and for the unit's members once
+    they may see the conversation), by someone else, after the person's read mark. Tests hold it equal to the
+    per-person rule."""
+    staff = (
+        select(UserRole.user_id)
+        .where(UserRole.user_id == person_id, UserRole.role.in_([Role.coordinator, Role.reviewer]))
+        .correlate_except(UserRole)
+        .exists()
+    )
+    member = (
+        select(Membership.id)
+        .where(Membership.user_id == person_id, Membership.unit_id == Thread.unit_id)
+        .correlate_except(Membership)
+        .exists()
+    )
+    unit_may_see = or_(Thread.finding_id.is_(None), Visit.status.in_(visits_policy.OPEN_TO_UNIT))
+    read = (
+        select(ThreadRead.id)
+        .where(
+            ThreadRead.thread_id == Message.thread_id,
+            ThreadRead.user_id == person_id,
+            ThreadRead.last_read_at >= Message.created_at,
+        )
+        .correlate_except(ThreadRead)
+        .exists()
+    )
+    return and_(
+        or_(
+            and_(Message.is_internal.is_(True), staff, ~member),
+            and_(Message.is_internal.is_(False), or_(staff, and_(member, unit_may_see))),
+        ),
+        or_(Message.author_id.is_(None), Message.author_id != person_id),
+        ~read,
+    )
+
+
+def _messages_new_to_person(person_id: Any) -> Select[Any]:
+    return (
+        select(func.count(Message.id))
+        .select_from(Message)
+        .join(Thread, Thread.id == Message.thread_id)
+        .join(Visit, Visit.id == Thread.visit_id)
+        .where(_new_to_person(person_id))
+    )
+
+
+def _recount(person_ids: Iterable[uuid.UUID] | None, session: Any = None) -> None:
+    """Store the unread count of these people (None: everyone) afresh from the messages, in the current
+    transaction: one statement per call, O(messages they may read) per person."""
+    session = session or db.session
+    people = select(User.id, _messages_new_to_person(User.id).scalar_subquery())
+    gone = delete(UnreadCount)
+    if person_ids is not None:
+        ids = list(person_ids)
+        if not ids:
+            return
+        people = people.where(User.id.in_(ids))
+        gone = gone.where(UnreadCount.user_id.in_(ids))
+    session.execute(gone.execution_options(synchronize_session=False))
+    session.execute(
+        UnreadCount.__table__.insert().from_select(["user_id", "total"], people)  # type: ignore[attr-defined]
+    )
+
+
+def count_unread_for_everyone() -> None:
+    """Store every person's unread count afresh (after the migration that adds the counts, or a bulk import);
+    DESIGN.md 4.2. Flushes, does not commit."""
+    _recount(None)
+
+
+def _count_message(message_id: uuid.UUID, step: int) -> None:
+    """Raise (``step`` 1, a new message) or lower (-1, a message about to be removed) the stored count of
+    everyone the message is new to, in the message's transaction: one statement."""
+    new_to = (
+        select(Message.id)
+        .join(Thread, Thread.id == Message.thread_id)
+        .join(Visit, Visit.id == Thread.visit_id)
+        .where(Message.id == message_id, _new_to_person(UnreadCount.user_id))
+        .exists()
+    )
+    db.session.execute(
+        update(UnreadCount)
+        .where(new_to)
+        .values(total=UnreadCount.total + step)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _recount_after_flush(session: Any, flush_context: Any) -> None:
+    """Who may read what changed (a new person, a membership, a role, a visit's status): the stored unread counts
+    of the people concerned are made afresh in the same transaction."""
+    from sqlalchemy import inspect as sa_inspect
+
+    people: set[uuid.UUID] = set()
+    units: set[uuid.UUID] = set()
+    for obj in list(session.new) + list(session.deleted) + list(session.dirty):
+        if isinstance(obj, User) and obj in session.new:
+            people.add(obj.id)
+        elif isinstance(obj, Membership | UserRole):
+            people.add(obj.user_id)
+        elif isinstance(obj, Visit) and obj not in session.new and sa_inspect(obj).attrs.status.history.has_changes():
+            units.add(obj.unit_id)
+    if units:
+        people.update(session.scalars(select(Membership.user_id).where(Membership.unit_id.in_(list(units)))).all())
+    people.discard(None)  # type: ignore[arg-type]
+    if people:
+        _recount(people, session)
 
 
 @dataclass
@@ -514,6 +665,42 @@ def _summaries(rows: Sequence[Any]) -> list[ThreadSummary]:
     ]
 
 
+def _note_activity(thread_id: uuid.UUID, message: Message) -> None:
+    """Move the thread's last-activity times forward to a new message (one statement, never back)."""
+    moment = message.created_at
+    values: dict[str, Any] = {
+        "last_message_at": case(
+            (or_(Thread.last_message_at.is_(None), Thread.last_message_at < moment), moment),
+            else_=Thread.last_message_at,
+        )
+    }
+    if not message.is_internal:
+        values["last_public_at"] = case(
+            (or_(Thread.last_public_at.is_(None), Thread.last_public_at < moment), moment),
+            else_=Thread.last_public_at,
+        )
+    db.session.execute(
+        update(Thread).where(Thread.id == thread_id).values(**values).execution_options(synchronize_session=False)
+    )
+
+
+def _last_visible_activity(actor: User) -> tuple[Any, Any]:
+    """The newest message the actor may read per thread, from the thread's own columns, and the condition that
+    the thread has one: ``policy.message_visibility`` per thread (internal notes count for the supervising side
+    only, so they never move a conversation up a unit's list)."""
+    member_units = list(actor.unit_ids)
+    if actor.is_staff:
+        if not member_units:
+            return Thread.last_message_at, Thread.last_message_at.is_not(None)
+        key = case((Thread.unit_id.in_(member_units), Thread.last_public_at), else_=Thread.last_message_at)
+        return key, key.is_not(None)
+    return Thread.last_public_at, and_(
+        Thread.unit_id.in_(member_units),
+        Thread.last_public_at.is_not(None),
+        or_(Thread.finding_id.is_(None), Visit.status.in_(visits_policy.OPEN_TO_UNIT)),
+    )
+
+
 def thread_list(
     actor: User,
     *,
@@ -522,17 +709,27 @@ def thread_list(
     page: int = 1,
     per_page: int = 25,
 ) -> Page:
-    """Conversations the actor may read, the newest activity first, a page of ``ThreadSummary`` at a time."""
-    query = _summary_query(actor)
+    """Conversations the actor may read, the newest activity first, a page of ``ThreadSummary`` at a time.
+
+    The page is chosen first over the threads' last-activity columns (an index), and only its rows are
+    aggregated: the cost does not grow with the number of conversations beyond counting them."""
+    key, visible = _last_visible_activity(actor)
+    threads = select(Thread.id).join(Visit, Visit.id == Thread.visit_id).where(visible)
     if unit_ids is not None:
-        query = query.where(Thread.unit_id.in_(list(unit_ids)))
+        threads = threads.where(Thread.unit_id.in_(list(unit_ids)))
     if unread_only:
-        query = query.having(func.sum(case((_unread_condition(actor), 1), else_=0)) > 0)
+        if actor.id is None:
+            return Page([], 1, per_page, 0)
+        new_here = select(Message.id).where(Message.thread_id == Thread.id, _new_to_person(actor.id)).exists()
+        threads = threads.where(new_here)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    total = int(db.session.scalar(select(func.count()).select_from(threads.subquery())) or 0)
+    page_ids = threads.order_by(key.desc(), Thread.id).limit(per_page).offset((page - 1) * per_page)
     rows = db.session.execute(
-        query.order_by(func.max(Message.created_at).desc(), Thread.id).limit(per_page).offset((page - 1) * per_page)
+        _summary_query(actor)
+        .where(Thread.id.in_(page_ids.scalar_subquery()))
+        .order_by(func.max(Message.created_at).desc(), Thread.id)
     ).all()
     return Page(_summaries(rows), page, per_page, total)
 
@@ -865,6 +1062,7 @@ def _drop_conversations_of_removed_findings(session: Any, flush_context: Any, in
         session.execute(delete(PendingNotification).where(PendingNotification.message_id.in_(message_ids)))
     session.execute(delete(ThreadRead).where(ThreadRead.thread_id.in_(thread_ids)))
     for message in messages:
+        _count_message(message.id, -1)
         for item in message.attachments:
             files.remove_files_after_commit(item)
         session.delete(message)
@@ -876,5 +1074,7 @@ def install() -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
+    if not event.contains(Session, "after_flush", _recount_after_flush):
+        event.listen(Session, "after_flush", _recount_after_flush)
     if not event.contains(Session, "before_flush", _drop_conversations_of_removed_findings):
         event.listen(Session, "before_flush", _drop_conversations_of_removed_findings)

@@ -216,6 +216,8 @@ class Reminder(IdMixin, Model):
             postgresql_where=text("status IN ('pending', 'queued', 'sending')"),
             sqlite_where=text("status IN ('pending', 'queued', 'sending')"),
         ),
+        # /reminders: a status's page in send_after order, and the count per status, from the index alone.
+        Index("ix_reminders_status_send_after", "status", "send_after", "id"),
     )
 
     @property

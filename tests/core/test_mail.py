@@ -9,13 +9,15 @@ import email
 import email.policy
 import re
 import socket
+import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import select, update
 
 from app.auth import services
@@ -135,31 +137,51 @@ def test_outbox_backend_writes_one_parseable_eml_file_per_message(app):
 # ---- the outbox pages -----------------------------------------------------------------------------
 
 
-def test_coordinator_reads_the_outbox_and_opens_a_message(app, browser, make_user):
-    mail.deliver(set_password_email(to="greta@example.se"))
+def test_coordinator_reads_the_outbox_from_the_table_and_opens_a_message(app, db, browser, make_user):
+    row = mail.queue(set_password_email(to="greta@example.se"), source="test")
+    db.session.commit()
     browser.login(make_user("coordinator"))
 
     listing = browser.get("/admin/outbox")
     assert listing.status_code == 200
     assert ENGLISH_SUBJECT in listing.text
     assert "greta@example.se" in listing.text
-    [name] = re.findall(r'href="/admin/outbox/([^"]+)"', listing.text)
-    assert [p.name for p in Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")] == [name]
+    assert re.findall(r'href="/admin/outbox/([^"]+)"', listing.text) == [str(row.id)]
 
-    message = browser.get(f"/admin/outbox/{name}")
+    message = browser.get(f"/admin/outbox/{row.id}")
     assert message.status_code == 200
     assert ENGLISH_SUBJECT in message.text
     assert "Hello Greta Granskare," in message.text
     assert LINK in message.text
 
 
-def test_reviewer_may_not_read_the_outbox(app, browser, make_user):
-    mail.deliver(set_password_email())
-    [name] = [p.name for p in Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml")]
+def test_the_outbox_pages_newest_first(app, db, browser, make_user):
+    for n in range(3):
+        with time_machine.travel(datetime(2026, 11, 2, 9, n, tzinfo=UTC), tick=False):
+            mail.queue(set_password_email(to=f"person{n}@example.se"), source="test")
+    db.session.commit()
+    browser.login(make_user("coordinator"))
+
+    first = browser.get("/admin/outbox?page=1&per_page=2").text
+    second = browser.get("/admin/outbox?page=2&per_page=2").text
+
+    assert first.index("person2@") < first.index("person1@") and "person0@" not in first
+    assert "person0@" in second and "person1@" not in second
+
+
+def test_an_unknown_outbox_email_is_not_found(app, browser, make_user):
+    browser.login(make_user("coordinator"))
+
+    assert browser.get(f"/admin/outbox/{uuid.uuid4()}").status_code == 404
+
+
+def test_reviewer_may_not_read_the_outbox(app, db, browser, make_user):
+    row = mail.queue(set_password_email(), source="test")
+    db.session.commit()
     browser.login(make_user("reviewer"))
 
     assert browser.get("/admin/outbox").status_code == 403
-    assert browser.get(f"/admin/outbox/{name}").status_code == 403
+    assert browser.get(f"/admin/outbox/{row.id}").status_code == 403
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "x.eml"])
