@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from app.auth.models import Role, User
 from app.core import access, audit
 from app.core.errors import InvalidInput
-from app.core.models import AuditEvent
+from app.core.models import AuditEvent, local_today
 from app.core.pagination import Page, paginate
 from app.core.run import run_service
 from app.extensions import db
+from app.planning import services as planning
 from app.units import bp, services
 from app.units import policy as units_policy
 from app.units.forms import KIND_LABELS, TRUST_LABELS, UnitForm
@@ -65,6 +66,7 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return render_template(
         "units/show.html",
         unit=unit,
+        plan=planning.unit_plan(current_user, unit.id, today=local_today()),
         members=members,
         history=history,
         visits=visit_timeline.visit_refs(history.items),

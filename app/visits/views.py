@@ -181,8 +181,13 @@ def new():  # type: ignore[no-untyped-def]
     form.lead.choices = [("", _("Choose…")), *reviewers]
     form.team.choices = reviewers
     if request.method == "GET":
+        # "Plan a visit" from the planning page prefills the unit, a template and a lead (DESIGN.md 4.7);
+        # a value that is not among the choices is simply not selected.
         form.unit.data = request.args.get("unit", "")
-        if current_user.is_reviewer:
+        form.template.data = request.args.get("template", "")
+        if request.args.get("lead"):
+            form.lead.data = request.args["lead"]
+        elif current_user.is_reviewer:
             form.lead.data = str(current_user.id)
     if form.validate_on_submit():
         planned = run_service(
