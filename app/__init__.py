@@ -49,9 +49,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")
     web.init_app(app)
 
-    from app import admin, api, auth, dialogue, followups, main, offline, planning, trust, units, visits
+    from app import admin, api, auth, dialogue, followups, main, offline, planning, search, trust, units, visits
 
-    for domain in (auth, main, units, visits, followups, trust, dialogue, planning, admin, api, offline):
+    for domain in (auth, main, units, visits, followups, trust, dialogue, planning, search, admin, api, offline):
         domain.init_app(app)
 
     from app import cli
