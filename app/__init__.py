@@ -42,8 +42,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     celery_init_app(app)
 
-    from app.core import audit, tasks, web
+    from app.core import audit, sqlite, tasks, web
 
+    sqlite.install()
     audit.install()
     tasks.install()
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")

@@ -388,3 +388,59 @@ def plan_link_values(plan: UnitPlan) -> dict[str, str]:
     if plan.suggested_reviewer is not None:
         values["lead"] = str(plan.suggested_reviewer.id)
     return values
+
+
+UNIT_SORTS = ("name", "kind", "trust_level", "last_visit", "next_due")
+
+
+def unit_list(
+    actor: Any,
+    *,
+    today: date,
+    q: str = "",
+    unit_kind: UnitKind | None = None,
+    trust_level: TrustLevel | None = None,
+    reviewer_id: uuid.UUID | None = None,
+    due_before: date | None = None,
+    sort: str = "name",
+    descending: bool = False,
+) -> list[UnitPlan]:
+    """The units list (issue 16): the units the actor may see with their latest visit and next visit due,
+    filtered by name (``q``, case-insensitive part of the name), kind, trust level, reviewer and "due before",
+    sorted by ``sort`` (one of ``UNIT_SORTS``; anything else sorts by name), ties by name. Visible to everyone
+    who sees units (a unit member: their own). A fixed number of statements whatever the number of units."""
+    query = units_policy.visible_units(actor)
+    if q:
+        query = query.where(func.lower(Unit.name).contains(q.lower(), autoescape=True))
+    if unit_kind is not None:
+        query = query.where(Unit.kind == unit_kind)
+    if trust_level is not None:
+        query = query.where(Unit.trust_level == trust_level)
+    plans = [
+        p
+        for p in unit_plans(list(db.session.scalars(query)), today)
+        if (reviewer_id is None or reviewer_id in p.reviewer_ids) and (due_before is None or p.next_due < due_before)
+    ]
+    keys: dict[str, Any] = {
+        "kind": lambda p: str(p.unit.kind.value),
+        "trust_level": lambda p: str(p.unit.trust_level.value),
+        "last_visit": lambda p: p.last_visit_date or date.min,
+        "next_due": lambda p: p.next_due,
+    }
+    plans.sort(key=lambda p: p.unit.name.lower())
+    if sort in keys:
+        plans.sort(key=keys[sort], reverse=descending)
+    elif descending:
+        plans.reverse()
+    return plans
+
+
+def active_reviewers() -> list[tuple[str, str]]:
+    """Active reviewers as (id, name) by name: the choices of a reviewer filter."""
+    people = db.session.execute(
+        select(User.id, User.name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.reviewer, User.is_active_account.is_(True))
+        .order_by(func.lower(User.name))
+    ).all()
+    return [(str(i), n) for i, n in people]

@@ -8,12 +8,9 @@ from typing import Any
 
 from flask import render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from app.auth.models import Role, User, UserRole
 from app.core.models import local_today
 from app.core.pagination import Page
-from app.extensions import db
 from app.planning import bp, policy, services
 from app.units.forms import KIND_LABELS, TRUST_LABELS
 from app.units.models import TrustLevel, UnitKind
@@ -53,17 +50,6 @@ def filters(args: Any) -> dict[str, Any]:
     }
 
 
-def reviewer_choices() -> list[tuple[str, str]]:
-    """Active reviewers by name, for the reviewer filter."""
-    people = db.session.execute(
-        select(User.id, User.name)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.reviewer, User.is_active_account.is_(True))
-        .order_by(func.lower(User.name))
-    ).all()
-    return [(str(i), n) for i, n in people]
-
-
 @bp.get("/planning")
 @login_required
 def index():  # type: ignore[no-untyped-def]
@@ -81,7 +67,7 @@ def index():  # type: ignore[no-untyped-def]
         today=today,
         args=request.args,
         include_planned=include_planned,
-        reviewers=reviewer_choices(),
+        reviewers=services.active_reviewers(),
         kind_labels=KIND_LABELS,
         trust_labels=TRUST_LABELS,
         plan_link_values=services.plan_link_values,

@@ -1,4 +1,5 @@
-"""The planning page and API run the same number of statements at 10 and at 1,000 units (issue 16)."""
+"""The planning page and API and the units and visits lists run the same number of statements at 10 and at
+1,000 units (issue 16)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,14 @@ def test_planning_statements_do_not_grow_with_the_units(
     add_units(db, version, lead, 0, 10)
     browser.login(coordinator)
     headers = api_token(coordinator)
-    pages = ["/planning", "/planning?include_planned=1", f"/planning?reviewer={lead.id}&unit_kind=school"]
+    pages = [
+        "/planning",
+        "/planning?include_planned=1",
+        f"/planning?reviewer={lead.id}&unit_kind=school",
+        "/units",
+        "/units?sort=next_due&dir=desc&unit_kind=school",
+        "/visits?sort=unit&unit_q=enhet",
+    ]
 
     small = [count_queries.get(browser, url) for url in pages]
     browser.get("/api/v1/planning", headers=headers)  # the token's first use is recorded once
