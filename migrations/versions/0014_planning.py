@@ -1,4 +1,4 @@
-"""planning and search: Swedish full-text indexes (PostgreSQL GIN, SQLite FTS5) for units, visits, findings,
+"""planning and search: unit address, owner and organisation number; Swedish full-text indexes (PostgreSQL GIN, SQLite FTS5) for units, visits, findings,
 follow-ups and messages
 
 Revision ID: 0014_planning
@@ -7,6 +7,7 @@ Create Date: 2026-11-30 08:10:00
 
 """
 from alembic import op
+import sqlalchemy as sa
 
 from app.search.fulltext import Source, drop_sqlite, install_sqlite, postgres_index_sql
 
@@ -28,6 +29,10 @@ SOURCES = [
 
 
 def upgrade():
+    # Plain ADD COLUMN (no batch on SQLite): a batch copy of units would renumber the rowids the search index uses.
+    op.add_column('units', sa.Column('address', sa.String(length=300), nullable=True))
+    op.add_column('units', sa.Column('owner', sa.String(length=200), nullable=True))
+    op.add_column('units', sa.Column('organisation_number', sa.String(length=11), nullable=True))
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         for source in SOURCES:
@@ -43,3 +48,7 @@ def downgrade():
             op.execute(f"DROP INDEX IF EXISTS {postgres_index_sql(source)[0]}")
     elif bind.dialect.name == "sqlite":
         drop_sqlite(bind, SOURCES)
+    # SQLite ≥ 3.35 drops a column in place.
+    op.drop_column('units', 'organisation_number')
+    op.drop_column('units', 'owner')
+    op.drop_column('units', 'address')
