@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app app
 
-.PHONY: run test static lint translations bench bench-pages clean
+.PHONY: run test static lint translations bench bench-pages bench-planning clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ bench: $(VENV)/.runtime
 BENCH_BASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/
 bench-pages: $(VENV)/.runtime
 	$(PY) scripts/bench_pages.py --base-url $(BENCH_BASE_URL)
+
+## make bench-planning: planning, search and the lists at 2,000 units and 50,000 visits on PostgreSQL (not a test).
+BENCH_PLANNING_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_planning
+bench-planning: $(VENV)/.runtime
+	$(PY) scripts/bench_planning.py --database-url $(BENCH_PLANNING_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -142,6 +142,11 @@ class Config:
     CLOSER_REVIEW_TEMPLATE = os.environ.get("CLOSER_REVIEW_TEMPLATE") or None
     CLOSER_REVIEW_LEAD_EMAIL = os.environ.get("CLOSER_REVIEW_LEAD_EMAIL") or None
     COMMENT_DEADLINE_DAYS = _int("COMMENT_DEADLINE_DAYS", 14)
+    # The visit interval (DESIGN.md 4.7): baseline; earned by two final visits without a serious deviation and no
+    # breach within the baseline interval; while in closer review.
+    VISIT_INTERVAL_MONTHS = _int("VISIT_INTERVAL_MONTHS", 24)
+    EARNED_INTERVAL_MONTHS = _int("EARNED_INTERVAL_MONTHS", 36)
+    CLOSER_REVIEW_INTERVAL_MONTHS = _int("CLOSER_REVIEW_INTERVAL_MONTHS", 6)
     MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 15)
     # Several camera photos go in one request; the whole request may carry this many files of the limit above.
     MAX_FILES_PER_UPLOAD = _int("MAX_FILES_PER_UPLOAD", 10)

@@ -48,9 +48,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     celery_init_app(app)
 
-    from app.core import audit, tasks, web
+    from app.core import audit, sqlite, tasks, web
     from app.core import input as input_layer
 
+    sqlite.install()
     audit.install()
     tasks.install()
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")
@@ -59,9 +60,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     availability.init_app(app)
     security_log.init_app(app)
 
-    from app import admin, api, auth, dialogue, followups, main, offline, trust, units, visits
+    from app import admin, api, auth, dialogue, followups, main, offline, planning, search, trust, units, visits
 
-    for domain in (auth, main, units, visits, followups, trust, dialogue, admin, api, offline):
+    for domain in (auth, main, units, visits, followups, trust, dialogue, planning, search, admin, api, offline):
         domain.init_app(app)
 
     from app import cli

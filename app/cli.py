@@ -38,6 +38,38 @@ def units_create(name: str, kind: str, contact_email: str | None) -> None:
     click.echo(str(unit.id))
 
 
+@units_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; change nothing.")
+@as_operator
+def units_import(file: str, dry_run: bool) -> None:
+    """Create or update units from a CSV file (name,kind,email,address,organisation_number,owner): all or
+    nothing, every bad line named."""
+    from app.core.errors import InvalidInput
+    from app.units import services
+
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise click.ClickException("the file is not UTF-8 text") from None
+    try:
+        report = services.import_units(actor=access.OPERATOR, text=text, dry_run=dry_run)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        for messages in exc.errors.values():
+            for message in messages:
+                click.echo(message, err=True)
+        raise click.ClickException("nothing was imported") from None
+    if dry_run:
+        db.session.rollback()
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{len(report.created)} units {verb} created, {len(report.updated)} {verb} updated.")
+    for name in report.created:
+        click.echo(f"+ {name}")
+    for name in report.updated:
+        click.echo(f"~ {name}")
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="Full name.")

@@ -20,6 +20,14 @@ UNITS = [
     ("Medborgarkontoret Centrum", UnitKind.municipal_office, "medborgarkontoret@demo.tillsyn.se"),
 ]
 
+# Where each unit is, who runs it (huvudman) and its organisation number (Luhn-valid, made up).
+PLACES = {
+    "Solrosens förskola": ("Solrosvägen 4, 123 45 Demoby", "Demo kommun", "212000-1355"),
+    "Björkbackens äldreboende": ("Björkbacken 12, 123 46 Demoby", "Omsorg i Demo AB", "559900-0006"),
+    "Östra gymnasiet": ("Skolgatan 1, 123 47 Demoby", "Demo kommun", "212000-1355"),
+    "Medborgarkontoret Centrum": ("Stora torget 2, 123 40 Demoby", "Demo kommun", "212000-1355"),
+}
+
 # (e-mail, name, roles, units, language)
 PEOPLE = [
     ("samordnare@demo.tillsyn.se", "Sara Samordnare", ["coordinator"], [], "sv"),
@@ -43,7 +51,16 @@ def load() -> int:
     units: dict[str, Unit] = {u.name: u for u in db.session.scalars(select(Unit))}
     for name, kind, email in UNITS:
         if name not in units:
-            units[name] = unit_services.create_unit(actor=access.OPERATOR, name=name, kind=kind, contact_email=email)  # type: ignore[arg-type]
+            address, owner, organisation_number = PLACES.get(name, (None, None, None))
+            units[name] = unit_services.create_unit(
+                actor=access.OPERATOR,  # type: ignore[arg-type]
+                name=name,
+                kind=kind,
+                contact_email=email,
+                address=address,
+                owner=owner,
+                organisation_number=organisation_number,
+            )
             created += 1
     existing = set(db.session.scalars(select(User.email)))
     for email, name, roles, unit_names, language in PEOPLE:

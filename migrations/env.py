@@ -89,6 +89,20 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # Search's full-text structures (app/search/fulltext.py) are made by a migration, not by the models: on SQLite
+    # the FTS5 tables <table>_fts (and their shadow tables), on PostgreSQL the GIN indexes ix_<table>_fulltext.
+    # Autogenerate leaves them alone.
+    def include_object(obj, name, type_, reflected, compare_to):
+        if not reflected or compare_to is not None:
+            return True
+        if type_ == "table":
+            return "_fts" not in (name or "")
+        if type_ == "index":
+            return not (name or "").endswith("_fulltext")
+        return True
+
+    conf_args.setdefault("include_object", include_object)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

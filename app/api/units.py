@@ -42,6 +42,9 @@ def create_unit(data: dict):  # type: ignore[no-untyped-def]
         kind=data["kind"],
         contact_email=data.get("contact_email"),
         unit_id=data.get("id"),
+        address=data.get("address"),
+        owner=data.get("owner"),
+        organisation_number=data.get("organisation_number"),
     )
 
 

@@ -27,3 +27,18 @@ class UnitForm(BaseForm):
         validators=[Optional(), Length(max=320)],
         description=_l("A shared address of the unit, for example the principal's office."),
     )
+    address = StringField(
+        _l("Address"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Street address and town, shown as the location of its visits."),
+    )
+    owner = StringField(
+        _l("Owner (huvudman)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("The municipality, region or company that runs the unit."),
+    )
+    organisation_number = StringField(
+        _l("Organisation number"),
+        validators=[Optional(), Length(max=20)],
+        description=_l("The owner's organisation number, ten digits like 212000-1355."),
+    )

@@ -40,6 +40,11 @@ class Unit(IdMixin, TimestampMixin, Auditable, Model):
         Enum(UnitKind, native_enum=False, length=30, validate_strings=True), default=UnitKind.other
     )
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # Where the unit is (the calendar's location), who runs it (huvudman) and its organisation number
+    # (organisationsnummer, NNNNNN-NNNN, Luhn-checked), all optional (issue 16).
+    address: Mapped[str | None] = mapped_column(String(300))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    organisation_number: Mapped[str | None] = mapped_column(String(11))
     trust_level: Mapped[TrustLevel] = mapped_column(
         Enum(TrustLevel, native_enum=False, length=20, validate_strings=True),
         default=TrustLevel.baseline,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,34 +12,95 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth.models import Role, User
-from app.core import access, audit
+from app.core import access, audit, csvexport
 from app.core.errors import InvalidInput
-from app.core.input import fold
-from app.core.models import AuditEvent
+from app.core.input import parse_page
+from app.core.models import AuditEvent, local_today
 from app.core.pagination import Page, paginate
 from app.core.run import run_service
 from app.extensions import db
+from app.planning import services as planning
 from app.units import bp, services
 from app.units import policy as units_policy
 from app.units.forms import KIND_LABELS, TRUST_LABELS, UnitForm
-from app.units.models import Membership, TrustLevel, Unit
+from app.units.models import Membership, TrustLevel, UnitKind
 from app.visits import timeline as visit_timeline
+
+UNIT_COLUMNS = ("name", "kind", "trust_level", "last_visit", "next_due")
 
 
 @bp.get("/units")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    query = units_policy.visible_units(current_user).order_by(Unit.name_key)
-    q = (request.args.get("q") or "").strip()
-    trust = request.args.get("trust_level") or ""
-    if q:
-        query = query.where(Unit.name_key.contains(fold(q), autoescape=True))
-    if trust in TrustLevel.__members__:
-        query = query.where(Unit.trust_level == TrustLevel(trust))
-    page = paginate(query, request.args)
+    """The units with filters and sorting kept in the URL; ``Accept: text/csv`` or ``?format=csv``: the same
+    list as CSV (issue 16)."""
+    today = local_today()
+    args = request.args
+    q = (args.get("q") or "").strip()[:200]
+    kind, trust = args.get("unit_kind") or "", args.get("trust_level") or ""
+    sort = args.get("sort") if args.get("sort") in UNIT_COLUMNS else "name"
+    descending = args.get("dir") == "desc"
+    filters: dict[str, Any] = {
+        "q": q,
+        "unit_kind": UnitKind(kind) if kind in UnitKind.__members__ else None,
+        "trust_level": TrustLevel(trust) if trust in TrustLevel.__members__ else None,
+        "reviewer_id": _uuid(args.get("reviewer")) if current_user.is_staff else None,
+        "due_before": _date(args.get("due_before")),
+        "sort": sort,
+        "descending": descending,
+    }
+    if csvexport.wants_csv():
+        plans = planning.unit_list(current_user, today=today, **filters)
+        return csvexport.csv_response(
+            "enheter.csv",
+            [_("Name"), _("Kind"), _("Trust level"), _("Latest visit"), _("Next visit due"), _("Interval (months)")],
+            [
+                (
+                    p.unit.name,
+                    KIND_LABELS[p.unit.kind.value],
+                    TRUST_LABELS[p.unit.trust_level.value],
+                    p.last_visit_date,
+                    p.next_due,
+                    p.interval.months,
+                )
+                for p in plans
+            ],
+        )
+    number = parse_page(args.get("page"))
+    items, total = planning.unit_list_page(current_user, today=today, page=number, per_page=PER_PAGE, **filters)
+    page = Page(items=items, page=number, per_page=PER_PAGE, total=total)
     return render_template(
-        "units/index.html", page=page, q=q, trust=trust, kind_labels=KIND_LABELS, trust_labels=TRUST_LABELS
+        "units/index.html",
+        page=page,
+        q=q,
+        kind=kind,
+        trust=trust,
+        args=args,
+        sort=sort,
+        descending=descending,
+        columns=UNIT_COLUMNS,
+        reviewers=planning.active_reviewers() if current_user.is_staff else [],
+        today=today,
+        kind_labels=KIND_LABELS,
+        trust_labels=TRUST_LABELS,
     )
+
+
+PER_PAGE = 25
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 HISTORY_PER_PAGE = 50
@@ -66,6 +129,7 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return render_template(
         "units/show.html",
         unit=unit,
+        plan=planning.unit_plan(current_user, unit.id, today=local_today()),
         members=members,
         history=history,
         visits=visit_timeline.visit_refs(history.items),
@@ -86,6 +150,9 @@ def new():  # type: ignore[no-untyped-def]
                 name=form.name.data or "",
                 kind=form.kind.data,
                 contact_email=form.contact_email.data,
+                address=form.address.data,
+                owner=form.owner.data,
+                organisation_number=form.organisation_number.data,
             ),
             form=form,
             refusals=InvalidInput,
@@ -110,6 +177,9 @@ def edit(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 name=form.name.data or "",
                 kind=form.kind.data,
                 contact_email=form.contact_email.data,
+                address=form.address.data,
+                owner=form.owner.data,
+                organisation_number=form.organisation_number.data,
             ),
             form=form,
             refusals=InvalidInput,

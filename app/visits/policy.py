@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
 from app.core import access, audit
 from app.core.errors import DomainError, Forbidden, NotFound
@@ -68,6 +68,16 @@ def get_visit(actor: Actor, visit_id: uuid.UUID, *, options: Sequence[Any] = ())
 def can_see_visit_content(actor: Actor, visit: Visit) -> bool:
     """Findings, evidence and the report: the supervising side always, the unit from kommunicering on."""
     return access.supervises(actor, visit.unit_id) or visit.is_open_to_unit
+
+
+def visit_content_condition(actor: Actor) -> ColumnElement[bool]:
+    """``can_see_visit_content`` as a condition over Visit, for searches and lists of findings: the supervising
+    side always (never in the actor's own unit: jäv), the unit from kommunicering on."""
+    own_units = list(actor.unit_ids)
+    open_to_unit = Visit.status.in_(OPEN_TO_UNIT)
+    if actor.is_staff:
+        return or_(Visit.unit_id.not_in(own_units), open_to_unit) if own_units else true()
+    return and_(Visit.unit_id.in_(own_units), open_to_unit)
 
 
 def get_visit_with_content(actor: Actor, visit_id: uuid.UUID, *, options: Sequence[Any] = ()) -> Visit:

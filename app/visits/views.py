@@ -13,16 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User, UserRole
-from app.core import access, audit
+from app.core import access, audit, csvexport
 from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm
 from app.core.models import AuditEvent, local_today
 from app.core.pagination import paginate
 from app.core.run import form_errors, run_service
 from app.extensions import db
-from app.units import policy as units_policy
 from app.units.models import Unit
-from app.visits import bp, evidence, report, services
+from app.visits import bp, evidence, labels, report, services
 from app.visits import policy as visits_policy
 from app.visits.forms import (
     STANCE_CHOICES,
@@ -134,24 +133,74 @@ def _reviewer_choices() -> list[tuple[str, str]]:
     return [(str(p.id), p.name) for p in people]
 
 
+VISIT_SORTS = {
+    "case_number": (Visit.case_number,),
+    "unit": (func.lower(Unit.name), Visit.case_number),
+    "visit_date": (Visit.visit_date, Visit.case_number),
+    "status": (Visit.status, Visit.case_number),
+}
+
+
 @bp.get("/visits")
 @login_required
 def index():  # type: ignore[no-untyped-def]
+    """The visits with filters (status, unit by id or by part of its name, reviewer) and sorting kept in the URL;
+    ``Accept: text/csv`` or ``?format=csv``: the same list as CSV (issue 16)."""
     status = request.args.get("status") or ""
     unit = request.args.get("unit") or ""
+    unit_q = (request.args.get("unit_q") or "").strip()[:200]
     reviewer = request.args.get("reviewer") or ""
+    sort = request.args.get("sort") or ""
+    descending = request.args.get("dir") == "desc"
     query = services.visit_query(
         current_user,
         status=status if status in VisitStatus.__members__ else None,
         unit_id=_uuid(unit),
         reviewer_id=current_user.id if reviewer == "me" else _uuid(reviewer),
     ).options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
+    if unit_q or sort == "unit":
+        query = query.join(Unit, Unit.id == Visit.unit_id)
+    if unit_q:
+        query = query.where(func.lower(Unit.name).contains(unit_q.lower(), autoescape=True))
+    if sort in VISIT_SORTS:
+        columns = VISIT_SORTS[sort]
+        query = query.order_by(None).order_by(*(c.desc() if descending else c.asc() for c in columns))
+    else:
+        sort = ""
+    if csvexport.wants_csv():
+        return csvexport.csv_response(
+            "besok.csv",
+            [_("Case number"), _("Unit"), _("Date"), _("Purpose"), _("Status"), _("Team")],
+            [
+                (
+                    v.case_number,
+                    v.unit.name,
+                    v.visit_date,
+                    labels.PURPOSE[v.purpose.value] if visits_policy.can_see_visit_content(current_user, v) else "",
+                    labels.STATUS[v.status.value],
+                    ", ".join(m.user.name for m in v.team),
+                )
+                for v in db.session.scalars(query.limit(CSV_MAX_ROWS))
+            ],
+        )
     page = paginate(query, request.args)
-    units = db.session.scalars(units_policy.visible_units(current_user).order_by(func.lower(Unit.name))).all()
     reviewers = _reviewer_choices() if current_user.is_staff else []
     return render_template(
-        "visits/index.html", page=page, status=status, unit=unit, reviewer=reviewer, units=units, reviewers=reviewers
+        "visits/index.html",
+        page=page,
+        status=status,
+        unit=unit,
+        unit_q=unit_q,
+        reviewer=reviewer,
+        reviewers=reviewers,
+        sort=sort,
+        descending=descending,
+        args=request.args,
     )
+
+
+# A CSV of a list is the whole filtered list, up to this many rows.
+CSV_MAX_ROWS = 100_000
 
 
 # ---- planning -------------------------------------------------------------------------------------
@@ -181,8 +230,13 @@ def new():  # type: ignore[no-untyped-def]
     form.lead.choices = [("", _("Choose…")), *reviewers]
     form.team.choices = reviewers
     if request.method == "GET":
+        # "Plan a visit" from the planning page prefills the unit, a template and a lead (DESIGN.md 4.7);
+        # a value that is not among the choices is simply not selected.
         form.unit.data = request.args.get("unit", "")
-        if current_user.is_reviewer:
+        form.template.data = request.args.get("template", "")
+        if request.args.get("lead"):
+            form.lead.data = request.args["lead"]
+        elif current_user.is_reviewer:
             form.lead.data = str(current_user.id)
     if form.validate_on_submit():
         planned = run_service(

@@ -1,0 +1,12 @@
+"""Planning (DESIGN.md 4.7): the visit interval that trust earns, the next visit due and the planning page."""
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("planning", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from app.planning import policy, views  # noqa: F401  (routes; imported late so models never import views)
+
+    app.jinja_env.globals.update(can_see_planning=policy.can_see_planning)
+    app.register_blueprint(bp)
