@@ -231,6 +231,7 @@ def op_transition(visit_id: uuid.UUID, data: dict[str, Any]) -> VisitOut:
             to=data["to"],
             comment_deadline=data.get("comment_deadline"),
             waiver_reason=data.get("waiver_reason"),
+            reason=data.get("reason"),
         )
     return VisitOut(visit)
 

@@ -178,6 +178,15 @@ class VisitSchema(Schema):
     kommunicering_waiver = fields.String(
         allow_none=True, metadata={"description": "The written reason why kommunicering was clearly unnecessary."}
     )
+    cancel_reason = fields.String(
+        allow_none=True, metadata={"description": "Why the visit was cancelled (shown to both parties)."}
+    )
+    cancelled_at = fields.DateTime(allow_none=True)
+    withdrawal_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the lead last took the draft back from kommunicering for revision."},
+    )
+    withdrawn_at = fields.DateTime(allow_none=True)
     previous_visit_id = fields.UUID(allow_none=True, metadata={"description": "The visit this one follows up."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -186,7 +195,7 @@ class VisitSchema(Schema):
         lambda actor, visit: visits_policy.visit_actions(actor, getattr(visit, "_visit", visit), local_today()),
         visits_policy.VISIT_ACTIONS,
         "the visit (``transition:<status>``: a move of ``POST /visits/{id}/transition``; moving to ``final`` may "
-        "need ``waiver_reason``)",
+        "need ``waiver_reason``; to ``cancelled``, and to ``draft`` from ``sent_for_comment``, need ``reason``)",
     )
 
 
@@ -249,6 +258,16 @@ class TransitionSchema(TranslatedSchema):
         metadata={
             "description": "With to=final before the unit has responded and before the deadline: why kommunicering "
             "is clearly unnecessary (förvaltningslagen 25 §). Kept in the report and the audit trail."
+        },
+    )
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_at_most(MAX_AIM),
+        metadata={
+            "description": "With to=cancelled (from planned or in_progress) and to=draft from sent_for_comment "
+            "(withdrawn for revision): the written reason, at least 10 characters; the unit sees it. Lead or "
+            "coordinator only."
         },
     )
 
@@ -359,6 +378,9 @@ class UnitResponseSchema(Schema):
     text = fields.String()
     submitted_by = fields.Nested(PersonRefSchema, allow_none=True)
     received_at = fields.DateTime()
+    answers_earlier_draft = fields.Boolean(
+        metadata={"description": "It answered a draft the lead later took back for revision (DESIGN.md 4.1)."}
+    )
 
 
 class UnitResponseList(Schema):

@@ -57,6 +57,11 @@ class TransitionForm(FlaskForm):
         description=_l("Only when finalising without the unit's response (förvaltningslagen 25 §)."),
         render_kw={"rows": 3},
     )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 3},
+    )
 
 
 class FollowUpForm(FlaskForm):

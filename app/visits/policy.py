@@ -37,6 +37,19 @@ ALLOWED_MOVES = {
     (VisitStatus.sent_for_comment, VisitStatus.final),
     (VisitStatus.draft, VisitStatus.final),
     (VisitStatus.final, VisitStatus.closed),
+    # Cancelled: a visit planned by mistake or no longer needed, with a written reason.
+    (VisitStatus.planned, VisitStatus.cancelled),
+    (VisitStatus.in_progress, VisitStatus.cancelled),
+    # Withdrawn for revision: the lead takes the draft back from kommunicering, with a written reason.
+    (VisitStatus.sent_for_comment, VisitStatus.draft),
+}
+# The moves only the lead reviewer (or a coordinator) makes, each with a written reason (DESIGN.md 4.1).
+LEAD_MOVES = {
+    (VisitStatus.planned, VisitStatus.cancelled),
+    (VisitStatus.in_progress, VisitStatus.cancelled),
+    (VisitStatus.sent_for_comment, VisitStatus.draft),
+    (VisitStatus.sent_for_comment, VisitStatus.final),
+    (VisitStatus.draft, VisitStatus.final),
 }
 # While findings (and their evidence) may be recorded, changed and removed.
 EDITABLE = (VisitStatus.in_progress, VisitStatus.draft)
@@ -102,7 +115,20 @@ def get_evidence(actor: Actor, evidence_id: uuid.UUID) -> Evidence:
 # What a unit member may know of a visit before kommunicering (DESIGN.md 4.1, issue 3): when, who comes, where
 # the case stands and its number. Everything else (aim, purpose, template, findings…) is the team's draft.
 VISIT_FIELDS_BEFORE_KOMMUNICERING = frozenset(
-    {"id", "case_number", "unit", "unit_id", "status", "visit_date", "team", "actions"}
+    {
+        "id",
+        "case_number",
+        "unit",
+        "unit_id",
+        "status",
+        "visit_date",
+        "team",
+        "actions",
+        "cancel_reason",
+        "cancelled_at",
+        "withdrawal_reason",
+        "withdrawn_at",
+    }
 )
 # The columns of a visit whose changes a unit member may read in the audit trail (the aim and the waiver are
 # the team's working text until the report reaches them, and the report carries them then).
@@ -116,6 +142,10 @@ VISIT_AUDIT_FIELDS_FOR_UNIT = frozenset(
         "sent_for_comment_at",
         "finalised_at",
         "closed_at",
+        "cancel_reason",
+        "cancelled_at",
+        "withdrawal_reason",
+        "withdrawn_at",
     }
 )
 
@@ -227,11 +257,18 @@ def why_not_transition(actor: Actor, visit: Visit, to: VisitStatus) -> DomainErr
         return DomainError(_("Set the date of the visit before starting it."), field="visit_date")
     if to == VisitStatus.sent_for_comment and not visit.findings:
         return DomainError(_("Record at least one finding before sending the report for comment."))
-    if to == VisitStatus.final:
-        lead = visit.lead
-        if not actor.is_coordinator and (lead is None or lead.id != actor.id):
+    if (visit.status, to) in LEAD_MOVES and not _is_lead_or_coordinator(actor, visit):
+        if to == VisitStatus.final:
             return Forbidden(_("Only the lead reviewer may finalise the report."))
+        if to == VisitStatus.cancelled:
+            return Forbidden(_("Only the lead reviewer or a coordinator may cancel the visit."))
+        return Forbidden(_("Only the lead reviewer or a coordinator may take the draft back for revision."))
     return None
+
+
+def _is_lead_or_coordinator(actor: Actor, visit: Visit) -> bool:
+    lead = visit.lead
+    return bool(actor.is_coordinator or (lead is not None and lead.id == actor.id))
 
 
 def can_transition(actor: Actor, visit: Visit, to: VisitStatus | str) -> bool:
@@ -243,9 +280,35 @@ def can_transition(actor: Actor, visit: Visit, to: VisitStatus | str) -> bool:
     return why_not_transition(actor, visit, target) is None
 
 
+def can_cancel(actor: Actor, visit: Visit) -> bool:
+    """The lead or a coordinator may cancel a ``planned`` or ``in_progress`` visit, with a written reason
+    (DESIGN.md 4.1). The visit page's "Cancel the visit" and the API's ``transition:cancelled``."""
+    return can_transition(actor, visit, VisitStatus.cancelled)
+
+
+def can_withdraw(actor: Actor, visit: Visit) -> bool:
+    """The lead or a coordinator may take a draft back from kommunicering for revision (``sent_for_comment →
+    draft``), with a written reason the unit sees (DESIGN.md 4.1). The API's ``transition:draft`` then."""
+    return visit.status == VisitStatus.sent_for_comment and can_transition(actor, visit, VisitStatus.draft)
+
+
 def has_response(visit: Visit) -> bool:
-    """Whether the unit has submitted a response to the report (DESIGN.md 4.1)."""
-    return bool(db.session.scalar(select(exists().where(Response.visit_id == visit.id))))
+    """Whether the unit has submitted a response to the report now out for comment (DESIGN.md 4.1); responses
+    to a draft the lead took back for revision do not count."""
+    return bool(db.session.scalar(select(exists().where(Response.visit_id == visit.id, current_response(visit)))))
+
+
+def current_response(visit: Visit) -> ColumnElement[bool]:
+    """A condition on ``Response``: it answers the draft now out for comment (or final), not one the lead took
+    back for revision (DESIGN.md 4.1). ``Response.answers_earlier_draft`` is the same rule for one row."""
+    if visit.withdrawn_at is None:
+        return Response.id.is_not(None)
+    return Response.received_at > visit.withdrawn_at
+
+
+def current_response_of_joined_visit() -> ColumnElement[bool]:
+    """``current_response`` for a query of several visits' responses joined with ``Visit``."""
+    return Visit.withdrawn_at.is_(None) | (Response.received_at > Visit.withdrawn_at)
 
 
 def comment_deadline_passed(visit: Visit, today: date) -> bool:
@@ -350,6 +413,8 @@ TEMPLATE_GLOBALS = {
     "needs_waiver": needs_waiver,
     "can_respond": can_respond,
     "can_start_follow_up_visit": can_start_follow_up_visit,
+    "can_cancel": can_cancel,
+    "can_withdraw": can_withdraw,
 }
 
 
@@ -364,5 +429,9 @@ access.register_guarded_object("evidence_id", get_evidence)
 audit.register_audit_type("visit", get=get_visit, unit_may_read=True, unit_fields=VISIT_AUDIT_FIELDS_FOR_UNIT)
 audit.register_audit_type("response", unit_may_read=True)
 audit.register_audit_type("final_report", unit_may_read=True)
+# The authority's comments are the team's working text until the report reaches the unit, then part of it.
+audit.register_audit_type(
+    "response_comment", unit_may_read=True, hidden_from_unit=events_of_hidden_visits(["response_comment"])
+)
 audit.register_audit_type("template", without_unit=True)
 audit.register_audit_type("template_version", without_unit=True)

@@ -11,16 +11,20 @@ from flask import render_template
 from sqlalchemy import select
 
 from app.extensions import db
+from app.visits import policy
 from app.visits.models import FinalReport, Finding, FindingKind, Response, Severity, Visit
 
 KIND_ORDER = [FindingKind.strength, FindingKind.development, FindingKind.deviation]
 
 
 def current_responses(visit: Visit) -> dict[uuid.UUID | None, Response]:
-    """The newest response per finding (None: the report as a whole)."""
+    """The newest response per finding (None: the report as a whole) to the draft now out for comment or
+    final; responses to a draft the lead took back for revision are not among them (DESIGN.md 4.1)."""
     newest: dict[uuid.UUID | None, Response] = {}
     for row in db.session.scalars(
-        select(Response).where(Response.visit_id == visit.id).order_by(Response.received_at, Response.id)
+        select(Response)
+        .where(Response.visit_id == visit.id, policy.current_response(visit))
+        .order_by(Response.received_at, Response.id)
     ):
         newest[row.finding_id] = row
     return newest

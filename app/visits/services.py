@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -240,6 +241,34 @@ def _team(lead_id: uuid.UUID | None, member_ids: Iterable[uuid.UUID], unit_id: u
     return [TeamMember(id=uuid.uuid4(), user_id=pid, is_lead=pid == lead_id) for pid in ids]
 
 
+# A visit date more than a year before the case was registered, or more than three years after, is a typing
+# mistake, not a plan (DESIGN.md 4.1).
+MAX_DAYS_BEFORE_REGISTRATION = 365
+MAX_YEARS_AFTER_REGISTRATION = 3
+
+
+def _visit_date_refusal(visit_date: date | None, registered: date) -> str | None:
+    """Why ``visit_date`` is refused for a case registered on ``registered`` (Stockholm date), or None."""
+    if visit_date is None:
+        return None
+    earliest = registered - timedelta(days=MAX_DAYS_BEFORE_REGISTRATION)
+    try:
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION)
+    except ValueError:  # 29 February
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION, day=28)
+    if visit_date < earliest:
+        return _(
+            "The date may be at most a year before the case was registered (%(date)s).",
+            date=format_date(earliest, "long"),
+        )
+    if visit_date > latest:
+        return _(
+            "The date may be at most three years after the case was registered (%(date)s).",
+            date=format_date(latest, "long"),
+        )
+    return None
+
+
 def create_visit(
     *,
     actor: User,
@@ -265,8 +294,11 @@ def create_visit(
         purpose = VisitPurpose(purpose)
     except ValueError:
         errors["purpose"] = [_("Choose one of the listed purposes.")]
+    registered = local_today()
     if visit_date is None and purpose != VisitPurpose.closer_review:
         errors["visit_date"] = [_("Enter the date of the visit.")]
+    elif (date_refusal := _visit_date_refusal(visit_date, registered)) is not None:
+        errors["visit_date"] = [date_refusal]
     try:
         team = _team(lead_id, member_ids, unit.id)
     except InvalidInput as exc:
@@ -275,7 +307,7 @@ def create_visit(
     if errors:
         raise InvalidInput(errors)
     assert template is not None
-    year = (visit_date or local_today()).year
+    year = registered.year  # the year the case is registered, never the visit date's (DESIGN.md 4.1)
 
     def insert() -> Visit:
         visit = Visit(
@@ -311,6 +343,8 @@ def update_plan(
         raise refusal
     if visit_date is None and visit.status != VisitStatus.planned:
         raise InvalidInput({"visit_date": [_("Enter the date of the visit.")]})
+    if (date_refusal := _visit_date_refusal(visit_date, local_today(visit.created_at))) is not None:
+        raise InvalidInput({"visit_date": [date_refusal]})
     team = _team(lead_id, member_ids, visit.unit_id)
     wanted = {m.user_id: m.is_lead for m in team}
     for member in list(visit.team):
@@ -364,7 +398,7 @@ def open_closer_review_visit(unit_id: uuid.UUID) -> Visit | None:
         .where(
             Visit.unit_id == unit_id,
             Visit.purpose == VisitPurpose.closer_review,
-            Visit.status != VisitStatus.closed,
+            Visit.status.not_in([VisitStatus.closed, VisitStatus.cancelled]),
         )
         .order_by(Visit.created_at.desc())
         .limit(1)
@@ -469,7 +503,10 @@ def my_visits(person: User, limit: int = 10) -> list[Visit]:
     return list(
         db.session.scalars(
             select(Visit)
-            .where(Visit.team.any(TeamMember.user_id == person.id), Visit.status != VisitStatus.closed)
+            .where(
+                Visit.team.any(TeamMember.user_id == person.id),
+                Visit.status.not_in([VisitStatus.closed, VisitStatus.cancelled]),
+            )
             .options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
             .order_by(Visit.visit_date.asc().nulls_last(), Visit.case_number)
             .limit(limit)
@@ -509,9 +546,15 @@ def transition(
     to: VisitStatus | str,
     comment_deadline: date | None = None,
     waiver_reason: str | None = None,
+    reason: str | None = None,
     today: date | None = None,
 ) -> Visit:
-    """Move a visit along DESIGN.md 4.1's status machine, or raise why not (409 in the API)."""
+    """Move a visit along DESIGN.md 4.1's status machine, or raise why not (409 in the API).
+
+    ``reason`` is the written reason of the lead's two moves back: cancelling a planned or started visit
+    (``to="cancelled"``) and taking the draft back from kommunicering for revision (``sent_for_comment →
+    draft``); both are shown to the unit and e-mailed to its members. Raises InvalidInput (``reason``,
+    ``comment_deadline``, ``waiver_reason``, ``to``), Forbidden, or DomainError when the move is not allowed."""
     visit = policy.get_visit(actor, visit_id)
     policy.require_visit_editor(actor, visit)
     try:
@@ -522,6 +565,19 @@ def transition(
         raise refusal
     today = today or local_today()
     now = utcnow()
+    previous = visit.status
+    withdrawing = previous == VisitStatus.sent_for_comment and target == VisitStatus.draft
+    if target == VisitStatus.cancelled or withdrawing:
+        written = _written_reason(reason)
+        if target == VisitStatus.cancelled:
+            visit.cancel_reason = written
+            visit.cancelled_at = now
+        else:
+            visit.withdrawal_reason = written
+            visit.withdrawn_at = now
+            # Sending again starts a new kommunicering with a new deadline; the responses given so far now
+            # answer the earlier draft (``Response.answers_earlier_draft``, derived from ``withdrawn_at``).
+            visit.comment_deadline = None
     if target == VisitStatus.sent_for_comment:
         deadline = comment_deadline or today + timedelta(days=current_app.config["COMMENT_DEADLINE_DAYS"])
         if deadline <= today:
@@ -537,10 +593,11 @@ def transition(
     signals.before_visit_transition.send(visit, actor=actor, to=target, today=today)
     if target == VisitStatus.closed:
         visit.closed_at = now
-    previous = visit.status
     visit.status = target
     db.session.flush()
     signals.visit_status_changed.send(visit, actor=actor, previous=previous)
+    if target == VisitStatus.cancelled or withdrawing:
+        _notify_unit_of_move(visit, "visits/cancelled" if target == VisitStatus.cancelled else "visits/withdrawn")
     if target == VisitStatus.final:
         report.store_final_report(visit)
     return visit
@@ -568,13 +625,53 @@ def _check_may_finalise(visit: Visit, actor: User, waiver_reason: str | None, to
         visit.kommunicering_waiver = reason
 
 
+MIN_REASON = 10
+MAX_REASON = 5000
+
+
+def _written_reason(reason: str | None) -> str:
+    """The written reason of a cancellation or withdrawal: at least 10 characters, at most 5000."""
+    text = (reason or "").strip()
+    if len(text) < MIN_REASON:
+        raise InvalidInput(
+            {"reason": [_("Write the reason (at least %(n)d characters); the unit sees it.", n=MIN_REASON)]}
+        )
+    if len(text) > MAX_REASON:
+        raise InvalidInput({"reason": [_("The reason may be at most %(n)d characters long.", n=MAX_REASON)]})
+    return text
+
+
+def _unit_members(visit: Visit) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.unit_id == visit.unit_id, User.is_active_account.is_(True))
+            .order_by(User.email)
+        )
+    )
+
+
+def _notify_unit_of_move(visit: Visit, template: str) -> None:
+    """The unit's members hear that their visit was cancelled or its draft taken back, with the reason
+    (DESIGN.md 4.1, 4.2). A unit member sees every visit of their unit (its date and team), so it is always
+    one they could see."""
+    for person in _unit_members(visit):
+        mail.queue(
+            mail.render_email(
+                template,
+                to=person.email,
+                language=person.language,
+                person=person,
+                visit=visit,
+                link=external_url("visits.show", visit_id=visit.id),
+            ),
+            source=f"{template.replace('/', '.')}:{visit.id}:{person.id}",
+        )
+
+
 def _notify_unit_of_kommunicering(visit: Visit) -> None:
-    members = db.session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.unit_id == visit.unit_id, User.is_active_account.is_(True))
-    ).all()
-    for person in members:
+    for person in _unit_members(visit):
         mail.queue(
             mail.render_email(
                 "visits/sent_for_comment",

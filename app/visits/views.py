@@ -300,6 +300,7 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 to=form.to.data or "",
                 comment_deadline=form.comment_deadline.data,
                 waiver_reason=form.waiver_reason.data,
+                reason=form.reason.data,
             ),
             form=form,
         )
