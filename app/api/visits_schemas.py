@@ -383,6 +383,25 @@ class UnitResponseSchema(Schema):
     )
 
 
+class AuthorityCommentSchema(Schema):
+    """The authority's comment on one of the unit's responses (DESIGN.md 4.1)."""
+
+    id = fields.UUID()
+    response_id = fields.UUID()
+    text = fields.String()
+    written_by = fields.Nested(PersonRefSchema, allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class NewAuthorityCommentSchema(TranslatedSchema):
+    text = fields.String(
+        required=True,
+        validate=_at_most(5000),
+        metadata={"description": "How the response was taken into account; writing again replaces the comment."},
+    )
+
+
 class UnitResponseList(Schema):
     items = fields.List(fields.Nested(UnitResponseSchema), required=True)
 

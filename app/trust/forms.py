@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.trust.labels import COMPARATOR, KIND
@@ -111,4 +111,7 @@ class RestoreForm(FlaskForm):
         _l("Why the unit returns to baseline trust"),
         validators=[Optional(), Length(max=5000)],
         render_kw={"rows": 4},
+    )
+    cancel_closer_review = BooleanField(
+        _l("Also cancel the open closer-review visit, with the same reason"), default=True
     )

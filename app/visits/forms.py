@@ -69,3 +69,14 @@ class FollowUpForm(FlaskForm):
 
 
 STANCE_CHOICES = [("", _l("No answer")), *STANCE.items()]
+
+
+class ResponseCommentForm(FlaskForm):
+    text = TextAreaField(
+        _l("The authority's comment"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l(
+            "How the response was taken into account. It is printed beside the response in the final report."
+        ),
+        render_kw={"rows": 5},
+    )

@@ -92,7 +92,8 @@ def get_visit_with_content(actor: Actor, visit_id: uuid.UUID, *, options: Sequen
 
 
 def get_finding(actor: Actor, finding_id: uuid.UUID) -> Finding:
-    """A finding of a visit whose content the actor may see; NotFound otherwise."""
+    """A finding of a visit whose content the actor may see; NotFound otherwise. During kommunicering the
+    finding's edit page is refused too: ``why_not_change_findings`` (the same predicate as on save)."""
     finding = db.session.get(Finding, finding_id)
     if (
         finding is None
@@ -349,6 +350,35 @@ def can_respond(actor: Actor, visit: Visit, today: date) -> bool:
     return why_not_respond(actor, visit, today) is None
 
 
+def get_response(actor: Actor, response_id: uuid.UUID) -> Response:
+    """A response of the unit to a report whose content the actor may see; NotFound otherwise."""
+    response = db.session.get(Response, response_id)
+    if response is None or not access.can_see_unit(actor, response.visit.unit_id):
+        raise NotFound(_("The response does not exist or you may not see it."))
+    if not can_see_visit_content(actor, response.visit):
+        raise NotFound(_("The response does not exist or you may not see it."))
+    return response
+
+
+def why_not_comment_on_response(actor: Actor, response: Response) -> DomainError | None:
+    """The authority's comment on a response (how it was taken into account, DESIGN.md 4.1): the review team
+    and coordinators, while the report is out for comment, on a response to the draft now out (not to one the
+    lead took back for revision)."""
+    visit = response.visit
+    if not can_edit_visit(actor, visit):
+        return Forbidden(_("Only the review team and coordinators may comment on the unit's responses."))
+    if visit.status != VisitStatus.sent_for_comment:
+        return DomainError(_("The authority comments on the unit's responses while the report is out for comment."))
+    if response.answers_earlier_draft:
+        return DomainError(_("This response answered an earlier draft; comment on the responses to the current one."))
+    return None
+
+
+def can_comment_on_response(actor: Actor, response: Response) -> bool:
+    """The visit page's "Write the authority's comment" and the API's ``comment`` of a response."""
+    return why_not_comment_on_response(actor, response) is None
+
+
 def why_not_start_follow_up_visit(actor: Actor, visit: Visit) -> DomainError | None:
     """Planning a follow-up visit of a final or closed visit: reviewers and coordinators, as any planning,
     never in their own unit (jäv)."""
@@ -414,6 +444,7 @@ TEMPLATE_GLOBALS = {
     "can_respond": can_respond,
     "can_start_follow_up_visit": can_start_follow_up_visit,
     "can_cancel": can_cancel,
+    "can_comment_on_response": can_comment_on_response,
     "can_withdraw": can_withdraw,
 }
 
@@ -426,6 +457,7 @@ def register_template_globals(app: Flask) -> None:
 access.register_guarded_object("visit_id", get_visit)
 access.register_guarded_object("finding_id", get_finding)
 access.register_guarded_object("evidence_id", get_evidence)
+access.register_guarded_object("response_id", get_response)
 audit.register_audit_type("visit", get=get_visit, unit_may_read=True, unit_fields=VISIT_AUDIT_FIELDS_FOR_UNIT)
 audit.register_audit_type("response", unit_may_read=True)
 audit.register_audit_type("final_report", unit_may_read=True)

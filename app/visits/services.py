@@ -32,6 +32,7 @@ from app.visits.models import (
     Finding,
     FindingKind,
     Response,
+    ResponseComment,
     ReviewArea,
     Severity,
     Stance,
@@ -42,7 +43,10 @@ from app.visits.models import (
     VisitPurpose,
     VisitStatus,
 )
-from app.visits.report import current_responses  # noqa: F401  (part of this module's public interface)
+from app.visits.report import (  # noqa: F401  (part of this module's public interface)
+    authority_comments,
+    current_responses,
+)
 
 T = TypeVar("T")
 
@@ -852,6 +856,33 @@ def submit_response(
         db.session.add(row)
     db.session.flush()
     return rows
+
+
+MAX_COMMENT = 5000
+
+
+def comment_on_response(response_id: uuid.UUID, *, actor: User, text: str) -> ResponseComment:
+    """Write (or rewrite) the authority's comment on one of the unit's responses: how it was taken into account
+    (DESIGN.md 4.1). The response itself never changes; the comment is its own row, one per response, and is
+    printed beside the response in the final report. Raises NotFound, Forbidden, DomainError (not out for
+    comment, or a response to an earlier draft) or InvalidInput (``text``: 1–5000 characters)."""
+    response = policy.get_response(actor, response_id)
+    if (refusal := policy.why_not_comment_on_response(actor, response)) is not None:
+        raise refusal
+    written = (text or "").strip()
+    if not written:
+        raise InvalidInput({"text": [_("Write how the response was taken into account.")]})
+    if len(written) > MAX_COMMENT:
+        raise InvalidInput({"text": [_("The text may be at most %(n)d characters long.", n=MAX_COMMENT)]})
+    comment = db.session.scalar(select(ResponseComment).where(ResponseComment.response_id == response.id))
+    if comment is None:
+        comment = ResponseComment(id=uuid.uuid4(), response_id=response.id, response=response, text=written)
+        db.session.add(comment)
+    else:
+        comment.text = written
+    comment.written_by_id = actor.id
+    db.session.flush()
+    return comment
 
 
 def responses_query(visit: Visit) -> Select[Response]:
