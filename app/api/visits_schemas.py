@@ -159,7 +159,8 @@ TemplatePage = page_of(TemplateSchema, "TemplatePage")
 
 class VisitSchema(Schema):
     """A visit. Before kommunicering a member of the unit gets only ``id``, ``case_number``, ``unit``,
-    ``unit_id``, ``status``, ``visit_date`` and ``team``: every other property is left out."""
+    ``unit_id``, ``status``, ``visit_date`` and ``team`` (and ``cancel_reason``/``cancelled_at``,
+    ``withdrawal_reason``/``withdrawn_at``, which the unit is told): every other property is left out."""
 
     id = fields.UUID(required=True)
     case_number = fields.String(required=True, metadata={"example": "TS-2026-0042"})
