@@ -56,7 +56,7 @@ lint: $(VENV)/.dev
 
 ## make translations: extract strings, update the catalogs, compile them (compiled catalogs are committed).
 translations: $(VENV)/.dev
-	$(VENV)/bin/pybabel extract --ignore-dirs=".* .venv node_modules test-artifacts instance" -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output --project "Lärande tillsyn" .
+	$(VENV)/bin/pybabel extract --ignore-dirs=".* .venv node_modules test-artifacts instance" -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o app/translations/messages.pot --no-location --sort-output --project "Lärande tillsyn" .
 	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(PY) scripts/fill_english_catalog.py app/translations/en/LC_MESSAGES/messages.po
 	$(VENV)/bin/pybabel compile -d app/translations

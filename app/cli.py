@@ -107,6 +107,38 @@ def users_create(
         click.echo(services.issue_set_password_link(person.id))
 
 
+@users_cli.command("add-unit")
+@click.argument("email")
+@click.option("--unit", "units", multiple=True, required=True, help="A unit's name or id (repeatable).")
+@as_operator
+def users_add_unit(email: str, units: tuple[str, ...]) -> None:
+    """Make a person a member of more units (refused, naming the visits, where they review an open visit: jäv)."""
+    from app.auth import services
+    from app.auth.models import User
+    from app.units.services import find_unit
+
+    person = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if person is None:
+        raise click.ClickException(f"email: no person with the address {email!r}")
+    unit_ids = list(person.unit_ids)
+    for ref in units:
+        unit = find_unit(ref)
+        if unit is None:
+            raise click.ClickException(f"unit: no unit named or with id {ref!r}")
+        unit_ids.append(unit.id)
+    roles = {role.value for role in person.roles} | {"unit_member"}
+    services.update_user(
+        person.id,
+        actor=access.OPERATOR,  # type: ignore[arg-type]
+        email=person.email,
+        name=person.name,
+        roles=sorted(roles),
+        unit_ids=unit_ids,
+        language=person.language,
+    )
+    click.echo(f"{person.email}: member of {len(set(unit_ids))} unit(s)")
+
+
 @tokens_cli.command("create")
 @click.argument("email")
 @click.option("--label", default="CLI", show_default=True)

@@ -42,6 +42,7 @@ DEMO_LOGINS = [
     ("coordinator", "samordnare@demo.tillsyn.se"),
     ("reviewer", "granskare@demo.tillsyn.se"),
     ("unit_member", "enhet@demo.tillsyn.se"),
+    ("peer reviewer", "kollega@demo.tillsyn.se"),  # a reviewer who is also a member of Östra gymnasiet (jäv)
 ]
 
 

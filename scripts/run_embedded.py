@@ -40,7 +40,7 @@ def main() -> int:
     print(f"\n  Lärande tillsyn runs at http://127.0.0.1:{PORT}/\n")
     print(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in DEMO_LOGINS:
-        print(f"    {role:<12} {email}")
+        print(f"    {role:<14} {email}")
     print(
         f"  Mail is written to {ROOT / 'instance' / 'outbox'} and shown at /admin/outbox.\n  Ctrl-C stops everything.\n"
     )

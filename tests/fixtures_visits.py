@@ -63,6 +63,15 @@ def make_visit(db, make_unit, make_user, make_template) -> Callable[..., Any]:
         )
         order = list(VisitStatus)
         target = VisitStatus(status)
+        if target == VisitStatus.cancelled:  # outside the line: cancelled while planned
+            services.transition(
+                visit.id,
+                actor=operator,  # type: ignore[arg-type]
+                to=VisitStatus.cancelled,
+                reason="Besöket planerades av misstag.",
+            )
+            db.session.commit()
+            return visit
         if order.index(target) >= order.index(VisitStatus.in_progress):
             services.transition(visit.id, actor=operator, to=VisitStatus.in_progress)  # type: ignore[arg-type]
             area = visit.template_version.areas[0]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from app.api.blueprint import blp
-from app.api.schemas import PageArgs, PersonRefSchema, page_of
+from app.api.schemas import ApiSchema, PageArgs, PersonRefSchema, page_of
 from app.core.models import local_today
 from app.planning import services
 from app.units.models import TrustLevel, UnitKind
@@ -22,14 +22,14 @@ class PlanningArgs(PageArgs):
     include_planned = fields.Boolean(load_default=True)
 
 
-class PlannedVisitSchema(Schema):
+class PlannedVisitSchema(ApiSchema):
     id = fields.UUID()
     case_number = fields.String()
     visit_date = fields.Date(allow_none=True)
     status = fields.String()
 
 
-class PlanSchema(Schema):
+class PlanSchema(ApiSchema):
     unit_id = fields.Function(lambda p: str(p.unit.id))
     unit_name = fields.Function(lambda p: p.unit.name)
     unit_kind = fields.Function(lambda p: p.unit.kind.value)

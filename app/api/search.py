@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.api.blueprint import blp
+from app.api.schemas import ApiSchema
 from app.search import services
 
 
-class SearchArgs(Schema):
+class SearchArgs(ApiSchema):
     q = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class HitSchema(Schema):
+class HitSchema(ApiSchema):
     kind = fields.String()
     id = fields.UUID()
     title = fields.String()
@@ -26,12 +27,12 @@ class HitSchema(Schema):
     finding_id = fields.UUID(allow_none=True)
 
 
-class CaseSchema(Schema):
+class CaseSchema(ApiSchema):
     id = fields.UUID()
     case_number = fields.String()
 
 
-class SearchResultSchema(Schema):
+class SearchResultSchema(ApiSchema):
     query = fields.String()
     visit = fields.Nested(CaseSchema, allow_none=True)
     items = fields.List(fields.Nested(HitSchema), attribute="hits")

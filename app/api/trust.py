@@ -239,6 +239,13 @@ class CloseSchema(ApiSchema):
 
 class RestoreSchema(ApiSchema):
     reason = fields.String(load_default="")
+    cancel_closer_review = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Also cancel the unit's open closer-review visit (planned or in progress) with the "
+            "same reason (DESIGN.md 4.1)."
+        },
+    )
 
 
 class TrustChangeSchema(ApiSchema):
@@ -470,7 +477,12 @@ def close_breach(data: dict, breach_id: uuid.UUID):  # type: ignore[no-untyped-d
 @blp.response(200, TrustChangeSchema)
 def restore_baseline(data: dict, unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """A coordinator restores baseline trust with a ``reason``; 409 while a breach is open."""
-    return services.restore_baseline(unit_id, actor=current_user, reason=data.get("reason") or "")
+    return services.restore_baseline(
+        unit_id,
+        actor=current_user,
+        reason=data.get("reason") or "",
+        cancel_closer_review=bool(data.get("cancel_closer_review")),
+    )
 
 
 @blp.route("/units/<uuid:unit_id>/trust-history", methods=["GET"])

@@ -28,6 +28,7 @@ from app.api.idempotency import IdempotencyRecord, idempotent
 from app.api.visits_schemas import (
     AuditPage,
     AuditQueryArgs,
+    AuthorityCommentSchema,
     EvidenceFileSchema,
     EvidenceFormSchema,
     EvidenceSchema,
@@ -38,6 +39,7 @@ from app.api.visits_schemas import (
     FindingPatchSchema,
     FindingSchema,
     FollowUpVisitSchema,
+    NewAuthorityCommentSchema,
     NewFindingResponseSchema,
     NewVisitResponseSchema,
     ProblemSchema,
@@ -232,6 +234,7 @@ def op_transition(visit_id: uuid.UUID, data: dict[str, Any]) -> VisitOut:
             to=data["to"],
             comment_deadline=data.get("comment_deadline"),
             waiver_reason=data.get("waiver_reason"),
+            reason=data.get("reason"),
         )
     return VisitOut(visit)
 
@@ -544,6 +547,20 @@ def list_responses(args: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[n
     visit = visits_policy.get_visit_with_content(current_user, visit_id)
     page = paginate(services.responses_query(visit), args, per_page=args["per_page"])
     return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+@blp.route("/responses/<uuid:response_id>/comment", methods=["POST"])
+@idempotent
+@blp.arguments(NewAuthorityCommentSchema)
+@blp.response(200, AuthorityCommentSchema)
+@problems(403, 404, 409, 422)
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
+def comment_on_response(data: dict[str, Any], response_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The authority's comment on one of the unit's responses: how it was taken into account (DESIGN.md 4.1).
+    The review team and coordinators, while the report is out for comment, on a response to the current draft
+    (409 otherwise); writing again replaces the comment. It is printed beside the response in the final report."""
+    with api_field_names():
+        return services.comment_on_response(response_id, actor=current_user, text=data.get("text") or "")
 
 
 # ---- templates ------------------------------------------------------------------------------------

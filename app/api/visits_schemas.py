@@ -159,7 +159,8 @@ TemplatePage = page_of(TemplateSchema, "TemplatePage")
 
 class VisitSchema(ApiSchema):
     """A visit. Before kommunicering a member of the unit gets only ``id``, ``case_number``, ``unit``,
-    ``unit_id``, ``status``, ``visit_date`` and ``team``: every other property is left out."""
+    ``unit_id``, ``status``, ``visit_date`` and ``team`` (and ``cancel_reason``/``cancelled_at``,
+    ``withdrawal_reason``/``withdrawn_at``, which the unit is told): every other property is left out."""
 
     id = fields.UUID(required=True)
     case_number = fields.String(required=True, metadata={"example": "TS-2026-0042"})
@@ -178,6 +179,15 @@ class VisitSchema(ApiSchema):
     kommunicering_waiver = fields.String(
         allow_none=True, metadata={"description": "The written reason why kommunicering was clearly unnecessary."}
     )
+    cancel_reason = fields.String(
+        allow_none=True, metadata={"description": "Why the visit was cancelled (shown to both parties)."}
+    )
+    cancelled_at = fields.DateTime(allow_none=True)
+    withdrawal_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the lead last took the draft back from kommunicering for revision."},
+    )
+    withdrawn_at = fields.DateTime(allow_none=True)
     previous_visit_id = fields.UUID(allow_none=True, metadata={"description": "The visit this one follows up."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -186,7 +196,7 @@ class VisitSchema(ApiSchema):
         lambda actor, visit: visits_policy.visit_actions(actor, getattr(visit, "_visit", visit), local_today()),
         visits_policy.VISIT_ACTIONS,
         "the visit (``transition:<status>``: a move of ``POST /visits/{id}/transition``; moving to ``final`` may "
-        "need ``waiver_reason``)",
+        "need ``waiver_reason``; to ``cancelled``, and to ``draft`` from ``sent_for_comment``, need ``reason``)",
     )
 
 
@@ -249,6 +259,16 @@ class TransitionSchema(TranslatedSchema):
         metadata={
             "description": "With to=final before the unit has responded and before the deadline: why kommunicering "
             "is clearly unnecessary (förvaltningslagen 25 §). Kept in the report and the audit trail."
+        },
+    )
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_at_most(MAX_AIM),
+        metadata={
+            "description": "With to=cancelled (from planned or in_progress) and to=draft from sent_for_comment "
+            "(withdrawn for revision): the written reason, at least 10 characters; the unit sees it. Lead or "
+            "coordinator only."
         },
     )
 
@@ -359,6 +379,28 @@ class UnitResponseSchema(ApiSchema):
     text = fields.String()
     submitted_by = fields.Nested(PersonRefSchema, allow_none=True)
     received_at = fields.DateTime()
+    answers_earlier_draft = fields.Boolean(
+        metadata={"description": "It answered a draft the lead later took back for revision (DESIGN.md 4.1)."}
+    )
+
+
+class AuthorityCommentSchema(ApiSchema):
+    """The authority's comment on one of the unit's responses (DESIGN.md 4.1)."""
+
+    id = fields.UUID()
+    response_id = fields.UUID()
+    text = fields.String()
+    written_by = fields.Nested(PersonRefSchema, allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class NewAuthorityCommentSchema(TranslatedSchema):
+    text = fields.String(
+        required=True,
+        validate=_at_most(5000),
+        metadata={"description": "How the response was taken into account; writing again replaces the comment."},
+    )
 
 
 class UnitResponseList(ApiSchema):

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from app.auth import passwords
 from app.auth import policy as auth_policy
 from app.auth.models import ApiToken, AuthSession, Role, SetPasswordToken, User, UserRole, hash_secret
-from app.core import access, audit, mail
+from app.core import access, audit, mail, signals
 from app.core.errors import DomainError, InvalidInput
 from app.core.models import utcnow
 from app.core.urls import external_url
@@ -74,6 +74,10 @@ def _sync_roles_and_units(person: User, roles: set[Role], units: list[Unit]) -> 
     for role in roles - person.roles:
         person.role_rows.append(UserRole(role=role))
     wanted = {u.id for u in units}
+    joined = [u.id for u in units if u.id not in person.unit_ids]
+    if joined and person.id is not None:
+        # Another domain refuses a membership that would make the person the unit side of a visit they review.
+        signals.before_membership_added.send(person, unit_ids=joined)
     for membership in list(person.memberships):
         if membership.unit_id not in wanted:
             person.memberships.remove(membership)

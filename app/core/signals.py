@@ -30,5 +30,9 @@ finding_changed = _signals.signal("finding-changed")
 # sender: the FollowUp; kwargs: actor, previous (its status before, or None when created).
 follow_up_changed = _signals.signal("follow-up-changed")
 
+# sender: the person (User) about to become a member of units; kwargs: unit_ids (the units newly joined).
+# Raise a DomainError to refuse the membership (jäv holds over time, DESIGN.md 4.6).
+before_membership_added = _signals.signal("before-membership-added")
+
 # sender: the Unit; kwargs: actor, readings (the stored Reading rows).
 readings_stored = _signals.signal("readings-stored")

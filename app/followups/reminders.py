@@ -50,6 +50,7 @@ from app.followups.models import (
     ReminderSweep,
 )
 from app.units.models import Membership
+from app.visits import policy as visits_policy
 from app.visits.models import Response, Visit, VisitStatus
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,14 @@ def _latest_due_offsets(follow_up_ids: set[uuid.UUID], now: datetime) -> dict[tu
 def _responded(visit_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     if not visit_ids:
         return set()
-    return set(db.session.scalars(select(Response.visit_id).where(Response.visit_id.in_(visit_ids)).distinct()))
+    return set(
+        db.session.scalars(
+            select(Response.visit_id)
+            .join(Visit, Visit.id == Response.visit_id)
+            .where(Response.visit_id.in_(visit_ids), visits_policy.current_response_of_joined_visit())
+            .distinct()
+        )
+    )
 
 
 def _close(reminder: Reminder, status: ReminderStatus, detail: str, now: datetime) -> None:

@@ -99,7 +99,8 @@ def _latest_responses(visit_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Respons
     newest: dict[uuid.UUID, Response] = {}
     for row in db.session.scalars(
         select(Response)
-        .where(Response.visit_id.in_(visit_ids))
+        .join(Visit, Visit.id == Response.visit_id)
+        .where(Response.visit_id.in_(visit_ids), visits_policy.current_response_of_joined_visit())
         .options(selectinload(Response.submitted_by))
         .order_by(Response.received_at, Response.id)
     ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.auth.forms import MultiCheckboxField
@@ -139,4 +139,7 @@ class RestoreForm(BaseForm):
         _l("Why the unit returns to baseline trust"),
         validators=[Optional(), Length(max=5000)],
         render_kw={"rows": 4},
+    )
+    cancel_closer_review = BooleanField(
+        _l("Also cancel the open closer-review visit, with the same reason"), default=True
     )

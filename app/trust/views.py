@@ -36,6 +36,7 @@ from app.trust.models import BoundaryVersion
 from app.units import policy as units_policy
 from app.units.forms import TRUST_LABELS
 from app.units.models import Unit
+from app.visits import services as visit_services
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -433,6 +434,7 @@ def _breaches_page(unit: Unit, *, status: int = 200, errors: dict[str, Any] | No
         restore_form=forms.get("restore_form") or RestoreForm(),
         open_count=len(services.open_breaches(unit.id)),
         may_restore=trust_policy.can_restore_baseline(current_user, unit.id),
+        closer_review_visit=visit_services.open_closer_review_visit(unit.id),
         trust_labels=TRUST_LABELS,
         history=db.session.scalars(services.trust_history_query(unit.id)).all(),
         errors=errors or {},
@@ -474,7 +476,13 @@ def restore_baseline(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     form = RestoreForm()
     if form.validate_on_submit():
         restored = run_service(
-            lambda: services.restore_baseline(unit.id, actor=current_user, reason=form.reason.data or ""), form=form
+            lambda: services.restore_baseline(
+                unit.id,
+                actor=current_user,
+                reason=form.reason.data or "",
+                cancel_closer_review=bool(form.cancel_closer_review.data),
+            ),
+            form=form,
         )
         if not restored:
             return _breaches_page(

@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
     if not event.contains(Session, "before_flush", models.refuse_changes_to_documents):
         event.listen(Session, "before_flush", models.refuse_changes_to_documents)
     app.register_blueprint(bp)
-    from app.visits.services import kept_offline
+    from app.visits.services import connect, kept_offline
+
+    connect()
 
     app.jinja_env.globals.update(kept_offline=kept_offline)  # the start page marks what the tablet keeps

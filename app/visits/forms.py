@@ -57,6 +57,11 @@ class TransitionForm(BaseForm):
         description=_l("Only when finalising without the unit's response (förvaltningslagen 25 §)."),
         render_kw={"rows": 3},
     )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 3},
+    )
 
 
 class FollowUpForm(BaseForm):
@@ -64,3 +69,14 @@ class FollowUpForm(BaseForm):
 
 
 STANCE_CHOICES = [("", _l("No answer")), *STANCE.items()]
+
+
+class ResponseCommentForm(BaseForm):
+    text = TextAreaField(
+        _l("The authority's comment"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l(
+            "How the response was taken into account. It is printed beside the response in the final report."
+        ),
+        render_kw={"rows": 5},
+    )

@@ -1,6 +1,7 @@
 """The Swedish/English words for the visits domain's codes (DESIGN.md 3)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 STATUS = {
     "planned": _l("Planned"),
@@ -9,6 +10,7 @@ STATUS = {
     "sent_for_comment": _l("Out for comment"),
     "final": _l("Final"),
     "closed": _l("Closed"),
+    "cancelled": lazy_pgettext("visit status", "Cancelled"),
 }
 PURPOSE = {
     "planned": _l("Planned review"),

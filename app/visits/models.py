@@ -106,10 +106,21 @@ class VisitStatus(enum.StrEnum):
     sent_for_comment = "sent_for_comment"
     final = "final"
     closed = "closed"
+    # Outside the line: a planned or started visit the lead or a coordinator called off (DESIGN.md 4.1).
+    cancelled = "cancelled"
 
 
 # The order of the status machine; the unit sees findings and the report from sent_for_comment on.
-STATUS_ORDER = list(VisitStatus)
+# ``cancelled`` stands outside it (a cancelled visit was never open to the unit).
+STATUS_ORDER = [status for status in VisitStatus if status != VisitStatus.cancelled]
+# A visit that is not closed or cancelled: it is still someone's work (lists of work, jäv over time).
+OPEN_STATUSES = (
+    VisitStatus.planned,
+    VisitStatus.in_progress,
+    VisitStatus.draft,
+    VisitStatus.sent_for_comment,
+    VisitStatus.final,
+)
 
 
 class CaseCounter(Model):
@@ -141,6 +152,12 @@ class Visit(IdMixin, TimestampMixin, Auditable, Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The lead reviewer's written reason why kommunicering was clearly unnecessary (förvaltningslagen 25 §).
     kommunicering_waiver: Mapped[str | None] = mapped_column(Text)
+    # Why the visit was cancelled, shown to both parties (DESIGN.md 4.1).
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the lead took the draft back from kommunicering (the latest time), shown to the unit (DESIGN.md 4.1).
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The earlier visit this one follows up.
     previous_visit_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("visits.id", ondelete="SET NULL"), index=True
@@ -170,6 +187,8 @@ class Visit(IdMixin, TimestampMixin, Auditable, Model):
     @property
     def is_open_to_unit(self) -> bool:
         """From kommunicering on the unit sees findings and the report (DESIGN.md 4.1)."""
+        if self.status == VisitStatus.cancelled:
+            return False
         return STATUS_ORDER.index(self.status) >= STATUS_ORDER.index(VisitStatus.sent_for_comment)
 
 
@@ -271,7 +290,6 @@ class Response(IdMixin, Auditable, Model):
     text: Mapped[str] = mapped_column(Text, default="")
     submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
     submitted_by: Mapped[User | None] = relationship()
     visit: Mapped[Visit] = relationship()
     finding: Mapped[Finding | None] = relationship()
@@ -280,6 +298,36 @@ class Response(IdMixin, Auditable, Model):
 
     def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
         return self.visit.unit_id, ("visit", self.visit_id)
+
+    @property
+    def answers_earlier_draft(self) -> bool:
+        """It answered a draft the lead later took back for revision (DESIGN.md 4.1): kept as it came in, but
+        no longer the unit's answer to the report out for comment. Derived from the time of the latest
+        withdrawal, so the incoming document itself never changes."""
+        withdrawn = self.visit.withdrawn_at
+        return withdrawn is not None and self.received_at <= withdrawn
+
+
+class ResponseComment(IdMixin, TimestampMixin, Auditable, Model):
+    """The authority's comment on one of the unit's responses: how it was taken into account (DESIGN.md 4.1).
+    The team's own text beside the incoming document, which itself never changes; written and changed until
+    the report is final, then part of it."""
+
+    __tablename__ = "response_comments"
+    __audit_type__ = "response_comment"
+
+    response_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    written_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    # One way only: a comment never touches its response (an incoming document whose row never changes).
+    response: Mapped[Response] = relationship()
+    written_by: Mapped[User | None] = relationship()
+
+    def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
+        return self.response.visit.unit_id, ("visit", self.response.visit_id)
 
 
 class FinalReport(IdMixin, Auditable, Model):

@@ -37,6 +37,19 @@ ALLOWED_MOVES = {
     (VisitStatus.sent_for_comment, VisitStatus.final),
     (VisitStatus.draft, VisitStatus.final),
     (VisitStatus.final, VisitStatus.closed),
+    # Cancelled: a visit planned by mistake or no longer needed, with a written reason.
+    (VisitStatus.planned, VisitStatus.cancelled),
+    (VisitStatus.in_progress, VisitStatus.cancelled),
+    # Withdrawn for revision: the lead takes the draft back from kommunicering, with a written reason.
+    (VisitStatus.sent_for_comment, VisitStatus.draft),
+}
+# The moves only the lead reviewer (or a coordinator) makes, each with a written reason (DESIGN.md 4.1).
+LEAD_MOVES = {
+    (VisitStatus.planned, VisitStatus.cancelled),
+    (VisitStatus.in_progress, VisitStatus.cancelled),
+    (VisitStatus.sent_for_comment, VisitStatus.draft),
+    (VisitStatus.sent_for_comment, VisitStatus.final),
+    (VisitStatus.draft, VisitStatus.final),
 }
 # While findings (and their evidence) may be recorded, changed and removed.
 EDITABLE = (VisitStatus.in_progress, VisitStatus.draft)
@@ -89,7 +102,8 @@ def get_visit_with_content(actor: Actor, visit_id: uuid.UUID, *, options: Sequen
 
 
 def get_finding(actor: Actor, finding_id: uuid.UUID) -> Finding:
-    """A finding of a visit whose content the actor may see; NotFound otherwise."""
+    """A finding of a visit whose content the actor may see; NotFound otherwise. During kommunicering the
+    finding's edit page is refused too: ``why_not_change_findings`` (the same predicate as on save)."""
     finding = db.session.get(Finding, finding_id)
     if (
         finding is None
@@ -112,7 +126,20 @@ def get_evidence(actor: Actor, evidence_id: uuid.UUID) -> Evidence:
 # What a unit member may know of a visit before kommunicering (DESIGN.md 4.1, issue 3): when, who comes, where
 # the case stands and its number. Everything else (aim, purpose, template, findings…) is the team's draft.
 VISIT_FIELDS_BEFORE_KOMMUNICERING = frozenset(
-    {"id", "case_number", "unit", "unit_id", "status", "visit_date", "team", "actions"}
+    {
+        "id",
+        "case_number",
+        "unit",
+        "unit_id",
+        "status",
+        "visit_date",
+        "team",
+        "actions",
+        "cancel_reason",
+        "cancelled_at",
+        "withdrawal_reason",
+        "withdrawn_at",
+    }
 )
 # The columns of a visit whose changes a unit member may read in the audit trail (the aim and the waiver are
 # the team's working text until the report reaches them, and the report carries them then).
@@ -126,6 +153,10 @@ VISIT_AUDIT_FIELDS_FOR_UNIT = frozenset(
         "sent_for_comment_at",
         "finalised_at",
         "closed_at",
+        "cancel_reason",
+        "cancelled_at",
+        "withdrawal_reason",
+        "withdrawn_at",
     }
 )
 
@@ -237,11 +268,18 @@ def why_not_transition(actor: Actor, visit: Visit, to: VisitStatus) -> DomainErr
         return DomainError(_("Set the date of the visit before starting it."), field="visit_date")
     if to == VisitStatus.sent_for_comment and not visit.findings:
         return DomainError(_("Record at least one finding before sending the report for comment."))
-    if to == VisitStatus.final:
-        lead = visit.lead
-        if not actor.is_coordinator and (lead is None or lead.id != actor.id):
+    if (visit.status, to) in LEAD_MOVES and not _is_lead_or_coordinator(actor, visit):
+        if to == VisitStatus.final:
             return Forbidden(_("Only the lead reviewer may finalise the report."))
+        if to == VisitStatus.cancelled:
+            return Forbidden(_("Only the lead reviewer or a coordinator may cancel the visit."))
+        return Forbidden(_("Only the lead reviewer or a coordinator may take the draft back for revision."))
     return None
+
+
+def _is_lead_or_coordinator(actor: Actor, visit: Visit) -> bool:
+    lead = visit.lead
+    return bool(actor.is_coordinator or (lead is not None and lead.id == actor.id))
 
 
 def can_transition(actor: Actor, visit: Visit, to: VisitStatus | str) -> bool:
@@ -253,9 +291,35 @@ def can_transition(actor: Actor, visit: Visit, to: VisitStatus | str) -> bool:
     return why_not_transition(actor, visit, target) is None
 
 
+def can_cancel(actor: Actor, visit: Visit) -> bool:
+    """The lead or a coordinator may cancel a ``planned`` or ``in_progress`` visit, with a written reason
+    (DESIGN.md 4.1). The visit page's "Cancel the visit" and the API's ``transition:cancelled``."""
+    return can_transition(actor, visit, VisitStatus.cancelled)
+
+
+def can_withdraw(actor: Actor, visit: Visit) -> bool:
+    """The lead or a coordinator may take a draft back from kommunicering for revision (``sent_for_comment →
+    draft``), with a written reason the unit sees (DESIGN.md 4.1). The API's ``transition:draft`` then."""
+    return visit.status == VisitStatus.sent_for_comment and can_transition(actor, visit, VisitStatus.draft)
+
+
 def has_response(visit: Visit) -> bool:
-    """Whether the unit has submitted a response to the report (DESIGN.md 4.1)."""
-    return bool(db.session.scalar(select(exists().where(Response.visit_id == visit.id))))
+    """Whether the unit has submitted a response to the report now out for comment (DESIGN.md 4.1); responses
+    to a draft the lead took back for revision do not count."""
+    return bool(db.session.scalar(select(exists().where(Response.visit_id == visit.id, current_response(visit)))))
+
+
+def current_response(visit: Visit) -> ColumnElement[bool]:
+    """A condition on ``Response``: it answers the draft now out for comment (or final), not one the lead took
+    back for revision (DESIGN.md 4.1). ``Response.answers_earlier_draft`` is the same rule for one row."""
+    if visit.withdrawn_at is None:
+        return Response.id.is_not(None)
+    return Response.received_at > visit.withdrawn_at
+
+
+def current_response_of_joined_visit() -> ColumnElement[bool]:
+    """``current_response`` for a query of several visits' responses joined with ``Visit``."""
+    return Visit.withdrawn_at.is_(None) | (Response.received_at > Visit.withdrawn_at)
 
 
 def comment_deadline_passed(visit: Visit, today: date) -> bool:
@@ -294,6 +358,35 @@ def why_not_respond(actor: Actor, visit: Visit, today: date) -> DomainError | No
 def can_respond(actor: Actor, visit: Visit, today: date) -> bool:
     """The visit page's "Respond to the report" and the API's ``respond``."""
     return why_not_respond(actor, visit, today) is None
+
+
+def get_response(actor: Actor, response_id: uuid.UUID) -> Response:
+    """A response of the unit to a report whose content the actor may see; NotFound otherwise."""
+    response = db.session.get(Response, response_id)
+    if response is None or not access.can_see_unit(actor, response.visit.unit_id):
+        raise NotFound(_("The response does not exist or you may not see it."))
+    if not can_see_visit_content(actor, response.visit):
+        raise NotFound(_("The response does not exist or you may not see it."))
+    return response
+
+
+def why_not_comment_on_response(actor: Actor, response: Response) -> DomainError | None:
+    """The authority's comment on a response (how it was taken into account, DESIGN.md 4.1): the review team
+    and coordinators, while the report is out for comment, on a response to the draft now out (not to one the
+    lead took back for revision)."""
+    visit = response.visit
+    if not can_edit_visit(actor, visit):
+        return Forbidden(_("Only the review team and coordinators may comment on the unit's responses."))
+    if visit.status != VisitStatus.sent_for_comment:
+        return DomainError(_("The authority comments on the unit's responses while the report is out for comment."))
+    if response.answers_earlier_draft:
+        return DomainError(_("This response answered an earlier draft; comment on the responses to the current one."))
+    return None
+
+
+def can_comment_on_response(actor: Actor, response: Response) -> bool:
+    """The visit page's "Write the authority's comment" and the API's ``comment`` of a response."""
+    return why_not_comment_on_response(actor, response) is None
 
 
 def why_not_start_follow_up_visit(actor: Actor, visit: Visit) -> DomainError | None:
@@ -360,6 +453,9 @@ TEMPLATE_GLOBALS = {
     "needs_waiver": needs_waiver,
     "can_respond": can_respond,
     "can_start_follow_up_visit": can_start_follow_up_visit,
+    "can_cancel": can_cancel,
+    "can_comment_on_response": can_comment_on_response,
+    "can_withdraw": can_withdraw,
 }
 
 
@@ -371,8 +467,13 @@ def register_template_globals(app: Flask) -> None:
 access.register_guarded_object("visit_id", get_visit)
 access.register_guarded_object("finding_id", get_finding)
 access.register_guarded_object("evidence_id", get_evidence)
+access.register_guarded_object("response_id", get_response)
 audit.register_audit_type("visit", get=get_visit, unit_may_read=True, unit_fields=VISIT_AUDIT_FIELDS_FOR_UNIT)
 audit.register_audit_type("response", unit_may_read=True)
 audit.register_audit_type("final_report", unit_may_read=True)
+# The authority's comments are the team's working text until the report reaches the unit, then part of it.
+audit.register_audit_type(
+    "response_comment", unit_may_read=True, hidden_from_unit=events_of_hidden_visits(["response_comment"])
+)
 audit.register_audit_type("template", without_unit=True)
 audit.register_audit_type("template_version", without_unit=True)

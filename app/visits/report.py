@@ -9,21 +9,39 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.visits.models import FinalReport, Finding, FindingKind, Response, Severity, Visit
+from app.visits import policy
+from app.visits.models import FinalReport, Finding, FindingKind, Response, ResponseComment, Severity, Visit
 
 KIND_ORDER = [FindingKind.strength, FindingKind.development, FindingKind.deviation]
 
 
 def current_responses(visit: Visit) -> dict[uuid.UUID | None, Response]:
-    """The newest response per finding (None: the report as a whole)."""
+    """The newest response per finding (None: the report as a whole) to the draft now out for comment or
+    final; responses to a draft the lead took back for revision are not among them (DESIGN.md 4.1)."""
     newest: dict[uuid.UUID | None, Response] = {}
     for row in db.session.scalars(
-        select(Response).where(Response.visit_id == visit.id).order_by(Response.received_at, Response.id)
+        select(Response)
+        .where(Response.visit_id == visit.id, policy.current_response(visit))
+        .order_by(Response.received_at, Response.id)
     ):
         newest[row.finding_id] = row
     return newest
+
+
+def authority_comments(visit: Visit) -> dict[uuid.UUID, ResponseComment]:
+    """The authority's comments on the visit's responses, by response id (one query; DESIGN.md 4.1)."""
+    return {
+        c.response_id: c
+        for c in db.session.scalars(
+            select(ResponseComment)
+            .join(Response, Response.id == ResponseComment.response_id)
+            .where(Response.visit_id == visit.id)
+            .options(selectinload(ResponseComment.written_by))
+        )
+    }
 
 
 def ordered_findings(findings: list[Finding]) -> list[Finding]:
@@ -45,7 +63,12 @@ def report_context(visit: Visit) -> dict[str, Any]:
             continue
         by_kind = [(kind, [f for f in in_area if f.kind == kind]) for kind in KIND_ORDER]
         grouped.append((area, [(k, fs) for k, fs in by_kind if fs]))
-    return {"visit": visit, "grouped": grouped, "responses": current_responses(visit)}
+    return {
+        "visit": visit,
+        "grouped": grouped,
+        "responses": current_responses(visit),
+        "comments": authority_comments(visit),
+    }
 
 
 def render_report_html(visit: Visit, *, for_pdf: bool = False) -> str:

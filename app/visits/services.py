@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,6 +31,7 @@ from app.visits.models import (
     Finding,
     FindingKind,
     Response,
+    ResponseComment,
     ReviewArea,
     Severity,
     Stance,
@@ -40,7 +42,10 @@ from app.visits.models import (
     VisitPurpose,
     VisitStatus,
 )
-from app.visits.report import current_responses  # noqa: F401  (part of this module's public interface)
+from app.visits.report import (  # noqa: F401  (part of this module's public interface)
+    authority_comments,
+    current_responses,
+)
 
 T = TypeVar("T")
 
@@ -222,6 +227,33 @@ def _team(lead_id: uuid.UUID | None, member_ids: Iterable[uuid.UUID], unit_id: u
     return [TeamMember(id=uuid.uuid4(), user_id=pid, is_lead=pid == lead_id) for pid in ids]
 
 
+# A visit date more than a year before the case was registered, or more than three years after, is a typing
+# mistake, not a plan (DESIGN.md 4.1).
+MAX_DAYS_BEFORE_REGISTRATION = 365
+MAX_YEARS_AFTER_REGISTRATION = 3
+
+
+def visit_date_problem(visit_date: date, registered: date) -> str | None:
+    """DESIGN.md 4.1: a visit date more than 365 days before the case's registration (Stockholm date) or more than
+    3 years after it is refused (a mistyped year, ``0364-12-13``); returns the message, or None when it is fine."""
+    earliest = registered - timedelta(days=MAX_DAYS_BEFORE_REGISTRATION)
+    try:
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION)
+    except ValueError:  # 29 February
+        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION, day=28)
+    if visit_date < earliest:
+        return _(
+            "The date may be at most a year before the case was registered (%(date)s).",
+            date=format_date(earliest, "long"),
+        )
+    if visit_date > latest:
+        return _(
+            "The date may be at most three years after the case was registered (%(date)s).",
+            date=format_date(latest, "long"),
+        )
+    return None
+
+
 def create_visit(
     *,
     actor: User,
@@ -247,9 +279,9 @@ def create_visit(
         purpose = VisitPurpose(purpose)
     except ValueError:
         errors["purpose"] = [_("Choose one of the listed purposes.")]
+    registered = local_today()
     if visit_date is None and purpose != VisitPurpose.closer_review:
         errors["visit_date"] = [_("Enter the date of the visit.")]
-    registered = local_today()
     if visit_date is not None and (problem := visit_date_problem(visit_date, registered)):
         errors["visit_date"] = [problem]
     try:
@@ -285,24 +317,6 @@ def create_visit(
 MAX_DAYS_BEFORE_REGISTRATION = 365
 MAX_YEARS_AFTER_REGISTRATION = 3
 MAX_COMMENT_DEADLINE_DAYS = 365
-
-
-def visit_date_problem(visit_date: date, registered: date) -> str | None:
-    """DESIGN.md 4.1: a visit date more than 365 days before the case's registration or more than 3 years after
-    it is refused (a mistyped year, ``0364-12-13``); returns the message, or None when the date is acceptable."""
-    earliest = registered - timedelta(days=MAX_DAYS_BEFORE_REGISTRATION)
-    try:
-        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION)
-    except ValueError:  # 29 February
-        latest = registered.replace(year=registered.year + MAX_YEARS_AFTER_REGISTRATION, day=28)
-    if earliest <= visit_date <= latest:
-        return None
-    return _(
-        "Enter a date from %(earliest)s to %(latest)s: at most a year before the case was registered and at most "
-        "three years after.",
-        earliest=earliest.isoformat(),
-        latest=latest.isoformat(),
-    )
 
 
 def update_plan(
@@ -365,6 +379,56 @@ def start_follow_up(
     )
 
 
+# ---- jäv over time (DESIGN.md 4.6) ---------------------------------------------------------------
+
+# The visits whose team must not take the unit's side: from planned to out for comment.
+JAV_OPEN_STATUSES = (VisitStatus.planned, VisitStatus.in_progress, VisitStatus.draft, VisitStatus.sent_for_comment)
+
+
+def visits_reviewed_by(person_id: uuid.UUID, unit_ids: Iterable[uuid.UUID]) -> list[Visit]:
+    """The open visits (planned to out for comment) of these units that have the person on their team, by
+    case number: what a membership of those units would put them on both sides of."""
+    ids = list(unit_ids)
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(
+                Visit.unit_id.in_(ids),
+                Visit.status.in_(JAV_OPEN_STATUSES),
+                Visit.team.any(TeamMember.user_id == person_id),
+            )
+            .order_by(Visit.case_number)
+        )
+    )
+
+
+def refuse_membership_with_open_visits(person: User, *, unit_ids: Iterable[uuid.UUID], **_kwargs: Any) -> None:
+    """Receiver of ``signals.before_membership_added``: jäv holds over time (DESIGN.md 4.6). A membership that
+    would make the person a member of a unit whose open visit has them on its team is refused (InvalidInput on
+    ``units``) naming the visits, until they are replaced on those teams."""
+    conflicting = visits_reviewed_by(person.id, unit_ids)
+    if conflicting:
+        raise InvalidInput(
+            {
+                "units": [
+                    _(
+                        "Conflict of interest (jäv): %(name)s is on the review team of %(visits)s of this unit. "
+                        "Replace them on those teams before making them a member of the unit.",
+                        name=person.name,
+                        visits=", ".join(f"{v.case_number} ({v.unit.name})" for v in conflicting),
+                    )
+                ]
+            }
+        )
+
+
+def connect() -> None:
+    """The visits domain's receivers of other domains' events (called by app.visits.init_app)."""
+    signals.before_membership_added.connect(refuse_membership_with_open_visits)
+
+
 # ---- closer review (asked for by app.trust when a trust boundary is crossed, DESIGN.md 4.3) ------------
 
 
@@ -375,7 +439,7 @@ def open_closer_review_visit(unit_id: uuid.UUID) -> Visit | None:
         .where(
             Visit.unit_id == unit_id,
             Visit.purpose == VisitPurpose.closer_review,
-            Visit.status != VisitStatus.closed,
+            Visit.status.not_in([VisitStatus.closed, VisitStatus.cancelled]),
         )
         .order_by(Visit.created_at.desc())
         .limit(1)
@@ -480,7 +544,10 @@ def my_visits(person: User, limit: int = 10) -> list[Visit]:
     return list(
         db.session.scalars(
             select(Visit)
-            .where(Visit.team.any(TeamMember.user_id == person.id), Visit.status != VisitStatus.closed)
+            .where(
+                Visit.team.any(TeamMember.user_id == person.id),
+                Visit.status.not_in([VisitStatus.closed, VisitStatus.cancelled]),
+            )
             .options(selectinload(Visit.unit), selectinload(Visit.team).selectinload(TeamMember.user))
             .order_by(Visit.visit_date.asc().nulls_last(), Visit.case_number)
             .limit(limit)
@@ -520,9 +587,15 @@ def transition(
     to: VisitStatus | str,
     comment_deadline: date | None = None,
     waiver_reason: str | None = None,
+    reason: str | None = None,
     today: date | None = None,
 ) -> Visit:
-    """Move a visit along DESIGN.md 4.1's status machine, or raise why not (409 in the API)."""
+    """Move a visit along DESIGN.md 4.1's status machine, or raise why not (409 in the API).
+
+    ``reason`` is the written reason of the lead's two moves back: cancelling a planned or started visit
+    (``to="cancelled"``) and taking the draft back from kommunicering for revision (``sent_for_comment →
+    draft``); both are shown to the unit and e-mailed to its members. Raises InvalidInput (``reason``,
+    ``comment_deadline``, ``waiver_reason``, ``to``), Forbidden, or DomainError when the move is not allowed."""
     visit = policy.get_visit(actor, visit_id)
     policy.require_visit_editor(actor, visit)
     try:
@@ -533,6 +606,19 @@ def transition(
         raise refusal
     today = today or local_today()
     now = utcnow()
+    previous = visit.status
+    withdrawing = previous == VisitStatus.sent_for_comment and target == VisitStatus.draft
+    if target == VisitStatus.cancelled or withdrawing:
+        written = _written_reason(reason)
+        if target == VisitStatus.cancelled:
+            visit.cancel_reason = written
+            visit.cancelled_at = now
+        else:
+            visit.withdrawal_reason = written
+            visit.withdrawn_at = now
+            # Sending again starts a new kommunicering with a new deadline; the responses given so far now
+            # answer the earlier draft (``Response.answers_earlier_draft``, derived from ``withdrawn_at``).
+            visit.comment_deadline = None
     if target == VisitStatus.sent_for_comment:
         deadline = comment_deadline or today + timedelta(days=current_app.config["COMMENT_DEADLINE_DAYS"])
         if deadline <= today:
@@ -550,10 +636,11 @@ def transition(
     signals.before_visit_transition.send(visit, actor=actor, to=target, today=today)
     if target == VisitStatus.closed:
         visit.closed_at = now
-    previous = visit.status
     visit.status = target
     db.session.flush()
     signals.visit_status_changed.send(visit, actor=actor, previous=previous)
+    if target == VisitStatus.cancelled or withdrawing:
+        _notify_unit_of_move(visit, "visits/cancelled" if target == VisitStatus.cancelled else "visits/withdrawn")
     if target == VisitStatus.final:
         report.store_final_report(visit)
     return visit
@@ -581,13 +668,53 @@ def _check_may_finalise(visit: Visit, actor: User, waiver_reason: str | None, to
         visit.kommunicering_waiver = reason
 
 
+MIN_REASON = 10
+MAX_REASON = 5000
+
+
+def _written_reason(reason: str | None) -> str:
+    """The written reason of a cancellation or withdrawal: at least 10 characters, at most 5000."""
+    text = (reason or "").strip()
+    if len(text) < MIN_REASON:
+        raise InvalidInput(
+            {"reason": [_("Write the reason (at least %(n)d characters); the unit sees it.", n=MIN_REASON)]}
+        )
+    if len(text) > MAX_REASON:
+        raise InvalidInput({"reason": [_("The reason may be at most %(n)d characters long.", n=MAX_REASON)]})
+    return text
+
+
+def _unit_members(visit: Visit) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.unit_id == visit.unit_id, User.is_active_account.is_(True))
+            .order_by(User.email)
+        )
+    )
+
+
+def _notify_unit_of_move(visit: Visit, template: str) -> None:
+    """The unit's members hear that their visit was cancelled or its draft taken back, with the reason
+    (DESIGN.md 4.1, 4.2). A unit member sees every visit of their unit (its date and team), so it is always
+    one they could see."""
+    for person in _unit_members(visit):
+        mail.queue(
+            mail.render_email(
+                template,
+                to=person.email,
+                language=person.language,
+                person=person,
+                visit=visit,
+                link=external_url("visits.show", visit_id=visit.id),
+            ),
+            source=f"{template.replace('/', '.')}:{visit.id}:{person.id}",
+        )
+
+
 def _notify_unit_of_kommunicering(visit: Visit) -> None:
-    members = db.session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.unit_id == visit.unit_id, User.is_active_account.is_(True))
-    ).all()
-    for person in members:
+    for person in _unit_members(visit):
         mail.queue(
             mail.render_email(
                 "visits/sent_for_comment",
@@ -763,6 +890,33 @@ def submit_response(
         db.session.add(row)
     db.session.flush()
     return rows
+
+
+MAX_COMMENT = 5000
+
+
+def comment_on_response(response_id: uuid.UUID, *, actor: User, text: str) -> ResponseComment:
+    """Write (or rewrite) the authority's comment on one of the unit's responses: how it was taken into account
+    (DESIGN.md 4.1). The response itself never changes; the comment is its own row, one per response, and is
+    printed beside the response in the final report. Raises NotFound, Forbidden, DomainError (not out for
+    comment, or a response to an earlier draft) or InvalidInput (``text``: 1–5000 characters)."""
+    response = policy.get_response(actor, response_id)
+    if (refusal := policy.why_not_comment_on_response(actor, response)) is not None:
+        raise refusal
+    written = (text or "").strip()
+    if not written:
+        raise InvalidInput({"text": [_("Write how the response was taken into account.")]})
+    if len(written) > MAX_COMMENT:
+        raise InvalidInput({"text": [_("The text may be at most %(n)d characters long.", n=MAX_COMMENT)]})
+    comment = db.session.scalar(select(ResponseComment).where(ResponseComment.response_id == response.id))
+    if comment is None:
+        comment = ResponseComment(id=uuid.uuid4(), response_id=response.id, response=response, text=written)
+        db.session.add(comment)
+    else:
+        comment.text = written
+    comment.written_by_id = actor.id
+    db.session.flush()
+    return comment
 
 
 def responses_query(visit: Visit) -> Select[Response]:

@@ -34,6 +34,14 @@ FIELDS = {
     "sent_for_comment_at": _l("Sent for comment"),
     "finalised_at": _l("Finalised"),
     "closed_at": _l("Closed"),
+    "cancel_reason": _l("Why the visit was cancelled"),
+    "cancelled_at": _l("Cancelled on"),
+    "withdrawal_reason": _l("Why the draft was taken back for revision"),
+    "withdrawn_at": _l("Taken back for revision"),
+    "earlier_draft": _l("Answers an earlier draft"),
+    "authority_comment": _l("The authority's comment"),
+    "authority_comment_by_id": _l("Comment written by"),
+    "authority_comment_at": _l("Comment written"),
 }
 
 # A visit's moves along its status machine, in the words both parties use (DESIGN.md 4.1).
@@ -43,6 +51,7 @@ STATUS_SENTENCES = {
     "sent_for_comment": _l("%(who)s sent the draft report to the unit for comment."),
     "final": _l("%(who)s finalised the report."),
     "closed": _l("%(who)s closed the case."),
+    "cancelled": _l("%(who)s cancelled the visit."),
 }
 
 
@@ -55,6 +64,8 @@ def _visit_sentence(event: AuditEvent, who: str) -> str | None:
     if status:
         if status[0] == "draft" and status[1] == "in_progress":
             return _("%(who)s took the report back to recording findings.", who=who)
+        if status[0] == "sent_for_comment" and status[1] == "draft":
+            return _("%(who)s took the draft report back from the unit for revision.", who=who)
         template = STATUS_SENTENCES.get(status[1])
         if template is not None:
             return str(template) % {"who": who}
@@ -71,6 +82,13 @@ def _response_sentence(event: AuditEvent, who: str) -> str | None:
     if timeline.change(event, "finding_id"):
         return _("%(who)s responded to a finding on behalf of the unit.", who=who)
     return _("%(who)s responded to the report on behalf of the unit.", who=who)
+
+
+def _response_comment_sentence(event: AuditEvent, who: str) -> str | None:
+    return {
+        "create": _("%(who)s wrote the authority's comment on a response from the unit.", who=who),
+        "update": _("%(who)s changed the authority's comment on a response from the unit.", who=who),
+    }.get(event.action)
 
 
 def _final_report_sentence(event: AuditEvent, who: str) -> str | None:
@@ -120,6 +138,12 @@ def register() -> None:
         fields=FIELDS,
         values={"stance": STANCE},
         sentence=_response_sentence,
+    )
+    timeline.register_object_type(
+        "response_comment",
+        _l("the authority's comment on a response"),
+        fields=FIELDS,
+        sentence=_response_comment_sentence,
     )
     timeline.register_object_type(
         "final_report", _l("the final report"), fields=FIELDS, sentence=_final_report_sentence

@@ -28,6 +28,7 @@ from app.visits.forms import (
     FindingForm,
     FollowUpForm,
     PlanForm,
+    ResponseCommentForm,
     TemplateForm,
     TransitionForm,
     VisitForm,
@@ -317,6 +318,16 @@ def _visit_page_context(visit: Visit) -> dict[str, Any]:
         "follow_up_form": FollowUpForm(),
         "action_form": EmptyForm(),
         "responses": services.current_responses(visit) if show_content else {},
+        # The authority's comments: the supervising side's working text until the report is final.
+        "comments": (
+            services.authority_comments(visit)
+            if show_content
+            and (
+                access.supervises(current_user, visit.unit_id)
+                or visit.status in (VisitStatus.final, VisitStatus.closed)
+            )
+            else {}
+        ),
         "events": events,
         "today": local_today(),
     }
@@ -354,6 +365,7 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 to=form.to.data or "",
                 comment_deadline=form.comment_deadline.data,
                 waiver_reason=form.waiver_reason.data,
+                reason=form.reason.data,
             ),
             form=form,
         )
@@ -486,6 +498,10 @@ def edit_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
     finding = visits_policy.get_finding(current_user, finding_id)
     visit = finding.visit
     visits_policy.require_visit_editor(current_user, visit)
+    if request.method == "GET" and (refusal := visits_policy.why_not_change_findings(current_user, visit)):
+        # The same predicate as the save: during kommunicering the page does not open only to refuse later.
+        flash(refusal.message, "error")
+        return redirect(url_for("visits.show", visit_id=visit.id))
     form = _finding_form(visit, finding)
     if form.validate_on_submit():
         saved = run_service(
@@ -563,3 +579,31 @@ def respond(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 
 my_visits = services.my_visits  # the start page (app/main) asks for it here
+
+
+# ---- the authority's comment on a response (DESIGN.md 4.1) -------------------------------------------
+
+
+@bp.route("/responses/<uuid:response_id>/comment", methods=["GET", "POST"])
+@login_required
+def comment_on_response(response_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    response = visits_policy.get_response(current_user, response_id)
+    visit = response.visit
+    if (refusal := visits_policy.why_not_comment_on_response(current_user, response)) is not None:
+        if refusal.status == 403:
+            raise refusal
+        flash(refusal.message, "error")
+        return redirect(url_for("visits.show", visit_id=visit.id))
+    existing = services.authority_comments(visit).get(response.id)
+    form = ResponseCommentForm(data={"text": existing.text if existing else ""})
+    if form.validate_on_submit():
+        saved = run_service(
+            lambda: services.comment_on_response(response.id, actor=current_user, text=form.text.data or ""),
+            form=form,
+        )
+        if saved:
+            flash(_("The authority's comment is saved."), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id))
+    return render_template(
+        "visits/response_comment.html", form=form, response=response, visit=visit
+    ), 422 if form.errors else 200

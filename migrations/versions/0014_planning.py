@@ -2,7 +2,7 @@
 follow-ups and messages
 
 Revision ID: 0014_planning
-Revises: 0015_performance
+Revises: 0012_two_parties
 Create Date: 2026-11-30 08:10:00
 
 """
@@ -14,7 +14,7 @@ from app.search.fulltext import Source, drop_sqlite, install_sqlite, postgres_in
 
 # revision identifiers, used by Alembic.
 revision = '0014_planning'
-down_revision = '0015_performance'
+down_revision = '0012_two_parties'
 branch_labels = None
 depends_on = None
 

@@ -101,6 +101,8 @@ def test_before_kommunicering_a_unit_member_sees_only_date_team_status_and_case_
     response = client.get(f"{API}/visits/{draft.id}", headers=as_(member))
     assert response.status_code == 200
     fields = {"id", "case_number", "unit", "unit_id", "status", "visit_date", "team", "actions"}
+    # and why it was cancelled or taken back for revision, when it was (DESIGN.md 4.1: shown to both parties)
+    fields |= {"cancel_reason", "cancelled_at", "withdrawal_reason", "withdrawn_at"}
     assert set(response.json) == fields
     assert response.json["actions"] == []  # nothing the unit may do with a draft
     listed = client.get(f"{API}/visits", headers=as_(member))

@@ -433,3 +433,40 @@ def test_breach_consequences_are_written_by_the_system_and_the_reading_by_its_re
     assert {(e.actor_id, e.actor_label) for e in events("breach")} == {(None, "system")}
     assert {e.actor_label for e in events("visit") if e.changes.get("purpose") == [None, "closer_review"]} == {"system"}
     assert audit.get_audit_context(db.session()).actor_id == member.id  # the request's context is back
+
+
+def test_restoring_baseline_cancels_the_open_closer_review_visit_with_the_same_reason_when_asked(
+    db, crossed, make_user, make_template
+):
+    from app.visits import services as visit_services
+    from app.visits.models import VisitStatus
+
+    unit, _indicator, _earlier, result = crossed()
+    make_template()
+    make_user("reviewer", name="Rita Granskare")
+    visit = visit_services.open_closer_review_visit(unit.id) or visit_services.plan_closer_review(
+        unit.id, aim="Närmare."
+    )
+    services.close_breach(result.breaches[0].id, actor=make_user("reviewer"), note="Larmrutinen är ändrad.")
+    services.restore_baseline(
+        unit.id, actor=make_user("coordinator"), reason="Tre goda månader i rad.", cancel_closer_review=True
+    )
+    db.session.commit()
+    assert (visit.status, visit.cancel_reason) == (VisitStatus.cancelled, "Tre goda månader i rad.")
+    assert visit_services.open_closer_review_visit(unit.id) is None
+
+
+def test_restoring_baseline_leaves_the_closer_review_visit_planned_unless_asked(db, crossed, make_user, make_template):
+    from app.visits import services as visit_services
+    from app.visits.models import VisitStatus
+
+    unit, _indicator, _earlier, result = crossed()
+    make_template()
+    make_user("reviewer", name="Rita Granskare")
+    visit = visit_services.open_closer_review_visit(unit.id) or visit_services.plan_closer_review(
+        unit.id, aim="Närmare."
+    )
+    services.close_breach(result.breaches[0].id, actor=make_user("reviewer"), note="Larmrutinen är ändrad.")
+    services.restore_baseline(unit.id, actor=make_user("coordinator"), reason="Tre goda månader i rad.")
+    db.session.commit()
+    assert visit.status == VisitStatus.planned

@@ -24,6 +24,7 @@ ROLES = ["lead", "team_member", "other_reviewer", "coordinator", "unit_member", 
 # Before the comment deadline, after it, and before it with the unit's response in.
 MOMENTS = ["before_deadline", "after_deadline", "responded"]
 WAIVER = "Enheten har avstått från att yttra sig i telefonsamtal."
+REASON = "Besöket planerades av misstag och behövs inte."
 
 
 def _cases() -> list[tuple[str, str, str]]:
@@ -114,7 +115,7 @@ def accepted(visit: Any, actor: Any, today: date, owner: Any) -> set[str]:
         **{
             f"transition:{target.value}": (
                 lambda target=target: services.transition(
-                    visit.id, actor=actor, to=target, waiver_reason=WAIVER, today=today
+                    visit.id, actor=actor, to=target, waiver_reason=WAIVER, reason=REASON, today=today
                 )
             )
             for target in VisitStatus

@@ -35,7 +35,20 @@ MOVES = {
     (S.sent_for_comment, S.final),
     (S.draft, S.final),
     (S.final, S.closed),
+    # Cancelled (with a reason) from planned or in progress; withdrawn for revision from kommunicering.
+    (S.planned, S.cancelled),
+    (S.in_progress, S.cancelled),
+    (S.sent_for_comment, S.draft),
 }
+# The moves only the lead reviewer or a coordinator makes (DESIGN.md 4.1).
+LEAD_ONLY = {
+    (S.sent_for_comment, S.final),
+    (S.draft, S.final),
+    (S.planned, S.cancelled),
+    (S.in_progress, S.cancelled),
+    (S.sent_for_comment, S.draft),
+}
+REASON = "Besöket planerades av misstag och behövs inte."
 WAIVER = "Enheten har i telefonsamtal avstått från att yttra sig över rapporten."
 
 
@@ -47,7 +60,7 @@ def expected(source: VisitStatus, target: VisitStatus, role: str) -> str:
         return "403"
     if (source, target) not in MOVES:
         return "409"
-    if target == S.final and role == "team_reviewer":
+    if (source, target) in LEAD_ONLY and role == "team_reviewer":
         return "403"
     return "ok"
 
@@ -81,6 +94,8 @@ def test_every_transition_by_every_role_is_allowed_or_refused_as_designed(
     actor = people[role]
     outcome = expected(source, target, role)
     kwargs: dict[str, Any] = {"waiver_reason": WAIVER} if target == S.final else {}
+    if target in (S.cancelled, S.draft):
+        kwargs["reason"] = REASON
 
     if outcome == "ok":
         moved = services.transition(visit.id, actor=actor, to=target, **kwargs)

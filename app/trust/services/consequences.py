@@ -33,6 +33,7 @@ from app.trust.services.common import (
 )
 from app.units import policy as units_policy
 from app.units.models import TrustLevel, Unit
+from app.visits import policy as visit_policy
 from app.visits import services as visit_services
 
 # ---- consequences of a breach ---------------------------------------------------------------------
@@ -142,8 +143,13 @@ def open_breaches(unit_id: uuid.UUID) -> list[Breach]:
     )
 
 
-def restore_baseline(unit_id: uuid.UUID, *, actor: User, reason: str) -> TrustChange:
-    """A coordinator returns the unit to baseline trust, with a written reason, once no breach is open."""
+def restore_baseline(
+    unit_id: uuid.UUID, *, actor: User, reason: str, cancel_closer_review: bool = False
+) -> TrustChange:
+    """A coordinator returns the unit to baseline trust, with a written reason, once no breach is open
+    (DESIGN.md 4.3). With ``cancel_closer_review`` the unit's open closer-review visit, when it is still planned
+    or in progress, is cancelled with the same reason (DESIGN.md 4.1): the closer review is no longer needed.
+    Raises InvalidInput (``reason``), Forbidden, or DomainError (a breach still open, already baseline)."""
     unit = units_policy.get_unit(actor, unit_id)
     _require_reviewer_without_conflict(actor, unit.id, Role.coordinator)
     text = (reason or "").strip()
@@ -167,6 +173,11 @@ def restore_baseline(unit_id: uuid.UUID, *, actor: User, reason: str) -> TrustCh
         )
     change = _change_trust_level(unit, TrustLevel.baseline, reason=text, actor_id=_actor_id(actor))
     db.session.flush()
+    cancelled = None
+    if cancel_closer_review:
+        visit = visit_services.open_closer_review_visit(unit.id)
+        if visit is not None and visit_policy.can_cancel(actor, visit):
+            cancelled = visit_services.transition(visit.id, actor=actor, to="cancelled", reason=text)
     for person in _people(unit.id, coordinators=False):
         mail.queue(
             mail.render_email(
@@ -175,6 +186,7 @@ def restore_baseline(unit_id: uuid.UUID, *, actor: User, reason: str) -> TrustCh
                 language=person.language,
                 person=person,
                 unit=unit,
+                cancelled_visit=cancelled,
                 link=external_url("units.show", unit_id=unit.id),
             )
         )
