@@ -36,7 +36,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from app.extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    from app.core import fulltext
+
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), include_object=fulltext.include_object)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -49,9 +51,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")
     web.init_app(app)
 
-    from app import admin, api, auth, dialogue, followups, main, offline, trust, units, visits
+    from app import admin, api, auth, dialogue, followups, learning, main, offline, trust, units, visits
 
-    for domain in (auth, main, units, visits, followups, trust, dialogue, admin, api, offline):
+    for domain in (auth, main, units, visits, followups, trust, dialogue, learning, admin, api, offline):
         domain.init_app(app)
 
     from app import cli

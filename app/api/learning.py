@@ -1,0 +1,186 @@
+"""/api/v1 endpoints of the learning domain (API.md): proposing a strength as a good example, the unit's consent,
+decline and withdrawal, the library with its Swedish full-text search, and writing to an example's unit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import url_for
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from app.api.blueprint import blp
+from app.api.idempotency import idempotent
+from app.api.schemas import PageArgs, page_of
+from app.core import access
+from app.learning import policy, services
+from app.learning.models import ExampleStatus, GoodExample
+from app.units.models import UnitKind
+
+
+def _unit(example: GoodExample) -> dict[str, Any]:
+    """The unit as the library may show it: named only with the unit's consent (its own side always sees it)."""
+    own_or_named = example.named or not example.in_library or access.supervises(current_user, example.unit_id)
+    own_or_named = own_or_named or example.unit_id in current_user.unit_ids
+    return {
+        "id": example.unit_id if own_or_named else None,
+        "name": example.unit.name if own_or_named else None,
+        "kind": example.unit.kind.value,
+    }
+
+
+class ExampleUnitSchema(Schema):
+    id = fields.UUID(allow_none=True, metadata={"description": "Empty when the unit chose to be shown by kind only"})
+    name = fields.String(allow_none=True)
+    kind = fields.String()
+
+
+class ExamplePhotoSchema(Schema):
+    id = fields.UUID()
+    url = fields.String()
+    thumbnail_url = fields.String()
+
+
+class GoodExampleSchema(Schema):
+    id = fields.UUID()
+    status = fields.Enum(ExampleStatus, by_value=True)
+    review_area = fields.String(allow_none=True, metadata={"description": "The review area's title"})
+    guiding_questions = fields.List(fields.String())
+    text = fields.String()
+    year = fields.Integer()
+    unit = fields.Nested(ExampleUnitSchema)
+    photos = fields.List(fields.Nested(ExamplePhotoSchema))
+    named = fields.Boolean()
+    proposed_at = fields.DateTime()
+    answered_at = fields.DateTime(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+    actions = fields.List(
+        fields.String(validate=validate.OneOf(policy.EXAMPLE_ACTIONS)),
+        metadata={"description": "What the caller may do with the example now: " + ", ".join(policy.EXAMPLE_ACTIONS)},
+    )
+
+
+GoodExamplePage = page_of(GoodExampleSchema, "GoodExamplePage")
+
+
+class LibraryArgs(PageArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=200), metadata={"description": "Words in Swedish"})
+    area = fields.String(load_default=None, validate=validate.Length(max=200), metadata={"description": "Area title"})
+    unit_kind = fields.Enum(UnitKind, by_value=True, load_default=None)
+    year = fields.Integer(load_default=None, validate=validate.Range(min=1900, max=9999))
+
+
+class ConsentSchema(Schema):
+    named = fields.Boolean(load_default=False, metadata={"description": "Show the unit's name (else its kind)"})
+    photo_ids = fields.List(fields.UUID(), load_default=list, metadata={"description": "The finding's photos to show"})
+
+
+class ContactSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=services.MAX_CONTACT_LENGTH))
+
+
+class ContactResultSchema(Schema):
+    sent = fields.Integer(metadata={"description": "How many of the unit's members were written to"})
+
+
+def _json(example: GoodExample) -> dict[str, Any]:
+    area = example.finding.review_area
+    shown = example.in_library or not access.takes_unit_side(current_user, example.unit_id)
+    return {
+        "id": example.id,
+        "status": example.status,
+        "review_area": area.title if area else None,
+        "guiding_questions": area.question_list if area else [],
+        "text": example.finding.text,
+        "year": example.year,
+        "unit": _unit(example),
+        "photos": [
+            {
+                "id": p.id,
+                "url": url_for("learning.photo", example_id=example.id, evidence_id=p.id),
+                "thumbnail_url": url_for("learning.photo", example_id=example.id, evidence_id=p.id, thumb=1),
+            }
+            for p in (example.shown_photos if shown else [])
+        ],
+        "named": example.named,
+        "proposed_at": example.proposed_at,
+        "answered_at": example.answered_at,
+        "withdrawn_at": example.withdrawn_at,
+    }
+
+
+def _dump(example: GoodExample) -> dict[str, Any]:
+    """The example as the API answers it, with what the caller may do with it now (``policy.example_actions``)."""
+    return {**_json(example), "actions": policy.example_actions(current_user, example)}
+
+
+@blp.route("/good-examples", methods=["GET"])
+@blp.arguments(LibraryArgs, location="query")
+@blp.response(200, GoodExamplePage)
+def list_good_examples(args: dict):  # type: ignore[no-untyped-def]
+    """The library: consented examples only (open to everyone), best match first for ``q`` (Swedish word forms:
+    "skolor" finds "skola"), filtered by review area title, unit kind and year."""
+    page = services.library(
+        current_user,
+        q=args["q"],
+        area=args["area"],
+        unit_kind=args["unit_kind"].value if args["unit_kind"] else None,
+        year=args["year"],
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    return {"items": [_dump(e) for e in page.items], "page": page.page, "per_page": page.per_page, "total": page.total}
+
+
+@blp.route("/good-examples/<uuid:example_id>", methods=["GET"])
+@blp.response(200, GoodExampleSchema)
+def get_good_example(example_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """One example: a consented one for everyone; a proposal, declined or withdrawn one only for its unit and the
+    supervising side (404 otherwise)."""
+    return _dump(policy.get_example(current_user, example_id))
+
+
+@blp.route("/findings/<uuid:finding_id>/good-example", methods=["POST"])
+@idempotent
+@blp.response(201, GoodExampleSchema)
+def propose_good_example(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The review team proposes a strength (from the draft on); the unit then consents or declines."""
+    return _dump(services.propose(finding_id, actor=current_user)), 201
+
+
+@blp.route("/good-examples/<uuid:example_id>/consent", methods=["POST"])
+@idempotent
+@blp.arguments(ConsentSchema)
+@blp.response(200, GoodExampleSchema)
+def consent_good_example(data: dict, example_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """A member of the unit consents: the example enters the library at once."""
+    example = services.answer(
+        example_id, actor=current_user, consent=True, named=data["named"], photo_ids=data["photo_ids"]
+    )
+    return _dump(example)
+
+
+@blp.route("/good-examples/<uuid:example_id>/decline", methods=["POST"])
+@idempotent
+@blp.response(200, GoodExampleSchema)
+def decline_good_example(example_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """A member of the unit declines: the example is never shared."""
+    return _dump(services.answer(example_id, actor=current_user, consent=False))
+
+
+@blp.route("/good-examples/<uuid:example_id>/withdraw", methods=["POST"])
+@idempotent
+@blp.response(200, GoodExampleSchema)
+def withdraw_good_example(example_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """A member of the unit withdraws consent: out of the library, the API and the search at once."""
+    return _dump(services.withdraw(example_id, actor=current_user))
+
+
+@blp.route("/good-examples/<uuid:example_id>/contact", methods=["POST"])
+@idempotent
+@blp.arguments(ContactSchema)
+@blp.response(200, ContactResultSchema)
+def contact_good_example_unit(data: dict, example_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Write to the unit of a consented example; its members get an e-mail, their addresses are never shown."""
+    return {"sent": services.contact_unit(example_id, actor=current_user, text=data["text"])}

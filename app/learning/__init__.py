@@ -1,0 +1,35 @@
+"""Learning (DESIGN.md 4.5): the library of good examples, shared with the unit's consent and searched in Swedish."""
+
+from typing import Any
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("learning", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from app.learning import labels, models, policy, services, views  # noqa: F401  (routes; imported late)
+
+    labels.register_timeline()
+    policy.register_template_globals(app)
+    app.register_blueprint(bp)
+    app.context_processor(_template_helpers)
+
+
+def _template_helpers() -> dict[str, Any]:
+    """What other domains' pages include from this one: a visit's good examples by finding id (one query per
+    visit and request however many findings the page shows), and the words for an example's status."""
+    from flask import g
+
+    from app.learning import labels, services
+
+    def good_examples_of_visit(visit_id: Any) -> dict:
+        cache = g.setdefault("learning_examples_by_visit", {})
+        if visit_id not in cache:
+            cache[visit_id] = services.examples_of_visit(visit_id)
+        return cache[visit_id]
+
+    def example_status_label(example: Any) -> str:
+        return str(labels.EXAMPLE_STATUS[example.status.value])
+
+    return {"good_examples_of_visit": good_examples_of_visit, "example_status_label": example_status_label}

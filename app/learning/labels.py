@@ -1,0 +1,48 @@
+"""The Swedish/English words for the learning domain's codes (DESIGN.md 3) and its history sentences."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.core import timeline
+from app.core.models import AuditEvent
+
+EXAMPLE_STATUS = {
+    "proposed": _l("Proposed, waiting for the unit"),
+    "consented": _l("In the library"),
+    "declined": _l("Declined by the unit"),
+    "withdrawn": _l("Withdrawn by the unit"),
+}
+
+FIELDS = {
+    "status": _l("Status"),
+    "named": _l("Shown with the unit's name"),
+    "photo_ids": _l("Photos shown"),
+    "year": _l("Year"),
+}
+
+
+def register_timeline() -> None:
+    """The good example in the kernel's timeline registry (called by app.learning.init_app)."""
+
+    def good_example(event: AuditEvent, who: str) -> str | None:
+        status = timeline.change(event, "status")
+        new = status[-1] if status else None
+        if new == "proposed":
+            return _("%(who)s proposed a strength as a good example.", who=who)
+        if new == "consented":
+            return _("%(who)s consented to sharing a good example in the library.", who=who)
+        if new == "declined":
+            return _("%(who)s declined sharing a good example.", who=who)
+        if new == "withdrawn":
+            return _("%(who)s withdrew a good example from the library.", who=who)
+        return None
+
+    timeline.register_object_type(
+        "good_example",
+        _l("a good example"),
+        fields=FIELDS,
+        values={"status": EXAMPLE_STATUS},
+        sentence=good_example,
+    )
