@@ -1,5 +1,6 @@
 """/api/v1 endpoints of the learning domain (API.md): proposing a strength as a good example, the unit's consent,
-decline and withdrawal, the library with its Swedish full-text search, and writing to an example's unit."""
+decline and withdrawal, the library with its Swedish full-text search, writing to an example's unit, and the unit's
+self-assessment."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import blp
 from app.api.idempotency import idempotent
-from app.api.schemas import PageArgs, page_of
+from app.api.schemas import PageArgs, PersonRefSchema, page_of
 from app.core import access
 from app.learning import policy, services
 from app.learning.models import ExampleStatus, GoodExample
+from app.learning.services import self_assessment
 from app.units.models import UnitKind
 
 
@@ -184,3 +186,99 @@ def withdraw_good_example(example_id: uuid.UUID):  # type: ignore[no-untyped-def
 def contact_good_example_unit(data: dict, example_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Write to the unit of a consented example; its members get an e-mail, their addresses are never shown."""
     return {"sent": services.contact_unit(example_id, actor=current_user, text=data["text"])}
+
+
+# ---- the unit's self-assessment --------------------------------------------------------------------------
+
+
+class AnswerSchema(Schema):
+    area_id = fields.UUID(required=True)
+    question_index = fields.Integer(required=True, validate=validate.Range(min=0, max=999))
+    question = fields.String(dump_only=True)
+    rating = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=4),
+        metadata={"description": "1 stämmer inte … 4 stämmer helt"},
+    )
+    text = fields.String(load_default="", validate=validate.Length(max=services.MAX_ANSWER_LENGTH))
+
+
+class SelfAssessmentSchema(Schema):
+    visit_id = fields.UUID()
+    status = fields.String(metadata={"description": "none, draft (the unit's own) or submitted"})
+    received_at = fields.DateTime(allow_none=True)
+    submitted_by = fields.Nested(PersonRefSchema, allow_none=True)
+    answers = fields.List(fields.Nested(AnswerSchema))
+    actions = fields.List(fields.String(), metadata={"description": "save and submit, while the unit may"})
+
+
+class SelfAssessmentInSchema(Schema):
+    answers = fields.List(fields.Nested(AnswerSchema), load_default=list)
+    submit = fields.Boolean(load_default=False, metadata={"description": "Submit (once, never changed after)"})
+
+
+def _self_assessment_json(view: Any) -> dict[str, Any]:
+    if view.submitted is not None:
+        s = view.submitted
+        return {
+            "visit_id": view.visit.id,
+            "status": "submitted",
+            "received_at": s.received_at,
+            "submitted_by": {"id": s.submitted_by.id, "name": s.submitted_by.name} if s.submitted_by else None,
+            "answers": [
+                {
+                    "area_id": a.review_area_id,
+                    "question_index": a.question_index,
+                    "question": a.question,
+                    "rating": a.rating,
+                    "text": a.text,
+                }
+                for a in s.answers
+            ],
+            "actions": [],
+        }
+    answers = []
+    for area in view.areas:
+        for index, question in enumerate(area.question_list):
+            given = view.draft.get(self_assessment.answer_key(area.id, index), {})
+            answers.append(
+                {
+                    "area_id": area.id,
+                    "question_index": index,
+                    "question": question,
+                    "rating": given.get("rating"),
+                    "text": given.get("text", ""),
+                }
+            )
+    may = policy.can_fill_self_assessment(current_user, view.visit, False)
+    return {
+        "visit_id": view.visit.id,
+        "status": "draft" if view.draft else "none",
+        "received_at": None,
+        "submitted_by": None,
+        "answers": answers,
+        "actions": ["save", "submit"] if may else [],
+    }
+
+
+@blp.route("/visits/<uuid:visit_id>/self-assessment", methods=["GET"])
+@blp.response(200, SelfAssessmentSchema)
+def get_self_assessment(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The unit's self-assessment: its members see their draft or what they submitted; the review team and
+    coordinators only what was submitted (before that ``status`` none, no answers given)."""
+    return _self_assessment_json(services.self_assessment_view(current_user, visit_id))
+
+
+@blp.route("/visits/<uuid:visit_id>/self-assessment", methods=["POST"])
+@idempotent
+@blp.arguments(SelfAssessmentInSchema)
+@blp.response(200, SelfAssessmentSchema)
+def save_self_assessment(data: dict, visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Save the unit's answers as its draft, or submit them with ``submit`` (201; once, while the visit is planned
+    or in progress; 409 after)."""
+    answers = {
+        self_assessment.answer_key(a["area_id"], a["question_index"]): (a["rating"], a["text"]) for a in data["answers"]
+    }
+    services.save_self_assessment(visit_id, actor=current_user, answers=answers, submit=data["submit"])
+    return _self_assessment_json(services.self_assessment_view(current_user, visit_id)), 201 if data["submit"] else 200

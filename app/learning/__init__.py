@@ -8,10 +8,15 @@ bp = Blueprint("learning", __name__)
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
     from app.learning import labels, models, policy, services, views  # noqa: F401  (routes; imported late)
 
     labels.register_timeline()
     policy.register_template_globals(app)
+    if not event.contains(Session, "before_flush", models.refuse_changes_to_self_assessments):
+        event.listen(Session, "before_flush", models.refuse_changes_to_self_assessments)
     app.register_blueprint(bp)
     app.context_processor(_template_helpers)
 
@@ -32,4 +37,15 @@ def _template_helpers() -> dict[str, Any]:
     def example_status_label(example: Any) -> str:
         return str(labels.EXAMPLE_STATUS[example.status.value])
 
-    return {"good_examples_of_visit": good_examples_of_visit, "example_status_label": example_status_label}
+    def self_assessment_of_visit(visit_id: Any) -> Any:
+        cache = g.setdefault("learning_self_assessment_by_visit", {})
+        if visit_id not in cache:
+            cache[visit_id] = services.self_assessment_of_visit(visit_id)
+        return cache[visit_id]
+
+    return {
+        "good_examples_of_visit": good_examples_of_visit,
+        "example_status_label": example_status_label,
+        "self_assessment_of_visit": self_assessment_of_visit,
+        "rating_labels": labels.RATING,
+    }

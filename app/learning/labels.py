@@ -15,6 +15,14 @@ EXAMPLE_STATUS = {
     "withdrawn": _l("Withdrawn by the unit"),
 }
 
+# The four-step scale of the self-assessment.
+RATING = {
+    1: _l("Not true"),
+    2: _l("Partly true"),
+    3: _l("Largely true"),
+    4: _l("Fully true"),
+}
+
 FIELDS = {
     "status": _l("Status"),
     "named": _l("Shown with the unit's name"),
@@ -39,6 +47,10 @@ def register_timeline() -> None:
             return _("%(who)s withdrew a good example from the library.", who=who)
         return None
 
+    def self_assessment(event: AuditEvent, who: str) -> str | None:
+        return _("%(who)s submitted the unit's self-assessment.", who=who) if event.action == "create" else None
+
+    timeline.register_object_type("self_assessment", _l("the self-assessment"), sentence=self_assessment)
     timeline.register_object_type(
         "good_example",
         _l("a good example"),

@@ -1,14 +1,15 @@
 """Learning (DESIGN.md 4.5): good examples of the library (proposed by the team, shared only with the unit's
-consent)."""
+consent) and the unit's self-assessment before a visit."""
 
 from __future__ import annotations
 
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, Text, Uuid
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.auth.models import User
 from app.core.models import Auditable, IdMixin, UTCDateTime, utcnow
@@ -71,3 +72,83 @@ class GoodExample(IdMixin, Auditable, Model):
         """The finding's photos the unit consented to show, in the finding's order."""
         chosen = set(self.photo_ids or [])
         return [e for e in self.finding.evidence if str(e.id) in chosen and e.kind.value == "photo"]
+
+
+# ---- the unit's self-assessment (DESIGN.md 4.5) -------------------------------------------------------
+
+# The four steps of the scale, from "stämmer inte" (1) to "stämmer helt" (4).
+RATINGS = (1, 2, 3, 4)
+
+
+class SelfAssessmentDraft(IdMixin, Model):
+    """What the unit's members have typed so far, before submitting: one per visit, changed freely.
+
+    ``answers`` maps "<review area id>:<question index>" to {"rating": 1–4 or None, "text": str}."""
+
+    __tablename__ = "self_assessment_drafts"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    updated_by: Mapped[User | None] = relationship()
+
+
+class SelfAssessment(IdMixin, Auditable, Model):
+    """The unit's submitted self-assessment of a visit: an incoming document, received once and never changed or
+    removed (the ORM refuses, and the database: see the migration's triggers). One per visit."""
+
+    __tablename__ = "self_assessments"
+    __audit_type__ = "self_assessment"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("visits.id", ondelete="RESTRICT"), unique=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="RESTRICT"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    visit: Mapped[Visit] = relationship()
+    submitted_by: Mapped[User | None] = relationship()
+    answers: Mapped[list[SelfAssessmentAnswer]] = relationship(
+        back_populates="assessment",
+        order_by="(SelfAssessmentAnswer.area_position, SelfAssessmentAnswer.question_index)",
+    )
+
+    def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
+        return self.unit_id, ("visit", self.visit_id)
+
+    def answers_of_area(self, area_id: uuid.UUID) -> list[SelfAssessmentAnswer]:
+        return [a for a in self.answers if a.review_area_id == area_id]
+
+
+class SelfAssessmentAnswer(IdMixin, Model):
+    """One guiding question's answer, part of its submitted self-assessment (written with it, never changed).
+    The question's wording is kept as it was asked."""
+
+    __tablename__ = "self_assessment_answers"
+
+    assessment_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("self_assessments.id", ondelete="RESTRICT"), index=True
+    )
+    review_area_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("review_areas.id", ondelete="SET NULL"), index=True
+    )
+    area_position: Mapped[int] = mapped_column(Integer)
+    area_title: Mapped[str] = mapped_column(Text)
+    question_index: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    # 1 "stämmer inte" … 4 "stämmer helt"; empty when the unit left the scale unanswered.
+    rating: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    assessment: Mapped[SelfAssessment] = relationship(back_populates="answers")
+
+
+def refuse_changes_to_self_assessments(session: Session, flush_context: Any, instances: Any) -> None:
+    """A submitted self-assessment and its answers are never changed or removed through the ORM (DESIGN.md 4.5;
+    the database refuses too)."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (SelfAssessment, SelfAssessmentAnswer)) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise RuntimeError(f"{obj.__tablename__} rows are never changed once written")

@@ -1,4 +1,4 @@
-"""Who may see and do what with good examples (DESIGN.md 4.5, 4.6).
+"""Who may see and do what with good examples and the unit's self-assessment (DESIGN.md 4.5, 4.6).
 
 The library is the one deliberate exception to unit isolation: a *consented* example is open to everyone logged in
 (members of every unit, reviewers, coordinators). Anything else of a unit — a proposal, a declined or withdrawn
@@ -19,7 +19,7 @@ from app.core.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from app.learning.models import ExampleStatus, GoodExample
 from app.visits import policy as visits_policy
-from app.visits.models import STATUS_ORDER, Finding, FindingKind, VisitStatus
+from app.visits.models import STATUS_ORDER, Finding, FindingKind, Visit, VisitStatus
 
 # From draft on the team may propose (DESIGN.md 4.5: "any time from draft on").
 PROPOSABLE_FROM = VisitStatus.draft
@@ -141,3 +141,40 @@ def register_template_globals(app: Flask) -> None:
 
 audit.register_audit_type("good_example", get=get_example, unit_may_read=True)
 access.register_guarded_object("example_id", get_example)
+
+
+# ---- the unit's self-assessment (DESIGN.md 4.5) ---------------------------------------------------------
+
+SELF_ASSESSMENT_OPEN = (VisitStatus.planned, VisitStatus.in_progress)
+
+
+def get_visit_for_self_assessment(actor: Actor, visit_id: uuid.UUID) -> Visit:
+    """The visit whose self-assessment the actor is about to read or write: its unit's members, and the supervising
+    side; NotFound for anyone else (another unit's visit)."""
+    return visits_policy.get_visit(actor, visit_id)
+
+
+def can_read_submitted_self_assessment(actor: Actor, visit: Visit) -> bool:
+    """A submitted self-assessment: the unit itself and the supervising side (its draft is the unit's alone)."""
+    return access.takes_unit_side(actor, visit.unit_id) or access.supervises(actor, visit.unit_id)
+
+
+def why_not_fill_self_assessment(actor: Actor, visit: Visit, *, submitted: bool) -> DomainError | None:
+    """The unit's members fill in and submit the self-assessment while the visit is planned or in progress, once."""
+    if not access.takes_unit_side(actor, visit.unit_id):
+        return Forbidden(_("Only the unit's members fill in its self-assessment."))
+    if submitted:
+        return DomainError(_("The self-assessment is already submitted; it is not changed after that."))
+    if visit.status not in SELF_ASSESSMENT_OPEN:
+        return DomainError(_("The self-assessment can be filled in while the visit is planned or in progress."))
+    return None
+
+
+def can_fill_self_assessment(actor: Actor, visit: Visit, submitted: bool) -> bool:
+    return why_not_fill_self_assessment(actor, visit, submitted=submitted) is None
+
+
+TEMPLATE_GLOBALS["can_fill_self_assessment"] = can_fill_self_assessment
+TEMPLATE_GLOBALS["can_read_submitted_self_assessment"] = can_read_submitted_self_assessment
+
+audit.register_audit_type("self_assessment", unit_may_read=True)

@@ -9,12 +9,14 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.core.files import stored_file_response
 from app.core.run import run_service
 from app.learning import bp, policy, services
 from app.learning.forms import ConsentForm, ContactForm
+from app.learning.services import self_assessment
 from app.units.forms import KIND_LABELS
 from app.visits.labels import STATUS as VISIT_STATUS
 
@@ -167,3 +169,57 @@ def photo(example_id: uuid.UUID, evidence_id: uuid.UUID) -> Response:
     """A photo the unit let the library show (``?thumb=1`` for its thumbnail)."""
     item = policy.get_example_photo(current_user, example_id, evidence_id)
     return stored_file_response(item, thumbnail=request.args.get("thumb") == "1")
+
+
+# ---- the unit's self-assessment ------------------------------------------------------------------------
+
+
+def _posted_answers(areas: list[Any]) -> dict[str, tuple[int | None, str]]:
+    """The form's answers by ``answer_key``: ``rating-<key>`` (1–4; anything else reaches the service, which
+    names the field) and ``text-<key>``."""
+    answers: dict[str, tuple[int | None, str]] = {}
+    for area in areas:
+        for index in range(len(area.question_list)):
+            key = self_assessment.answer_key(area.id, index)
+            raw = request.form.get(f"rating-{key}", "").strip()
+            rating = (int(raw) if raw.isdigit() and len(raw) < 3 else 0) if raw else None
+            answers[key] = (rating, request.form.get(f"text-{key}", ""))
+    return answers
+
+
+@bp.route("/visits/<uuid:visit_id>/self-assessment", methods=["GET", "POST"])
+@login_required
+def self_assessment_page(visit_id: uuid.UUID) -> Any:
+    """The unit fills in (draft or submit) its self-assessment; the supervising side reads what was submitted."""
+    view = services.self_assessment_view(current_user, visit_id)
+    form = FlaskForm()
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, tuple[int | None, str]] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors = {"": [_("The form has expired. Please try again.")]}
+        else:
+            posted = _posted_answers(view.areas)
+            submit = request.form.get("action") == "submit"
+            outcome = run_service(
+                lambda: services.save_self_assessment(visit_id, actor=current_user, answers=posted, submit=submit)
+            )
+            if outcome:
+                flash(
+                    _("Your self-assessment is submitted. Thank you.")
+                    if submit
+                    else _("Your answers are saved as a draft. You can go on later."),
+                    "success",
+                )
+                return redirect(url_for("learning.self_assessment_page", visit_id=visit_id))
+            errors = dict(outcome.error.errors or {"": [outcome.error.message]}) if outcome.error else {}
+    shown = {k: {"rating": r, "text": t} for k, (r, t) in posted.items()} if posted else view.draft
+    page = render_template(
+        "learning/self_assessment.html",
+        view=view,
+        form=form,
+        errors=errors,
+        answers=shown,
+        answer_key=self_assessment.answer_key,
+    )
+    return (page, 422 if errors else 200) if request.method == "POST" else page

@@ -1,4 +1,4 @@
-"""learning: good examples of the library and the Swedish full-text search (app.core.fulltext)
+"""learning: good examples, the Swedish full-text search (app.core.fulltext), the unit's self-assessment
 
 Revision ID: 0013_learning
 Revises: 0008_form_drafts
@@ -64,8 +64,103 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_good_examples_visit_id'), ['visit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_good_examples_year'), ['year'], unique=False)
 
+    op.create_table('self_assessment_drafts',
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('updated_by_id', sa.Uuid(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_self_assessment_drafts_updated_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_self_assessment_drafts_visit_id_visits'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_assessment_drafts')),
+    sa.UniqueConstraint('visit_id', name=op.f('uq_self_assessment_drafts_visit_id'))
+    )
+    op.create_table('self_assessments',
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=False),
+    sa.Column('submitted_by_id', sa.Uuid(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_self_assessments_submitted_by_id_users'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_self_assessments_unit_id_units'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_self_assessments_visit_id_visits'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_assessments')),
+    sa.UniqueConstraint('visit_id', name=op.f('uq_self_assessments_visit_id'))
+    )
+    with op.batch_alter_table('self_assessments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_self_assessments_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('self_assessment_answers',
+    sa.Column('assessment_id', sa.Uuid(), nullable=False),
+    sa.Column('review_area_id', sa.Uuid(), nullable=True),
+    sa.Column('area_position', sa.Integer(), nullable=False),
+    sa.Column('area_title', sa.Text(), nullable=False),
+    sa.Column('question_index', sa.Integer(), nullable=False),
+    sa.Column('question', sa.Text(), nullable=False),
+    sa.Column('rating', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['self_assessments.id'], name=op.f('fk_self_assessment_answers_assessment_id_self_assessments'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['review_area_id'], ['review_areas.id'], name=op.f('fk_self_assessment_answers_review_area_id_review_areas'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_assessment_answers'))
+    )
+    with op.batch_alter_table('self_assessment_answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_self_assessment_answers_assessment_id'), ['assessment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_self_assessment_answers_review_area_id'), ['review_area_id'], unique=False)
+    _make_self_assessments_immutable()
+
+
+# The unit's submitted self-assessment is an incoming document (DESIGN.md 4.5): its rows are never changed or
+# removed. TRUNCATE is left alone, as for the audit trail: the test suite empties every table between tests.
+IMMUTABLE_TABLES = ("self_assessments", "self_assessment_answers")
+
+
+def _make_self_assessments_immutable():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION self_assessments_immutable() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION '% rows are never changed once written', TG_TABLE_NAME;
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        for table in IMMUTABLE_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION self_assessments_immutable()"
+            )
+    else:
+        for table in IMMUTABLE_TABLES:
+            for verb in ("UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} rows are never changed once written'); END"
+                )
+
+
+def _drop_self_assessment_triggers():
+    if op.get_bind().dialect.name == "postgresql":
+        for table in IMMUTABLE_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS self_assessments_immutable()")
+    else:
+        for table in IMMUTABLE_TABLES:
+            for verb in ("update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+
 
 def downgrade():
+    _drop_self_assessment_triggers()
+    with op.batch_alter_table('self_assessment_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_self_assessment_answers_review_area_id'))
+        batch_op.drop_index(batch_op.f('ix_self_assessment_answers_assessment_id'))
+    op.drop_table('self_assessment_answers')
+    with op.batch_alter_table('self_assessments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_self_assessments_unit_id'))
+    op.drop_table('self_assessments')
+    op.drop_table('self_assessment_drafts')
     with op.batch_alter_table('good_examples', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_good_examples_year'))
         batch_op.drop_index(batch_op.f('ix_good_examples_visit_id'))

@@ -1,4 +1,4 @@
-"""Services of the learning domain (DESIGN.md 4.5): proposing strengths as good examples, the unit's consent and
+"""Good examples (DESIGN.md 4.5): proposing strengths as good examples, the unit's consent and
 withdrawal, the searchable library and writing to an example's unit. Every function takes the acting person
 explicitly, flushes and never commits (the caller's ``run_service`` or the API does), and raises ``DomainError``
 subclasses for a person to read."""
@@ -26,7 +26,7 @@ from app.learning import policy
 from app.learning.models import ExampleStatus, GoodExample
 from app.units.models import Membership, Unit, UnitKind
 from app.visits import policy as visits_policy
-from app.visits.models import Finding, ReviewArea, Visit, VisitStatus
+from app.visits.models import Finding, ReviewArea, Visit
 
 FULLTEXT_KIND = "good_example"
 MAX_CONTACT_LENGTH = 5000
@@ -268,19 +268,3 @@ def contact_unit(example_id: uuid.UUID, *, actor: Actor, text: str) -> int:
             source=f"learning.contact:{example.id}",
         )
     return len(members)
-
-
-__all__ = [
-    "FULLTEXT_KIND",
-    "LibraryFilters",
-    "VisitStatus",
-    "answer",
-    "contact_unit",
-    "examples_of_visit",
-    "library",
-    "library_filters",
-    "proposals_awaiting",
-    "propose",
-    "unit_examples",
-    "withdraw",
-]

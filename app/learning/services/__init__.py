@@ -1,0 +1,48 @@
+"""Services of the learning domain (DESIGN.md 4.5), one module per capability; everything public is here too.
+
+Every function takes the acting person explicitly, flushes and never commits (the caller's ``run_service`` or the
+API does), and raises ``DomainError`` subclasses for a person to read."""
+
+from app.learning.services.examples import (
+    FULLTEXT_KIND,
+    MAX_CONTACT_LENGTH,
+    LibraryFilters,
+    answer,
+    contact_unit,
+    examples_of_visit,
+    library,
+    library_filters,
+    proposals_awaiting,
+    propose,
+    unit_examples,
+    withdraw,
+)
+from app.learning.services.self_assessment import (
+    MAX_ANSWER_LENGTH,
+    SelfAssessmentView,
+    save_self_assessment,
+    self_assessment_of_visit,
+    self_assessment_view,
+    self_assessments_waiting,
+)
+
+__all__ = [
+    "FULLTEXT_KIND",
+    "MAX_ANSWER_LENGTH",
+    "MAX_CONTACT_LENGTH",
+    "LibraryFilters",
+    "SelfAssessmentView",
+    "answer",
+    "contact_unit",
+    "examples_of_visit",
+    "library",
+    "library_filters",
+    "proposals_awaiting",
+    "propose",
+    "save_self_assessment",
+    "self_assessment_of_visit",
+    "self_assessment_view",
+    "self_assessments_waiting",
+    "unit_examples",
+    "withdraw",
+]
