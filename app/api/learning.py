@@ -282,3 +282,85 @@ def save_self_assessment(data: dict, visit_id: uuid.UUID):  # type: ignore[no-un
     }
     services.save_self_assessment(visit_id, actor=current_user, answers=answers, submit=data["submit"])
     return _self_assessment_json(services.self_assessment_view(current_user, visit_id)), 201 if data["submit"] else 200
+
+
+# ---- feedback on the supervision ---------------------------------------------------------------------------
+
+
+class FeedbackInSchema(Schema):
+    useful = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    respectful = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    clear = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    text = fields.String(load_default="", validate=validate.Length(max=services.MAX_FEEDBACK_LENGTH))
+
+
+class FeedbackOutSchema(Schema):
+    id = fields.UUID()
+    visit_id = fields.UUID()
+    useful = fields.Integer()
+    respectful = fields.Integer()
+    clear = fields.Integer()
+    text = fields.String()
+    given_at = fields.DateTime()
+
+
+class FiguresSchema(Schema):
+    count = fields.Integer()
+    averages = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    distributions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "question → score 1–5 → how many"},
+    )
+
+
+class GroupFiguresSchema(FiguresSchema):
+    group = fields.String()
+
+
+class FeedbackSummarySchema(Schema):
+    overall = fields.Nested(FiguresSchema)
+    by_template = fields.List(fields.Nested(GroupFiguresSchema))
+    by_year = fields.List(fields.Nested(GroupFiguresSchema))
+    by_team = fields.List(fields.Nested(GroupFiguresSchema))
+    by_reviewer = fields.List(
+        fields.Nested(GroupFiguresSchema), metadata={"description": "Only reviewers with at least 5 answers"}
+    )
+    hidden_reviewers = fields.Integer()
+    texts = fields.List(fields.String(), metadata={"description": "The free texts, newest first, without names"})
+
+
+class FeedbackSummaryArgs(Schema):
+    template = fields.UUID(load_default=None)
+    year = fields.Integer(load_default=None, validate=validate.Range(min=1900, max=9999))
+
+
+def _figures(f: Any, group: Any = None) -> dict[str, Any]:
+    data = {"count": f.count, "averages": f.averages, "distributions": f.distributions}
+    return data if group is None else {"group": str(group), **data}
+
+
+@blp.route("/visits/<uuid:visit_id>/feedback", methods=["POST"])
+@idempotent
+@blp.arguments(FeedbackInSchema)
+@blp.response(201, FeedbackOutSchema)
+def give_feedback(data: dict, visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """A member of the unit gives feedback on the supervision, once per visit, after it is final (409 otherwise)."""
+    return services.give_feedback(visit_id, actor=current_user, **data), 201
+
+
+@blp.route("/feedback/summary", methods=["GET"])
+@blp.arguments(FeedbackSummaryArgs, location="query")
+@blp.response(200, FeedbackSummarySchema)
+def feedback_summary(args: dict):  # type: ignore[no-untyped-def]
+    """Coordinators: averages and distributions per template, year, review team and reviewer (≥ 5 answers)."""
+    summary = services.feedback_summary(current_user, template_id=args["template"], year=args["year"])
+    return {
+        "overall": _figures(summary.overall),
+        "by_template": [_figures(f, g) for g, f in summary.by_template.items()],
+        "by_year": [_figures(f, g) for g, f in summary.by_year.items()],
+        "by_team": [_figures(f, g) for g, f in summary.by_team.items()],
+        "by_reviewer": [_figures(f, g) for g, f in summary.by_reviewer.items()],
+        "hidden_reviewers": summary.hidden_reviewers,
+        "texts": summary.texts,
+    }

@@ -11,14 +11,18 @@ def init_app(app: Flask) -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
+    from app.core import signals
     from app.learning import labels, models, policy, services, views  # noqa: F401  (routes; imported late)
+    from app.learning.services import feedback
 
+    signals.visit_status_changed.connect(feedback.on_visit_status_changed)
     labels.register_timeline()
     policy.register_template_globals(app)
     if not event.contains(Session, "before_flush", models.refuse_changes_to_self_assessments):
         event.listen(Session, "before_flush", models.refuse_changes_to_self_assessments)
     app.register_blueprint(bp)
     app.context_processor(_template_helpers)
+    app.add_template_filter(labels.one_decimal, "one_decimal")
 
 
 def _template_helpers() -> dict[str, Any]:
@@ -48,4 +52,5 @@ def _template_helpers() -> dict[str, Any]:
         "example_status_label": example_status_label,
         "self_assessment_of_visit": self_assessment_of_visit,
         "rating_labels": labels.RATING,
+        "feedback_labels": labels.FEEDBACK_QUESTIONS,
     }

@@ -26,3 +26,22 @@ class ContactForm(FlaskForm):
         description=_l("The unit's members get it by e-mail with your name and address, so they can answer you."),
         render_kw={"rows": 5},
     )
+
+
+SCORES = [(str(n), str(n)) for n in range(1, 6)]
+
+
+class FeedbackForm(FlaskForm):
+    """Feedback on the supervision: three questions 1–5 and free text (labels in app.learning.labels)."""
+
+    useful = RadioField(_l("Useful"), choices=SCORES, validators=[DataRequired(_l("Choose a number from 1 to 5."))])
+    respectful = RadioField(
+        _l("Respectful"), choices=SCORES, validators=[DataRequired(_l("Choose a number from 1 to 5."))]
+    )
+    clear = RadioField(_l("Clear"), choices=SCORES, validators=[DataRequired(_l("Choose a number from 1 to 5."))])
+    text = TextAreaField(
+        _l("Anything else you want to tell us?"),
+        validators=[Length(max=5000)],
+        description=_l("Coordinators read the texts without your name."),
+        render_kw={"rows": 4},
+    )

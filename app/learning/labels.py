@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,12 +24,24 @@ RATING = {
     4: _l("Fully true"),
 }
 
+# The three questions of the feedback on the supervision (1–5 each).
+FEEDBACK_QUESTIONS = {
+    "useful": _l("How useful was the supervision for your work?"),
+    "respectful": _l("How respectfully were you treated?"),
+    "clear": _l("How clear were the report and its findings?"),
+}
+
 FIELDS = {
     "status": _l("Status"),
     "named": _l("Shown with the unit's name"),
     "photo_ids": _l("Photos shown"),
     "year": _l("Year"),
 }
+
+
+def one_decimal(value: float) -> str:
+    """A number with one decimal in the reader's language ("3,5" in Swedish)."""
+    return format_decimal(value, format="0.0")
 
 
 def register_timeline() -> None:
@@ -50,6 +63,10 @@ def register_timeline() -> None:
     def self_assessment(event: AuditEvent, who: str) -> str | None:
         return _("%(who)s submitted the unit's self-assessment.", who=who) if event.action == "create" else None
 
+    def feedback(event: AuditEvent, who: str) -> str | None:
+        return _("%(who)s gave feedback on the supervision.", who=who) if event.action == "create" else None
+
+    timeline.register_object_type("supervision_feedback", _l("feedback on the supervision"), sentence=feedback)
     timeline.register_object_type("self_assessment", _l("the self-assessment"), sentence=self_assessment)
     timeline.register_object_type(
         "good_example",

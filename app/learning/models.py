@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, Text, Uuid
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.auth.models import User
@@ -152,3 +152,35 @@ def refuse_changes_to_self_assessments(session: Session, flush_context: Any, ins
             obj in session.deleted or session.is_modified(obj)
         ):
             raise RuntimeError(f"{obj.__tablename__} rows are never changed once written")
+
+
+# ---- feedback on the supervision (DESIGN.md 4.5) ----------------------------------------------------------
+
+FEEDBACK_SCORES = (1, 2, 3, 4, 5)
+
+
+class SupervisionFeedback(IdMixin, Auditable, Model):
+    """One unit member's feedback on the supervision of one visit, given once after it is final: how useful,
+    respectful and clear it was (1–5 each) and free text. Coordinators see it only summed up (never a name)."""
+
+    __tablename__ = "supervision_feedback"
+    __audit_type__ = "supervision_feedback"
+    # Who gave which scores is not repeated in the trail: the trail says that feedback was given.
+    __audit_redact__ = frozenset({"useful", "respectful", "clear", "text"})
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    useful: Mapped[int] = mapped_column(Integer)
+    respectful: Mapped[int] = mapped_column(Integer)
+    clear: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    visit: Mapped[Visit] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("visit_id", "user_id"),)
+
+    def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
+        return self.unit_id, ("visit", self.visit_id)

@@ -178,3 +178,42 @@ TEMPLATE_GLOBALS["can_fill_self_assessment"] = can_fill_self_assessment
 TEMPLATE_GLOBALS["can_read_submitted_self_assessment"] = can_read_submitted_self_assessment
 
 audit.register_audit_type("self_assessment", unit_may_read=True)
+
+
+# ---- feedback on the supervision (DESIGN.md 4.5) -----------------------------------------------------------
+
+FEEDBACK_OPEN = (VisitStatus.final, VisitStatus.closed)
+# Per reviewer only where at least this many answers exist (people must not be singled out).
+MIN_ANSWERS_PER_REVIEWER = 5
+
+
+def why_not_give_feedback(actor: Actor, visit: Visit, *, given: bool) -> DomainError | None:
+    """Each member of the unit, once per visit, after it is final."""
+    if not access.takes_unit_side(actor, visit.unit_id):
+        return Forbidden(_("Only the unit's members give feedback on the supervision."))
+    if visit.status not in FEEDBACK_OPEN:
+        return DomainError(_("Feedback can be given once the report is final."))
+    if given:
+        return DomainError(_("You have already given feedback on this visit. Thank you!"))
+    return None
+
+
+def can_give_feedback(actor: Actor, visit: Visit, given: bool) -> bool:
+    return why_not_give_feedback(actor, visit, given=given) is None
+
+
+def why_not_read_feedback_summary(actor: Actor) -> DomainError | None:
+    """The summary of every unit's feedback is the coordinators' (DESIGN.md 4.5)."""
+    if not actor.is_coordinator:
+        return Forbidden(_("Only coordinators see the summary of the feedback."))
+    return None
+
+
+def can_read_feedback_summary(actor: Actor) -> bool:
+    return why_not_read_feedback_summary(actor) is None
+
+
+TEMPLATE_GLOBALS["can_give_feedback"] = can_give_feedback
+TEMPLATE_GLOBALS["can_read_feedback_summary"] = can_read_feedback_summary
+
+audit.register_audit_type("supervision_feedback", unit_may_read=True)

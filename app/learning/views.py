@@ -15,9 +15,10 @@ from werkzeug.wrappers import Response
 from app.core.files import stored_file_response
 from app.core.run import run_service
 from app.learning import bp, policy, services
-from app.learning.forms import ConsentForm, ContactForm
+from app.learning.forms import ConsentForm, ContactForm, FeedbackForm
 from app.learning.services import self_assessment
 from app.units.forms import KIND_LABELS
+from app.visits import policy as visits_policy
 from app.visits.labels import STATUS as VISIT_STATUS
 
 PER_PAGE = 20
@@ -223,3 +224,52 @@ def self_assessment_page(visit_id: uuid.UUID) -> Any:
         answer_key=self_assessment.answer_key,
     )
     return (page, 422 if errors else 200) if request.method == "POST" else page
+
+
+# ---- feedback on the supervision ---------------------------------------------------------------------------
+
+
+@bp.route("/visits/<uuid:visit_id>/feedback", methods=["GET", "POST"])
+@login_required
+def feedback_page(visit_id: uuid.UUID) -> Any:
+    """A unit member gives feedback on the supervision once the visit is final; the unit sees its own."""
+    visit = visits_policy.get_visit(current_user, visit_id)
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        outcome = run_service(
+            lambda: services.give_feedback(
+                visit_id,
+                actor=current_user,
+                useful=int(form.useful.data),
+                respectful=int(form.respectful.data),
+                clear=int(form.clear.data),
+                text=form.text.data or "",
+            ),
+            form=form,
+        )
+        if outcome:
+            flash(_("Thank you for your feedback."), "success")
+            return redirect(url_for("learning.feedback_page", visit_id=visit_id))
+    mine = services.own_feedback(current_user, visit.id)
+    page = render_template(
+        "learning/feedback.html",
+        visit=visit,
+        form=form,
+        mine=mine,
+        given=services.unit_feedback(current_user, visit.id),
+    )
+    return (page, 422) if request.method == "POST" else page
+
+
+@bp.get("/feedback")
+@login_required
+def feedback_summary() -> Any:
+    """The coordinators' summary of the feedback, per template, year, review team and reviewer (≥ 5 answers)."""
+    template_id: uuid.UUID | None = None
+    try:
+        template_id = uuid.UUID(request.args["template"]) if request.args.get("template") else None
+    except ValueError:
+        template_id = None
+    year = _int_arg("year")
+    summary = services.feedback_summary(current_user, template_id=template_id, year=year)
+    return render_template("learning/feedback_summary.html", summary=summary, template_id=template_id, year=year)

@@ -58,6 +58,7 @@ class Portal:
     proposals_to_answer: list[BoundaryVersion]
     good_examples_to_answer: list[GoodExample]
     self_assessments_to_fill: list[Visit]
+    feedback_to_give: list[Visit]
     readings_due: list[trust_queries.ReadingDue]
     unread_threads: list[dialogue_services.ThreadSummary]
     unread_total: int
@@ -75,6 +76,7 @@ class Portal:
             or self.proposals_to_answer
             or self.good_examples_to_answer
             or self.self_assessments_to_fill
+            or self.feedback_to_give
             or self.readings_due
             or self.unread_threads
         )
@@ -176,6 +178,7 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         proposals_to_answer=trust_queries.proposals_awaiting_unit(unit_ids),
         good_examples_to_answer=learning_services.proposals_awaiting(unit_ids),
         self_assessments_to_fill=learning_services.self_assessments_waiting(unit_ids),
+        feedback_to_give=learning_services.feedback_waiting(actor, unit_ids),
         readings_due=trust_queries.readings_due(units, today),
         unread_threads=unread_page.items,
         unread_total=sum(unread_by_unit.values()),

@@ -1,4 +1,4 @@
-"""learning: good examples, the Swedish full-text search (app.core.fulltext), the unit's self-assessment
+"""learning: good examples, the Swedish full-text search (app.core.fulltext), the unit's self-assessment, feedback on the supervision
 
 Revision ID: 0013_learning
 Revises: 0008_form_drafts
@@ -109,6 +109,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_self_assessment_answers_review_area_id'), ['review_area_id'], unique=False)
     _make_self_assessments_immutable()
 
+    op.create_table('supervision_feedback',
+    sa.Column('visit_id', sa.Uuid(), nullable=False),
+    sa.Column('unit_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=True),
+    sa.Column('useful', sa.Integer(), nullable=False),
+    sa.Column('respectful', sa.Integer(), nullable=False),
+    sa.Column('clear', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('given_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_supervision_feedback_unit_id_units'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_supervision_feedback_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_supervision_feedback_visit_id_visits'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_feedback')),
+    sa.UniqueConstraint('visit_id', 'user_id', name=op.f('uq_supervision_feedback_visit_id_user_id'))
+    )
+    with op.batch_alter_table('supervision_feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_feedback_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_feedback_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_feedback_visit_id'), ['visit_id'], unique=False)
+
 
 # The unit's submitted self-assessment is an incoming document (DESIGN.md 4.5): its rows are never changed or
 # removed. TRUNCATE is left alone, as for the audit trail: the test suite empties every table between tests.
@@ -152,6 +173,11 @@ def _drop_self_assessment_triggers():
 
 
 def downgrade():
+    with op.batch_alter_table('supervision_feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_feedback_visit_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_feedback_user_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_feedback_unit_id'))
+    op.drop_table('supervision_feedback')
     _drop_self_assessment_triggers()
     with op.batch_alter_table('self_assessment_answers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_self_assessment_answers_review_area_id'))
