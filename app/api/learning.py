@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import url_for
+from flask import Response, request, url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -364,3 +364,46 @@ def feedback_summary(args: dict):  # type: ignore[no-untyped-def]
         "hidden_reviewers": summary.hidden_reviewers,
         "texts": summary.texts,
     }
+
+
+# ---- the years at a glance ---------------------------------------------------------------------------------------
+
+
+class StatisticsArgs(Schema):
+    by = fields.String(load_default="area", validate=validate.OneOf(["area"]))
+    period = fields.String(load_default="year", validate=validate.OneOf(["year", "quarter"]))
+    unit = fields.UUID(load_default=None)
+    unit_kind = fields.Enum(UnitKind, by_value=True, load_default=None)
+
+
+class StatisticsRowSchema(Schema):
+    area = fields.String()
+    period = fields.String(metadata={"description": "2025, or 2025 Q2"})
+    strength = fields.Integer()
+    development = fields.Integer()
+    minor = fields.Integer()
+    serious = fields.Integer()
+
+
+class StatisticsSchema(Schema):
+    period = fields.String()
+    rows = fields.List(fields.Nested(StatisticsRowSchema))
+
+
+@blp.route("/statistics/findings", methods=["GET"])
+@blp.arguments(StatisticsArgs, location="query")
+@blp.response(200, StatisticsSchema)
+@blp.alt_response(200, content_type="text/csv", description="With Accept: text/csv")
+def finding_statistics(args: dict):  # type: ignore[no-untyped-def]
+    """Counts per review area and year or quarter (one grouped query); reviewers and coordinators for all, a unit
+    member for their own units. ``Accept: text/csv`` answers CSV (UTF-8 with BOM, semicolons)."""
+    stats = services.finding_statistics(
+        current_user,
+        period=args["period"],
+        unit_id=args["unit"],
+        unit_kind=args["unit_kind"].value if args["unit_kind"] else None,
+    )
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        headers = {"area": "area", "period": "period", **{b: b for b in services.BUCKETS}}
+        return Response(services.statistics_csv(stats, headers), mimetype="text/csv")
+    return {"period": stats.period, "rows": [{"area": a, "period": p, **c} for a, p, c in stats.rows()]}

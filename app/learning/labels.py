@@ -31,6 +31,14 @@ FEEDBACK_QUESTIONS = {
     "clear": _l("How clear were the report and its findings?"),
 }
 
+# The four counts of the years at a glance.
+BUCKETS = {
+    "strength": _l("Strengths"),
+    "development": _l("Areas for development"),
+    "minor": _l("Minor deviations"),
+    "serious": _l("Serious deviations"),
+}
+
 FIELDS = {
     "status": _l("Status"),
     "named": _l("Shown with the unit's name"),

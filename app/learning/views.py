@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.core.files import stored_file_response
 from app.core.run import run_service
-from app.learning import bp, policy, services
+from app.learning import bp, charts, labels, policy, services
 from app.learning.forms import ConsentForm, ContactForm, FeedbackForm
 from app.learning.services import self_assessment
 from app.units.forms import KIND_LABELS
@@ -273,3 +273,44 @@ def feedback_summary() -> Any:
     year = _int_arg("year")
     summary = services.feedback_summary(current_user, template_id=template_id, year=year)
     return render_template("learning/feedback_summary.html", summary=summary, template_id=template_id, year=year)
+
+
+# ---- the years at a glance -------------------------------------------------------------------------------------
+
+
+def _statistics_headers() -> dict[str, str]:
+    return {"area": _("Review area"), "period": _("Period"), **{k: str(v) for k, v in labels.BUCKETS.items()}}
+
+
+@bp.get("/statistics/findings")
+@login_required
+def statistics() -> Any:
+    """Per review area and year or quarter: strengths, areas for development, minor and serious deviations, as a
+    chart, a table and CSV (``?format=csv``); for everything, a kind of unit or one unit (``unit=``)."""
+    unit_id: uuid.UUID | None = None
+    if request.args.get("unit"):
+        try:
+            unit_id = uuid.UUID(request.args["unit"])
+        except ValueError:
+            abort(404)
+    period = request.args.get("period", "year")
+    unit_kind = request.args.get("unit_kind", "")
+    stats = services.finding_statistics(
+        current_user,
+        period=period if period in ("year", "quarter") else "year",
+        unit_id=unit_id,
+        unit_kind=unit_kind if unit_kind in KIND_LABELS else None,
+    )
+    if request.args.get("format") == "csv":
+        return Response(
+            services.statistics_csv(stats, _statistics_headers()),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=findings.csv"},
+        )
+    return render_template(
+        "learning/statistics.html",
+        stats=stats,
+        chart=charts.findings_chart(stats),
+        bucket_labels=labels.BUCKETS,
+        kind_labels=KIND_LABELS,
+    )

@@ -36,14 +36,18 @@ from app.learning.services.self_assessment import (
     self_assessment_view,
     self_assessments_waiting,
 )
+from app.learning.services.statistics import BUCKETS, PERIODS, FindingStatistics, finding_statistics, statistics_csv
 
 __all__ = [
+    "BUCKETS",
     "FULLTEXT_KIND",
     "MAX_ANSWER_LENGTH",
     "MAX_CONTACT_LENGTH",
     "MAX_FEEDBACK_LENGTH",
+    "PERIODS",
     "FeedbackSummary",
     "Figures",
+    "FindingStatistics",
     "LibraryFilters",
     "SelfAssessmentView",
     "answer",
@@ -51,6 +55,7 @@ __all__ = [
     "examples_of_visit",
     "feedback_summary",
     "feedback_waiting",
+    "finding_statistics",
     "give_feedback",
     "invite_to_feedback",
     "library",
@@ -62,6 +67,7 @@ __all__ = [
     "self_assessment_of_visit",
     "self_assessment_view",
     "self_assessments_waiting",
+    "statistics_csv",
     "unit_examples",
     "unit_feedback",
     "withdraw",
