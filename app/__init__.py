@@ -42,7 +42,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = availability.engine_options(app.config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    from app.core import fulltext
+
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), include_object=fulltext.include_object)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -60,9 +62,24 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     availability.init_app(app)
     security_log.init_app(app)
 
-    from app import admin, api, auth, dialogue, followups, main, offline, planning, search, trust, units, visits
+    from app import (
+        admin,
+        api,
+        auth,
+        dialogue,
+        followups,
+        learning,
+        main,
+        offline,
+        planning,
+        search,
+        trust,
+        units,
+        visits,
+    )
 
-    for domain in (auth, main, units, visits, followups, trust, dialogue, planning, search, admin, api, offline):
+    domains = (auth, main, units, visits, followups, trust, dialogue, learning, planning, search, admin, api, offline)
+    for domain in domains:
         domain.init_app(app)
 
     from app import cli

@@ -101,7 +101,15 @@ def run_migrations_online():
             return not (name or "").endswith("_fulltext")
         return True
 
-    conf_args.setdefault("include_object", include_object)
+    # The app may pass its own filter too (app.core.fulltext's structures, through Flask-Migrate): both apply.
+    app_filter = conf_args.get("include_object")
+
+    def include_both(obj, name, type_, reflected, compare_to):
+        if app_filter is not None and not app_filter(obj, name, type_, reflected, compare_to):
+            return False
+        return include_object(obj, name, type_, reflected, compare_to)
+
+    conf_args["include_object"] = include_both
 
     connectable = get_engine()
 

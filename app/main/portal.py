@@ -24,6 +24,8 @@ from app.dialogue import services as dialogue_services
 from app.extensions import db
 from app.followups import policy as followups_policy
 from app.followups.models import FollowUp, FollowUpStatus
+from app.learning import services as learning_services
+from app.learning.models import GoodExample
 from app.trust import queries as trust_queries
 from app.trust.models import BoundaryVersion
 from app.units import policy as units_policy
@@ -54,6 +56,9 @@ class Portal:
     follow_ups_to_accept: list[FollowUp]
     follow_ups_to_report: list[FollowUp]
     proposals_to_answer: list[BoundaryVersion]
+    good_examples_to_answer: list[GoodExample]
+    self_assessments_to_fill: list[Visit]
+    feedback_to_give: list[Visit]
     readings_due: list[trust_queries.ReadingDue]
     unread_threads: list[dialogue_services.ThreadSummary]
     unread_total: int
@@ -69,6 +74,9 @@ class Portal:
             or self.follow_ups_to_accept
             or self.follow_ups_to_report
             or self.proposals_to_answer
+            or self.good_examples_to_answer
+            or self.self_assessments_to_fill
+            or self.feedback_to_give
             or self.readings_due
             or self.unread_threads
         )
@@ -169,6 +177,9 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         follow_ups_to_accept=to_accept,
         follow_ups_to_report=to_report,
         proposals_to_answer=trust_queries.proposals_awaiting_unit(unit_ids),
+        good_examples_to_answer=learning_services.proposals_awaiting(unit_ids),
+        self_assessments_to_fill=learning_services.self_assessments_waiting(unit_ids),
+        feedback_to_give=learning_services.feedback_waiting(actor, unit_ids),
         readings_due=trust_queries.readings_due(units, today),
         unread_threads=unread_page.items,
         unread_total=sum(unread_by_unit.values()),

@@ -112,7 +112,7 @@ class VisitStatus(enum.StrEnum):
 
 # The order of the status machine; the unit sees findings and the report from sent_for_comment on.
 # ``cancelled`` stands outside it (a cancelled visit was never open to the unit).
-STATUS_ORDER = [status for status in VisitStatus if status != VisitStatus.cancelled]
+STATUS_ORDER: list[VisitStatus] = [status for status in VisitStatus if status != VisitStatus.cancelled]
 # A visit that is not closed or cancelled: it is still someone's work (lists of work, jäv over time).
 OPEN_STATUSES = (
     VisitStatus.planned,
