@@ -16,7 +16,7 @@ class Api(SmorestApi):
 
 
 def init_app(app: Flask) -> None:
-    from app.api import dialogue, followups, planning, search, trust, units, visits  # noqa: F401  (routes)
+    from app.api import audit, dialogue, findings, followups, planning, search, sync, trust, units, visits  # noqa: F401  (routes)
     from app.api.blueprint import blp
 
     api = Api(
