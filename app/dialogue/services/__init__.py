@@ -16,13 +16,13 @@ Who takes part (decided here, documented in the README text of the issue):
 The rules live in one module per job; this package re-exports their public names, so callers write
 ``from app.dialogue import services`` and ``services.post_message(...)`` whatever module holds it:
 
-* ``threads``: Conversations and who takes part (DESIGN.md 4.2, 4.6);
+* ``threads``: conversations, who takes part, and which messages a person may see;
 * ``messages``: posting messages and internal notes with their attachments;
-* ``read_state``: Read state and unread counts (DESIGN.md 4.6);
-* ``summaries``: Thread summaries for the conversation lists (DESIGN.md 4.6);
-* ``notifications``: Who is told about a new message, and each person's notification mode (DESIGN.md 4.6);
-* ``batches``: The batched e-mails about new messages (DESIGN.md 4.6);
-* ``hooks``: Session hooks of conversations;
+* ``read_state``: read state and unread counts;
+* ``summaries``: thread summaries for the conversation lists;
+* ``notifications``: who is told about a new message, and each person's notification mode;
+* ``batches``: the batched e-mails about new messages;
+* ``hooks``: session hooks (kept unread counters, removed findings' conversations).
 """
 
 from app.dialogue.services.batches import (

@@ -1,4 +1,4 @@
-"""Posting messages and internal notes with their attachments, and which messages a person may see (DESIGN.md 4.6)."""
+"""Posting messages and internal notes with their attachments, and reading an attachment (DESIGN.md 4.6)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Conversations and who takes part (DESIGN.md 4.2, 4.6): finding a visit's or a finding's thread, its title and
-path, the writer's side and whether they may write."""
+path, the writer's side, whether they may write, and which messages a person may see."""
 
 from __future__ import annotations
 

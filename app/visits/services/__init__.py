@@ -4,13 +4,13 @@ machine with the kommunicering gate, findings, and the unit's responses.
 The rules live in one module per job; this package re-exports their public names, so callers write
 ``from app.visits import services`` and ``services.transition(...)`` whatever module holds it:
 
-* ``templates``: Visit templates and their versions;
-* ``planning``: Planning visits;
-* ``jav``: Jäv over time;
-* ``closer_review``: The closer-review visit the trust domain asks for when a boundary is crossed;
-* ``transitions``: The status machine of a visit;
-* ``findings``: Findings of a visit;
-* ``responses``: The unit's responses to findings and the authority's comment on them;
+* ``templates``: templates and their versions;
+* ``planning``: case numbers, the team, the visit date rule, the plan, follow-up visits, visit lists, offline;
+* ``jav``: jäv over time (a reviewer of an open visit may not join the unit);
+* ``closer_review``: the closer-review visit the trust domain asks for (DESIGN.md 4.3);
+* ``transitions``: the status machine, the kommunicering gate and the unit's e-mails about moves;
+* ``findings``: findings;
+* ``responses``: the unit's responses and the authority's comment on them.
 """
 
 from app.visits.report import authority_comments, current_responses
