@@ -16,7 +16,19 @@ class Api(SmorestApi):
 
 
 def init_app(app: Flask) -> None:
-    from app.api import dialogue, followups, learning, planning, search, trust, units, visits  # noqa: F401  (routes)
+    from app.api import (  # noqa: F401  (routes)
+        audit,
+        dialogue,
+        findings,
+        followups,
+        learning,
+        planning,
+        search,
+        sync,
+        trust,
+        units,
+        visits,
+    )
     from app.api.blueprint import blp
 
     api = Api(

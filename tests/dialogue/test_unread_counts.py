@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.auth.models import Role, UserRole
 from app.core import access
 from app.dialogue import services
-from app.dialogue.models import UnreadCount
+from app.dialogue.models import Thread, UnreadCount
 from app.units.models import Membership
 from app.visits import services as visit_services
 from app.visits.models import VisitStatus
@@ -194,7 +194,7 @@ def test_the_conversation_list_pages_in_the_order_of_the_newest_visible_message(
         reference = [
             row[0]
             for row in db.session.execute(
-                services._summary_query(person).order_by(func.max(Message.created_at).desc(), services.Thread.id)
+                services._summary_query(person).order_by(func.max(Message.created_at).desc(), Thread.id)
             ).all()
         ]
         listed = [s.thread.id for n in (1, 2, 3) for s in services.thread_list(person, page=n, per_page=2).items]

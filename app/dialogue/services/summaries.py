@@ -1,0 +1,166 @@
+"""Thread summaries for the conversation lists (DESIGN.md 4.6): last activity, unread counts per thread."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.core.pagination import MAX_PER_PAGE, Page
+from app.core.urls import external_url
+from app.dialogue import policy as dialogue_policy
+from app.dialogue.models import (
+    Message,
+    Thread,
+)
+from app.dialogue.services.read_state import _new_to_person, _unread_condition, _with_read_state
+from app.dialogue.services.threads import thread_path, thread_title
+from app.extensions import db
+from app.visits import policy as visits_policy
+from app.visits.models import Finding, Visit
+
+
+@dataclass
+class ThreadSummary:
+    thread: Thread
+    message_count: int
+    unread_count: int
+    last_activity_at: datetime
+    internal_count: int = 0
+
+    @property
+    def title(self) -> str:
+        return thread_title(self.thread)
+
+    @property
+    def path(self) -> str:
+        return thread_path(self.thread.visit_id, self.thread.finding_id)
+
+    @property
+    def link(self) -> str:
+        """The conversation's absolute URL on PUBLIC_BASE_URL, for e-mails."""
+        if self.thread.finding_id:
+            return external_url("dialogue.finding_thread", finding_id=self.thread.finding_id)
+        return external_url("dialogue.visit_thread", visit_id=self.thread.visit_id)
+
+
+def _summary_query(actor: User) -> Select[Any]:
+    """Per conversation: visible messages, how many are new to the actor, internal notes, the newest's time.
+    Only what the actor may read counts, so an internal note never moves a conversation up a unit's list."""
+    unread = func.sum(case((_unread_condition(actor), 1), else_=0)) if actor.id else func.sum(0)
+    query = (
+        select(
+            Thread.id,
+            func.count(Message.id),
+            unread,
+            func.max(Message.created_at),
+            func.sum(case((Message.is_internal.is_(True), 1), else_=0)),
+        )
+        .select_from(Message)
+        .join(Thread, Thread.id == Message.thread_id)
+        .join(Visit, Visit.id == Thread.visit_id)
+        .where(dialogue_policy.message_visibility(actor))
+        .group_by(Thread.id)
+    )
+    return _with_read_state(query, actor)
+
+
+def _summaries(rows: Sequence[Any]) -> list[ThreadSummary]:
+    ids = [row[0] for row in rows]
+    threads = {
+        t.id: t
+        for t in db.session.scalars(
+            select(Thread)
+            .where(Thread.id.in_(ids))
+            .options(
+                selectinload(Thread.visit).selectinload(Visit.unit),
+                selectinload(Thread.finding).selectinload(Finding.review_area),
+            )
+        )
+    }
+    return [
+        ThreadSummary(threads[row[0]], int(row[1]), int(row[2] or 0), row[3], int(row[4] or 0))
+        for row in rows
+        if row[0] in threads
+    ]
+
+
+def _note_activity(thread_id: uuid.UUID, message: Message) -> None:
+    """Move the thread's last-activity times forward to a new message (one statement, never back)."""
+    moment = message.created_at
+    values: dict[str, Any] = {
+        "last_message_at": case(
+            (or_(Thread.last_message_at.is_(None), Thread.last_message_at < moment), moment),
+            else_=Thread.last_message_at,
+        )
+    }
+    if not message.is_internal:
+        values["last_public_at"] = case(
+            (or_(Thread.last_public_at.is_(None), Thread.last_public_at < moment), moment),
+            else_=Thread.last_public_at,
+        )
+    db.session.execute(
+        update(Thread).where(Thread.id == thread_id).values(**values).execution_options(synchronize_session=False)
+    )
+
+
+def _last_visible_activity(actor: User) -> tuple[Any, Any]:
+    """The newest message the actor may read per thread, from the thread's own columns, and the condition that
+    the thread has one: ``policy.message_visibility`` per thread (internal notes count for the supervising side
+    only, so they never move a conversation up a unit's list)."""
+    member_units = list(actor.unit_ids)
+    if actor.is_staff:
+        if not member_units:
+            return Thread.last_message_at, Thread.last_message_at.is_not(None)
+        key = case((Thread.unit_id.in_(member_units), Thread.last_public_at), else_=Thread.last_message_at)
+        return key, key.is_not(None)
+    return Thread.last_public_at, and_(
+        Thread.unit_id.in_(member_units),
+        Thread.last_public_at.is_not(None),
+        or_(Thread.finding_id.is_(None), Visit.status.in_(visits_policy.OPEN_TO_UNIT)),
+    )
+
+
+def thread_list(
+    actor: User,
+    *,
+    unread_only: bool = False,
+    unit_ids: Iterable[uuid.UUID] | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """Conversations the actor may read, the newest activity first, a page of ``ThreadSummary`` at a time.
+
+    The page is chosen first over the threads' last-activity columns (an index), and only its rows are
+    aggregated: the cost does not grow with the number of conversations beyond counting them."""
+    key, visible = _last_visible_activity(actor)
+    threads = select(Thread.id).join(Visit, Visit.id == Thread.visit_id).where(visible)
+    if unit_ids is not None:
+        threads = threads.where(Thread.unit_id.in_(list(unit_ids)))
+    if unread_only:
+        if actor.id is None:
+            return Page([], 1, per_page, 0)
+        new_here = select(Message.id).where(Message.thread_id == Thread.id, _new_to_person(actor.id)).exists()
+        threads = threads.where(new_here)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    total = int(db.session.scalar(select(func.count()).select_from(threads.subquery())) or 0)
+    page_ids = threads.order_by(key.desc(), Thread.id).limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(
+        _summary_query(actor)
+        .where(Thread.id.in_(page_ids.scalar_subquery()))
+        .order_by(func.max(Message.created_at).desc(), Thread.id)
+    ).all()
+    return Page(_summaries(rows), page, per_page, total)
+
+
+def visit_summaries(actor: User, visit: Visit) -> dict[uuid.UUID | None, ThreadSummary]:
+    """The conversations of one visit the actor may read, by finding id (None: the visit's own)."""
+    rows = db.session.execute(_summary_query(actor).where(Thread.visit_id == visit.id)).all()
+    return {s.thread.finding_id: s for s in _summaries(rows)}
