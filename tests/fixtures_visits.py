@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 
 AREAS = """Trygghet och säkerhet
@@ -53,14 +55,22 @@ def make_visit(db, make_unit, make_user, make_template) -> Callable[..., Any]:
         lead = lead or make_user("reviewer", name="Lena Lead")
         template = template or make_template()
         operator = access.OPERATOR
-        visit = services.create_visit(
-            actor=operator,  # type: ignore[arg-type]
-            unit_id=unit.id,
-            template_id=template.id,
-            visit_date=visit_date or date.today(),
-            lead_id=lead.id,
-            member_ids=[m.id for m in members],
+        # A visit of years ago was registered then: the case is created on its date (DESIGN.md 4.1 refuses a visit
+        # date more than a year before registration).
+        registered = (
+            time_machine.travel(datetime.combine(visit_date, time(9), tzinfo=UTC), tick=False)
+            if visit_date is not None and visit_date < date.today() - timedelta(days=365)
+            else contextlib.nullcontext()
         )
+        with registered:
+            visit = services.create_visit(
+                actor=operator,  # type: ignore[arg-type]
+                unit_id=unit.id,
+                template_id=template.id,
+                visit_date=visit_date or date.today(),
+                lead_id=lead.id,
+                member_ids=[m.id for m in members],
+            )
         order = list(VisitStatus)
         target = VisitStatus(status)
         if target == VisitStatus.cancelled:  # outside the line: cancelled while planned

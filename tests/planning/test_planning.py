@@ -62,7 +62,8 @@ def test_the_filters_keep_only_matching_units(clock, browser, make_user, make_un
 
 def test_bad_filter_values_are_ignored_not_an_error(clock, browser, make_user):
     browser.login(make_user("coordinator"))
-    assert browser.get("/planning?unit_kind=x&reviewer=nope&due_before=2026-13-45&page=-3").status_code == 200
+    assert browser.get("/planning?unit_kind=x&reviewer=nope&due_before=2026-13-45").status_code == 200
+    assert browser.get("/planning?page=-3").status_code == 422  # a page that is not a sane number (API.md)
 
 
 def test_plan_a_visit_is_prefilled_with_unit_template_and_last_reviewer(
