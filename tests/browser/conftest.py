@@ -79,17 +79,33 @@ def chromium() -> Iterator[Any]:
             pytest.fail(message)
         pytest.skip(message)
 
-    from playwright.sync_api import sync_playwright
+    # Other folders import this fixture (tests/auth/conftest.py), which makes it a second fixture of its own: one
+    # Playwright per process, shared by reference count, since a second sync Playwright in a process is refused.
+    if not _SHARED:
+        from playwright.sync_api import sync_playwright
 
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        playwright = sync_playwright().start()
         try:
-            yield browser
-        finally:
-            browser.close()
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception:
+            playwright.stop()
+            raise
+        _SHARED.update(playwright=playwright, browser=browser, users=0)
+    _SHARED["users"] += 1
+    try:
+        yield _SHARED["browser"]
     finally:
-        playwright.stop()
+        _SHARED["users"] -= 1
+        if _SHARED["users"] == 0:
+            shared = dict(_SHARED)
+            _SHARED.clear()
+            try:
+                shared["browser"].close()
+            finally:
+                shared["playwright"].stop()
+
+
+_SHARED: dict[str, Any] = {}
 
 
 @pytest.fixture

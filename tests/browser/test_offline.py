@@ -146,7 +146,7 @@ def test_findings_recorded_offline_outlive_a_reload_and_a_restart_and_reach_the_
     assert [(p.finding_id, p.kind.value) for p in photos] == [(found[1].id, "photo")]
     from PIL import Image
 
-    from app.visits.evidence import file_path
+    from app.core.files import file_path
 
     with Image.open(file_path(photos[0])) as image:
         assert image.size == (2560, 1920)  # scaled on the tablet from 3200 × 2400
