@@ -177,6 +177,14 @@ class Config:
     # who stands behind this installation, where barriers are reported (reports also go to this address instead of
     # to every coordinator), an optional phone number, and the date of the latest assessment (YYYY-MM-DD).
     ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME") or None
+    # The authority as its letters and e-mails present it (DESIGN.md 4.1: the final report is an authority's
+    # document; 4.2/4.9: e-mails come from the authority): postal address (lines separated by "|"), switchboard
+    # phone, the registrator's e-mail (diarium), web site, and an optional logo (PNG or JPEG file) for the report.
+    ORGANISATION_ADDRESS = os.environ.get("ORGANISATION_ADDRESS") or None
+    ORGANISATION_PHONE = os.environ.get("ORGANISATION_PHONE") or None
+    ORGANISATION_EMAIL = os.environ.get("ORGANISATION_EMAIL") or None
+    ORGANISATION_WEBSITE = os.environ.get("ORGANISATION_WEBSITE") or None
+    ORGANISATION_LOGO_PATH = os.environ.get("ORGANISATION_LOGO_PATH") or None
     ACCESSIBILITY_CONTACT_EMAIL = os.environ.get("ACCESSIBILITY_CONTACT_EMAIL") or None
     ACCESSIBILITY_CONTACT_PHONE = os.environ.get("ACCESSIBILITY_CONTACT_PHONE") or None
     ACCESSIBILITY_ASSESSED_ON = os.environ.get("ACCESSIBILITY_ASSESSED_ON") or "2026-11-27"
