@@ -152,6 +152,7 @@ def upload_evidence(form: dict[str, Any], files: dict[str, Any], finding_id: uui
             filename=upload.filename or "",
             data=upload.read(),
             evidence_id=form.get("id"),
+            caption=form.get("caption") or "",
         )
 
 

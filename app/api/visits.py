@@ -61,9 +61,15 @@ def op_create_visit(data: dict[str, Any]) -> VisitOut:
 
 
 def op_update_visit(visit_id: uuid.UUID, data: dict[str, Any]) -> VisitOut:
+    """The plan (date, team, aim) and the lead's ``summary``: a body with only ``summary`` leaves the plan alone
+    (and is refused only by the summary's rule, DESIGN.md 4.1)."""
     visit = visits_policy.get_visit(current_user, visit_id)
     lead = visit.lead
     with api_field_names():
+        if "summary" in data:
+            visit = services.write_summary(visit.id, actor=current_user, summary=data["summary"])
+            if not set(data) - {"summary"}:
+                return VisitOut(visit)
         visit = services.update_plan(
             visit.id,
             actor=current_user,
@@ -151,7 +157,8 @@ def get_visit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @problems(403, 404, 409, 422)
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
 def update_visit(data: dict[str, Any], visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    """Change the plan: date, team (lead and others), aim (the team and coordinators, until final)."""
+    """Change the plan: date, team (lead and others), aim (the team and coordinators, until final); and the
+    report's ``summary`` (the lead reviewer or a coordinator, from ``in_progress`` until final)."""
     return op_update_visit(visit_id, data)
 
 

@@ -18,7 +18,9 @@ from app.api.schemas import ApiSchema, PageArgs, PersonRefSchema, actions_field,
 from app.core.models import local_today
 from app.core.pagination import MAX_PER_PAGE
 from app.visits import policy as visits_policy
+from app.visits.evidence import MAX_CAPTION
 from app.visits.models import EvidenceKind, FindingKind, Severity, Stance, VisitPurpose, VisitStatus
+from app.visits.services import MAX_SUMMARY
 
 MAX_TEXT = 10000
 MAX_AIM = 5000
@@ -172,6 +174,9 @@ class VisitSchema(ApiSchema):
     purpose = fields.Enum(VisitPurpose, by_value=True)
     template = fields.Nested(TemplateRefSchema)
     aim = fields.String()
+    summary = fields.String(
+        metadata={"description": "The lead reviewer's summary; the report opens with it (DESIGN.md 4.1)."}
+    )
     comment_deadline = fields.Date(allow_none=True)
     sent_for_comment_at = fields.DateTime(allow_none=True)
     finalised_at = fields.DateTime(allow_none=True)
@@ -243,6 +248,13 @@ class VisitPatchSchema(TranslatedSchema):
     lead_id = fields.UUID()
     member_ids = fields.List(fields.UUID(), metadata={"description": "Other reviewers (the whole list)."})
     aim = fields.String(validate=_at_most(MAX_AIM))
+    summary = fields.String(
+        validate=_at_most(MAX_SUMMARY),
+        metadata={
+            "description": "The report's summary: the lead reviewer (or a coordinator) from ``in_progress`` until "
+            "``final`` (action ``write_summary``); otherwise 409."
+        },
+    )
 
 
 class TransitionSchema(TranslatedSchema):
@@ -291,6 +303,9 @@ class EvidenceSchema(ApiSchema):
     )
     size_bytes = fields.Integer()
     sha256 = fields.String()
+    caption = fields.String(
+        metadata={"description": "What the photo shows: the report's caption and the image's alt text."}
+    )
     created_at = fields.DateTime()
     url = fields.Function(lambda item: f"/api/v1/evidence/{item.id}", metadata={"type": "string"})
     thumbnail_url = fields.Function(
@@ -353,6 +368,13 @@ class EvidenceFormSchema(TranslatedSchema):
         load_default=None,
         metadata={"description": "A client-generated id: sending the same upload again returns the first one."},
     )
+    caption = fields.String(
+        load_default="",
+        validate=_at_most(MAX_CAPTION),
+        metadata={
+            "description": "What the photo shows, in a sentence (optional): the report prints it under the photo."
+        },
+    )
 
 
 class EvidenceFileSchema(TranslatedSchema):
@@ -363,7 +385,7 @@ class EvidenceFileSchema(TranslatedSchema):
 
 
 class EvidenceUploadSchema(EvidenceFileSchema, EvidenceFormSchema):
-    """The multipart body of an upload, as the OpenAPI document describes it (``file`` and ``id``)."""
+    """The multipart body of an upload, as the OpenAPI document describes it (``file``, ``id`` and ``caption``)."""
 
 
 # ---- the unit's response --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from app.core.files import stored_file_response
 from app.core.run import run_service
 from app.visits import bp, evidence
 from app.visits import policy as visits_policy
+from app.visits.forms import CaptionForm
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,13 @@ def upload_evidence(finding_id: uuid.UUID) -> Response:
         flash(_("Choose at least one photo or document to add."), "error")
         return _back_to(visit_id)
 
+    caption = request.form.get("caption", "")
+
     def store_all() -> None:
         for upload in uploads:
-            evidence.store_upload(finding.id, actor=current_user, filename=upload.filename or "", data=upload.read())
+            evidence.store_upload(
+                finding.id, actor=current_user, filename=upload.filename or "", data=upload.read(), caption=caption
+            )
 
     if not run_service(store_all, flash_refusal=True):
         return _back_to(visit_id)
@@ -72,6 +77,26 @@ def evidence_file(evidence_id: uuid.UUID) -> Response:
 @login_required
 def evidence_thumbnail(evidence_id: uuid.UUID) -> Response:
     return stored_file_response(visits_policy.get_evidence(current_user, evidence_id), thumbnail=True)
+
+
+@bp.post("/evidence/<uuid:evidence_id>/caption")
+@login_required
+def caption_evidence(evidence_id: uuid.UUID) -> Response:
+    """Change a photo's caption (the report's caption and the image's alt text, DESIGN.md 4.1)."""
+    item = visits_policy.get_evidence(current_user, evidence_id)
+    visit_id = item.finding.visit_id
+    form = CaptionForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(_("Caption: %(error)s", error=message), "error")
+        return _back_to(visit_id)
+    if run_service(
+        lambda: evidence.set_caption(item.id, actor=current_user, caption=form.caption.data or ""),
+        flash_refusal=True,
+    ):
+        flash(_("The caption is saved."), "success")
+    return _back_to(visit_id)
 
 
 @bp.post("/evidence/<uuid:evidence_id>/delete")

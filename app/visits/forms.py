@@ -12,6 +12,20 @@ from app.visits.labels import KIND, PURPOSE, SEVERITY, STANCE
 class TemplateForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the template's name.")), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    purpose = TextAreaField(
+        _l("Purpose of the review"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("What a review with this template is for. The final report quotes it."),
+        render_kw={"rows": 3},
+    )
+    legal_basis = TextAreaField(
+        _l("Legal basis"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l(
+            "The laws and regulations the review rests on, e.g. 'SoL 13 kap. 1 §'. The final report quotes it."
+        ),
+        render_kw={"rows": 3},
+    )
     areas = TextAreaField(
         _l("Review areas and guiding questions"),
         validators=[DataRequired(_l("Add at least one review area."))],
@@ -39,6 +53,26 @@ class PlanForm(BaseForm):
     lead = SelectField(_l("Lead reviewer"), choices=[], validators=[DataRequired(_l("Choose the lead reviewer."))])
     team = MultiCheckboxField(_l("Other reviewers on the team"), choices=[])
     aim = TextAreaField(_l("Aim of the visit"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 4})
+
+
+class SummaryForm(BaseForm):
+    summary = TextAreaField(
+        _l("Summary of the report"),
+        validators=[Optional(), Length(max=10000)],
+        description=_l(
+            "The lead reviewer's summary opens the report: what the visit found and what matters most, in a few "
+            "paragraphs. It can be changed until the report is final."
+        ),
+        render_kw={"rows": 8},
+    )
+
+
+class CaptionForm(BaseForm):
+    caption = StringField(
+        _l("Caption"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("What the photo shows, in a sentence. The report prints it under the photo."),
+    )
 
 
 class FindingForm(BaseForm):

@@ -60,6 +60,9 @@ class TemplateVersion(IdMixin, Auditable, Model):
     template_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("templates.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
+    # What the review is for and the law it rests on; the report quotes both (DESIGN.md 4.1).
+    purpose: Mapped[str] = mapped_column(Text, default="", server_default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     template: Mapped[Template] = relationship(back_populates="versions")
@@ -146,9 +149,13 @@ class Visit(IdMixin, TimestampMixin, Auditable, Model):
     # Empty while a closer review is still unplanned.
     visit_date: Mapped[date | None] = mapped_column(Date, index=True)
     aim: Mapped[str] = mapped_column(Text, default="")
+    # The lead's summary of the visit: the report opens with it (DESIGN.md 4.1); written until the report is final.
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     comment_deadline: Mapped[date | None] = mapped_column(Date)
     sent_for_comment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who finalised the report ("fastställd av", DESIGN.md 4.1): the lead reviewer or a coordinator.
+    finalised_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The lead reviewer's written reason why kommunicering was clearly unnecessary (förvaltningslagen 25 §).
     kommunicering_waiver: Mapped[str | None] = mapped_column(Text)
@@ -172,6 +179,7 @@ class Visit(IdMixin, TimestampMixin, Auditable, Model):
         back_populates="visit", cascade="all, delete-orphan", order_by="Finding.created_at"
     )
     previous_visit: Mapped[Visit | None] = relationship(remote_side="Visit.id")
+    finalised_by: Mapped[User | None] = relationship(foreign_keys=[finalised_by_id])
 
     def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
         return self.unit_id, None
@@ -259,6 +267,8 @@ class Evidence(IdMixin, StoredFileMixin, Auditable, Model):
 
     finding_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("findings.id", ondelete="CASCADE"), index=True)
     uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+    # What the photo shows, in a sentence: the report's caption and the image's alt text (DESIGN.md 4.1).
+    caption: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     finding: Mapped[Finding] = relationship(back_populates="evidence")
 

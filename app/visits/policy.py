@@ -55,6 +55,8 @@ LEAD_MOVES = {
 EDITABLE = (VisitStatus.in_progress, VisitStatus.draft)
 # A visit's plan (date, team, aim) is changed until the report is final.
 PLAN_CHANGEABLE = (VisitStatus.planned, VisitStatus.in_progress, VisitStatus.draft, VisitStatus.sent_for_comment)
+# The lead's summary is written from the start of the visit until the report is final (DESIGN.md 4.1).
+SUMMARY_CHANGEABLE = (VisitStatus.in_progress, VisitStatus.draft, VisitStatus.sent_for_comment)
 OPEN_TO_UNIT = tuple(STATUS_ORDER[STATUS_ORDER.index(VisitStatus.sent_for_comment) :])
 
 
@@ -239,6 +241,26 @@ def can_change_findings(actor: Actor, visit: Visit) -> bool:
     return why_not_change_findings(actor, visit) is None
 
 
+def why_not_write_summary(actor: Actor, visit: Visit) -> DomainError | None:
+    """Writing the report's summary: the lead reviewer (or a coordinator standing in, as for finalising), from the
+    start of the visit until the report is final (DESIGN.md 4.1)."""
+    if not can_edit_visit(actor, visit):
+        return Forbidden(_("Only the review team and coordinators may change this visit."))
+    if not _is_lead_or_coordinator(actor, visit):
+        return Forbidden(_("Only the lead reviewer may write the report's summary."))
+    if visit.status == VisitStatus.planned:
+        return DomainError(_("Start the visit before writing the report's summary."))
+    if visit.status not in SUMMARY_CHANGEABLE:
+        return DomainError(_("The summary of a final report can no longer be changed."))
+    return None
+
+
+def can_write_summary(actor: Actor, visit: Visit) -> bool:
+    """True when ``why_not_write_summary`` finds no refusal: the visit page shows the form, the API lists
+    ``write_summary``."""
+    return why_not_write_summary(actor, visit) is None
+
+
 def possible_moves(visit: Visit) -> list[VisitStatus]:
     """The statuses the status machine allows next from the visit's status, in the machine's order."""
     return [target for target in VisitStatus if (visit.status, target) in ALLOWED_MOVES]
@@ -418,6 +440,8 @@ def visit_actions(actor: Actor, visit: Visit, today: date) -> list[str]:
         actions.append("respond")
     if can_start_follow_up_visit(actor, visit):
         actions.append("start_follow_up")
+    if can_write_summary(actor, visit):
+        actions.append("write_summary")
     return actions
 
 
@@ -427,6 +451,7 @@ VISIT_ACTIONS = (
     "add_finding",
     "respond",
     "start_follow_up",
+    "write_summary",
 )
 FINDING_ACTIONS = ("update", "delete", "add_evidence", "respond")
 
@@ -456,6 +481,7 @@ TEMPLATE_GLOBALS = {
     "can_cancel": can_cancel,
     "can_comment_on_response": can_comment_on_response,
     "can_withdraw": can_withdraw,
+    "can_write_summary": can_write_summary,
 }
 
 

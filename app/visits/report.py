@@ -3,14 +3,22 @@ with its SHA-256 and served byte-identical afterwards."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import mimetypes
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import render_template
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.auth.models import User
+from app.core.models import local_today, local_zone
+from app.core.organisation import Organisation, current_organisation
 from app.extensions import db
 from app.visits import policy
 from app.visits.models import FinalReport, Finding, FindingKind, Response, ResponseComment, Severity, Visit
@@ -53,8 +61,58 @@ def ordered_findings(findings: list[Finding]) -> list[Finding]:
     )
 
 
-def report_context(visit: Visit) -> dict[str, Any]:
-    """Findings grouped by review area, and within an area strengths first (learning-oriented supervision)."""
+LOGO_URL = "tillsyn:/organisation/logo"
+
+
+def logo_src(organisation: Organisation, *, for_pdf: bool) -> str | None:
+    """Where the letterhead's logo comes from: the PDF's own fetcher (``tillsyn:/organisation/logo``), or for the
+    web view the file inlined as a ``data:`` URL; None without a configured logo (DESIGN.md 4.1)."""
+    if organisation.logo_path is None:
+        return None
+    if for_pdf:
+        return LOGO_URL
+    mime = mimetypes.guess_type(organisation.logo_path.name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(organisation.logo_path.read_bytes()).decode()}"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Who finalised the report and in what role ("fastställd av", DESIGN.md 4.1), and the contact person the
+    report names: the lead reviewer's name and e-mail with the organisation's telephone. ``finaliser`` is None
+    for a draft, or when the command line finalised it; ``role`` is translated and lower-case (it stands
+    inside a sentence)."""
+
+    finaliser: User | None
+    role: str
+    finalised_at: datetime | None
+    contact: User | None
+    contact_phone: str | None
+
+
+def signature(visit: Visit, organisation: Organisation) -> Signature:
+    """The report's closing lines (see :class:`Signature`)."""
+    finaliser = db.session.get(User, visit.finalised_by_id) if visit.finalised_by_id else None
+    role = ""
+    if finaliser is not None:
+        member = next((m for m in visit.team if m.user_id == finaliser.id), None)
+        if member is not None and member.is_lead:
+            role = _("lead reviewer")
+        elif finaliser.is_coordinator:
+            role = _("coordinator")
+        else:
+            role = _("reviewer")
+    return Signature(
+        finaliser=finaliser,
+        role=role,
+        finalised_at=visit.finalised_at,
+        contact=visit.lead,
+        contact_phone=organisation.phone,
+    )
+
+
+def report_context(visit: Visit, *, for_pdf: bool = False) -> dict[str, Any]:
+    """Findings grouped by review area, and within an area strengths first (learning-oriented supervision);
+    the letterhead's organisation and logo, and the closing signature (DESIGN.md 4.1)."""
     areas = list(visit.template_version.areas)
     grouped: list[tuple[Any, list[tuple[FindingKind, list[Finding]]]]] = []
     for area in [*areas, None]:
@@ -63,18 +121,27 @@ def report_context(visit: Visit) -> dict[str, Any]:
             continue
         by_kind = [(kind, [f for f in in_area if f.kind == kind]) for kind in KIND_ORDER]
         grouped.append((area, [(k, fs) for k, fs in by_kind if fs]))
+    organisation = current_organisation()
     return {
         "visit": visit,
         "grouped": grouped,
         "responses": current_responses(visit),
         "comments": authority_comments(visit),
+        "organisation": organisation,
+        "logo_src": logo_src(organisation, for_pdf=for_pdf),
+        "signature": signature(visit, organisation),
+        "letter_date": (
+            visit.finalised_at.astimezone(local_zone()).date() if visit.finalised_at is not None else local_today()
+        ),
     }
 
 
 def render_report_html(visit: Visit, *, for_pdf: bool = False) -> str:
     """The web view, or the standalone document WeasyPrint turns into the PDF; both include the same body."""
     template = "visits/report_pdf.html" if for_pdf else "visits/report.html"
-    return render_template(template, for_pdf=for_pdf, stored=stored_report(visit), **report_context(visit))
+    return render_template(
+        template, for_pdf=for_pdf, stored=stored_report(visit), **report_context(visit, for_pdf=for_pdf)
+    )
 
 
 def render_pdf(visit: Visit) -> bytes:
@@ -96,6 +163,12 @@ def _evidence_fetcher() -> Any:
         prefix = "tillsyn:/evidence/"
 
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            if url == LOGO_URL:
+                logo = current_organisation().logo_path
+                if logo is None:
+                    raise ValueError("no logo is configured")
+                mime = mimetypes.guess_type(logo.name)[0] or "image/png"
+                return URLFetcherResponse(url, body=logo.read_bytes(), headers={"Content-Type": mime})
             if not url.startswith(self.prefix):
                 raise ValueError(f"not allowed in a report: {url}")
             evidence_id, _sep, variant = url[len(self.prefix) :].partition("/")

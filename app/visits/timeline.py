@@ -24,6 +24,9 @@ FIELDS = {
     "user_id": _l("Person"),
     "visit_date": _l("Date of the visit"),
     "aim": _l("Aim of the visit"),
+    "summary": _l("Summary of the report"),
+    "caption": _l("Caption"),
+    "finalised_by_id": _l("Finalised by"),
     "comment_deadline": _l("Deadline for comments"),
     "kommunicering_waiver": _l("Why kommunicering was unnecessary"),
     "text": _l("Text"),
@@ -42,6 +45,13 @@ FIELDS = {
     "authority_comment": _l("The authority's comment"),
     "authority_comment_by_id": _l("Comment written by"),
     "authority_comment_at": _l("Comment written"),
+}
+# A template version's own words: its "purpose" is what the review is for, not a visit's kind (DESIGN.md 4.1).
+TEMPLATE_VERSION_FIELDS = {
+    **FIELDS,
+    "description": _l("Description"),
+    "purpose": _l("Purpose of the review"),
+    "legal_basis": _l("Legal basis"),
 }
 
 # A visit's moves along its status machine, in the words both parties use (DESIGN.md 4.1).
@@ -73,6 +83,8 @@ def _visit_sentence(event: AuditEvent, who: str) -> str | None:
         return _("%(who)s changed the date of the visit.", who=who)
     if timeline.change(event, "comment_deadline"):
         return _("%(who)s set the deadline for the unit's comments.", who=who)
+    if timeline.change(event, "summary"):
+        return _("%(who)s wrote the summary of the report.", who=who)
     return None
 
 
@@ -113,7 +125,9 @@ def _team_member_sentence(event: AuditEvent, who: str) -> str | None:
 def register() -> None:
     """The visits domain's object types in the kernel's timeline registry (called by app.visits.init_app)."""
     timeline.register_object_type("template", _l("a review template"), fields=FIELDS)
-    timeline.register_object_type("template_version", _l("a version of a review template"), fields=FIELDS)
+    timeline.register_object_type(
+        "template_version", _l("a version of a review template"), fields=TEMPLATE_VERSION_FIELDS
+    )
     timeline.register_object_type(
         "visit",
         _l("a review visit"),

@@ -29,6 +29,7 @@ from app.visits.forms import (
     FollowUpForm,
     PlanForm,
     ResponseCommentForm,
+    SummaryForm,
     TemplateForm,
     TransitionForm,
     VisitForm,
@@ -60,6 +61,8 @@ def template_new():  # type: ignore[no-untyped-def]
                 name=form.name.data or "",
                 description=form.description.data or "",
                 areas=form.areas.data or "",
+                purpose=form.purpose.data or "",
+                legal_basis=form.legal_basis.data or "",
             ),
             form=form,
             refusals=InvalidInput,
@@ -99,6 +102,8 @@ def template_edit(template_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.name.data = template.name
         form.description.data = template.current.description
+        form.purpose.data = template.current.purpose
+        form.legal_basis.data = template.current.legal_basis
         form.areas.data = services.areas_text(template.current)
     if form.validate_on_submit():
         saved = run_service(
@@ -108,6 +113,8 @@ def template_edit(template_id: uuid.UUID):  # type: ignore[no-untyped-def]
                 name=form.name.data or "",
                 description=form.description.data or "",
                 areas=form.areas.data or "",
+                purpose=form.purpose.data or "",
+                legal_basis=form.legal_basis.data or "",
             ),
             form=form,
             refusals=InvalidInput,
@@ -316,6 +323,7 @@ def _visit_page_context(visit: Visit) -> dict[str, Any]:
         "can_edit": visits_policy.can_edit_visit(current_user, visit),
         "transition_form": TransitionForm(),
         "follow_up_form": FollowUpForm(),
+        "summary_form": SummaryForm(formdata=None, summary=visit.summary),
         "action_form": EmptyForm(),
         "responses": services.current_responses(visit) if show_content else {},
         # The authority's comments: the supervising side's working text until the report is final.
@@ -375,6 +383,28 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             return render_template("visits/show.html", transition_error=moved.error.message, **context), moved.status
         flash(_("The visit is now: %(status)s.", status=services.status_label(visit.status)), "success")
     return redirect(url_for("visits.show", visit_id=visit.id))
+
+
+@bp.post("/visits/<uuid:visit_id>/summary")
+@login_required
+def write_summary(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """The lead's summary of the report (DESIGN.md 4.1); a refusal or a bad text is shown on the visit page
+    with what was typed kept."""
+    visit = visits_policy.get_visit(current_user, visit_id)
+    form = SummaryForm()
+    status = 422
+    if form.validate_on_submit():
+        written = run_service(
+            lambda: services.write_summary(visit.id, actor=current_user, summary=form.summary.data or ""),
+            form=form,
+        )
+        if written:
+            flash(_("The summary is saved."), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id) + "#summary-h")
+        status = written.error.status if written.error is not None else 422
+    context = _visit_page_context(visits_policy.get_visit(current_user, visit_id, options=full_visit_options()))
+    context["summary_form"] = form
+    return render_template("visits/show.html", **context), status
 
 
 @bp.post("/visits/<uuid:visit_id>/follow-up")

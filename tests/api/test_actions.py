@@ -15,7 +15,7 @@ def test_a_visit_lists_the_moves_its_lead_may_make_and_a_unit_member_none(client
     visit = make_visit("draft")
     lead = client.get(f"{API}/visits/{visit.id}", headers=api_token(visit.lead)).json["actions"]
     moves = ["transition:in_progress", "transition:sent_for_comment", "transition:final"]
-    assert lead == ["update", *moves, "add_finding"]
+    assert lead == ["update", *moves, "add_finding", "write_summary"]
     reviewer = client.get(f"{API}/visits/{visit.id}", headers=api_token(make_user("reviewer"))).json["actions"]
     assert reviewer == []
 

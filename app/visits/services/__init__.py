@@ -34,6 +34,7 @@ from app.visits.services.jav import (
 from app.visits.services.planning import (
     MAX_COMMENT_DEADLINE_DAYS,
     MAX_DAYS_BEFORE_REGISTRATION,
+    MAX_SUMMARY,
     MAX_YEARS_AFTER_REGISTRATION,
     OFFLINE_DAYS_AHEAD,
     create_visit,
@@ -44,6 +45,7 @@ from app.visits.services.planning import (
     update_plan,
     visit_date_problem,
     visit_query,
+    write_summary,
 )
 from app.visits.services.responses import (
     MAX_COMMENT,
@@ -81,6 +83,7 @@ __all__ = [
     "MAX_COMMENT_DEADLINE_DAYS",
     "MAX_DAYS_BEFORE_REGISTRATION",
     "MAX_REASON",
+    "MAX_SUMMARY",
     "MAX_YEARS_AFTER_REGISTRATION",
     "MIN_REASON",
     "OFFLINE_DAYS_AHEAD",
@@ -120,4 +123,5 @@ __all__ = [
     "visit_date_problem",
     "visit_query",
     "visits_reviewed_by",
+    "write_summary",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role, User
 from app.core import access, client_ids
 from app.core.errors import InvalidInput
+from app.core.input import clean_text
 from app.core.models import local_today, local_zone
 from app.extensions import db
 from app.units import policy as units_policy
@@ -200,6 +201,26 @@ def update_plan(
         visit.team.append(TeamMember(id=uuid.uuid4(), user_id=user_id, is_lead=is_lead))
     visit.visit_date = visit_date
     visit.aim = (aim or "").strip()
+    db.session.flush()
+    return visit
+
+
+# The summary is a page of text at most: the report opens with it (DESIGN.md 4.1).
+MAX_SUMMARY = 10_000
+
+
+def write_summary(visit_id: uuid.UUID, *, actor: User, summary: str) -> Visit:
+    """Store the lead's summary of the visit, which opens the final report (DESIGN.md 4.1). Refused (as
+    ``policy.why_not_write_summary`` says) unless the actor is the lead or a coordinator and the visit is under
+    way and not yet final; ``InvalidInput({"summary": [...]})`` (422) when longer than ``MAX_SUMMARY`` characters
+    or holding control characters. An empty text removes the summary."""
+    visit = policy.get_visit(actor, visit_id)
+    if (refusal := policy.why_not_write_summary(actor, visit)) is not None:
+        raise refusal
+    text = clean_text(summary or "", field="summary", multiline=True).strip()
+    if len(text) > MAX_SUMMARY:
+        raise InvalidInput({"summary": [_("The summary may be at most %(n)d characters long.", n=MAX_SUMMARY)]})
+    visit.summary = text
     db.session.flush()
     return visit
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role, User
 from app.core import access
 from app.core.errors import InvalidInput, NotFound
+from app.core.input import clean_text
 from app.extensions import db
 from app.visits.models import (
     ReviewArea,
@@ -89,11 +90,58 @@ def _fill_version(version: TemplateVersion, specs: list[AreaSpec]) -> None:
     ]
 
 
-def create_template(*, actor: User, name: str, description: str = "", areas: str) -> Template:
+# The purpose and the legal basis are a paragraph each; the report quotes them (DESIGN.md 4.1).
+MAX_PURPOSE = 5000
+
+
+def _report_texts(purpose: str, legal_basis: str) -> tuple[str, str]:
+    """The template's purpose and legal basis trimmed, or ``InvalidInput`` naming the field (422)."""
+    errors: dict[str, list[str]] = {}
+    texts: dict[str, str] = {}
+    for field, value in (("purpose", purpose), ("legal_basis", legal_basis)):
+        try:
+            texts[field] = clean_text(value or "", field=field, multiline=True).strip()
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+            continue
+        if len(texts[field]) > MAX_PURPOSE:
+            errors[field] = [_("The text may be at most %(n)d characters long.", n=MAX_PURPOSE)]
+    if errors:
+        raise InvalidInput(errors)
+    return texts["purpose"], texts["legal_basis"]
+
+
+def _validated_all(name: str, areas: str, purpose: str, legal_basis: str) -> tuple[str, list[AreaSpec], str, str]:
+    """Every field of the template form checked at once: one ``InvalidInput`` names all the bad fields."""
+    errors: dict[str, list[str]] = {}
+    try:
+        purpose, legal_basis = _report_texts(purpose, legal_basis)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    try:
+        name, specs = _validated_template(name, areas)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return name, specs, purpose, legal_basis
+
+
+def create_template(
+    *, actor: User, name: str, description: str = "", areas: str, purpose: str = "", legal_basis: str = ""
+) -> Template:
+    """A new template with its first version (coordinators). ``purpose`` and ``legal_basis`` are what the final
+    report says the review is for and rests on (DESIGN.md 4.1); ``InvalidInput`` (422) names each bad field."""
     access.require_role(actor, Role.coordinator)
-    name, specs = _validated_template(name, areas)
+    name, specs, purpose, legal_basis = _validated_all(name, areas, purpose, legal_basis)
     template = Template(id=uuid.uuid4(), name=name)
-    version = TemplateVersion(id=uuid.uuid4(), number=1, description=(description or "").strip())
+    version = TemplateVersion(
+        id=uuid.uuid4(),
+        number=1,
+        description=(description or "").strip(),
+        purpose=purpose,
+        legal_basis=legal_basis,
+    )
     _fill_version(version, specs)
     template.versions.append(version)
     db.session.add(template)
@@ -106,23 +154,38 @@ def version_in_use(version_id: uuid.UUID) -> bool:
 
 
 def update_template(
-    template_id: uuid.UUID, *, actor: User, name: str, description: str = "", areas: str
+    template_id: uuid.UUID,
+    *,
+    actor: User,
+    name: str,
+    description: str = "",
+    areas: str,
+    purpose: str | None = None,
+    legal_basis: str | None = None,
 ) -> TemplateVersion:
     """Edit a template. If a visit already uses its current version, the edit becomes a new version and
-    that visit keeps the one it used."""
+    that visit keeps the one it used (its report keeps the purpose and legal basis it was made under).
+    ``purpose``/``legal_basis`` None keep the current version's."""
     access.require_role(actor, Role.coordinator)
     template = db.session.get(Template, template_id)
     if template is None:
         raise NotFound(_("The template does not exist."))
-    name, specs = _validated_template(name, areas)
-    template.name = name
     current = template.current
+    name, specs, purpose, legal_basis = _validated_all(
+        name,
+        areas,
+        current.purpose if purpose is None else purpose,
+        current.legal_basis if legal_basis is None else legal_basis,
+    )
+    template.name = name
     if version_in_use(current.id):
         version = TemplateVersion(id=uuid.uuid4(), number=current.number + 1)
         template.versions.append(version)
     else:
         version = current
     version.description = (description or "").strip()
+    version.purpose = purpose
+    version.legal_basis = legal_basis
     _fill_version(version, specs)
     db.session.flush()
     return version

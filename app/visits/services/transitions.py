@@ -83,6 +83,7 @@ def transition(
     if target == VisitStatus.final:
         _check_may_finalise(visit, actor, waiver_reason, today)
         visit.finalised_at = now
+        visit.finalised_by_id = actor.id  # None when the command line (OPERATOR) finalises
     # Other domains' gates (follow-ups: a serious deviation needs an agreed follow-up before final, closing
     # needs every follow-up verified or cancelled) refuse the move by raising a DomainError.
     signals.before_visit_transition.send(visit, actor=actor, to=target, today=today)
