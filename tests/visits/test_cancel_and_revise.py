@@ -3,7 +3,7 @@ again with its own deadline and reminder), case numbers by the year of registrat
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,16 +73,29 @@ def test_a_visit_past_the_site_work_cannot_be_cancelled(status, make_visit, db, 
     assert refused.value.status == 409
 
 
-def test_cancelling_e_mails_the_units_members_without_the_reason(make_visit, member, make_user, db, enqueued):
+def batch_to(person: Any) -> Any:
+    """The e-mail the person's next batch would send (DESIGN.md 4.2: the batch tells of the other side's moves)."""
+    from app.dialogue import services as dialogue_services
+
+    later = datetime.now(STOCKHOLM) + timedelta(hours=1)
+    [due] = [d for d in dialogue_services.due_recipients(now=later) if d.recipient_id == person.id]
+    batch = dialogue_services.make_batch(due, now=later)
+    return dialogue_services.batch_email(batch.id)
+
+
+def test_cancelling_tells_the_units_members_in_their_batch_without_the_reason(
+    make_visit, member, make_user, db, enqueued
+):
     visit = make_visit("planned")
     person = member(visit, email="ulla@enheten.se")
     services.transition(visit.id, actor=visit.lead, to="cancelled", reason=REASON)
     db.session.commit()
-    [email] = enqueued.emails()
-    assert email.recipient == person.email
-    assert visit.case_number in email.subject
+    assert enqueued.emails() == []  # no e-mail of its own: one path, the batch (no double e-mails)
+    email = batch_to(person)
+    assert email.to == person.email
+    assert visit.case_number in email.text
     assert f"/visits/{visit.id}" in email.text
-    assert REASON not in email.text  # read after logging in, never in the e-mail
+    assert REASON not in email.text and REASON not in email.html  # read after logging in, never in the e-mail
 
 
 def test_a_cancelled_visit_leaves_the_reviewers_list_of_work(make_visit, db):
@@ -193,13 +206,14 @@ def test_withdrawing_needs_a_written_reason(answered, db):
     assert "reason" in refused.value.errors
 
 
-def test_withdrawing_e_mails_the_unit(answered, db, enqueued):
+def test_withdrawing_tells_the_unit_in_its_batch(answered, db, enqueued):
     with time_machine.travel(at(2026, 3, 5), tick=False):
         services.transition(answered.id, actor=answered.lead, to="draft", reason=REVISION)
         db.session.commit()
-    [email] = enqueued.emails()
-    assert email.recipient == answered.member.email
-    assert answered.case_number in email.subject
+        assert enqueued.emails() == []
+        email = batch_to(answered.member)
+    assert email.to == answered.member.email
+    assert answered.case_number in email.text
     assert REVISION not in email.text
 
 
