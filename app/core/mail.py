@@ -26,8 +26,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -100,7 +101,7 @@ def sender() -> str:
     name = current_organisation().name
     if not name:
         return str(configured)
-    return formataddr((name, parseaddr(configured)[1]))
+    return str(Address(display_name=name, addr_spec=parseaddr(configured)[1]))
 
 
 class MailBackend(Protocol):

@@ -308,3 +308,54 @@ def test_re_dating_is_held_to_the_original_registration(make_visit, db):
         services.update_plan(
             visit.id, actor=visit.lead, visit_date=date(2029, 6, 1), lead_id=visit.lead.id, member_ids=[], aim=""
         )
+
+
+# ---- what a cancelled visit takes along (DESIGN.md 4.1: it leaves every list of work and reminder) ----------
+
+
+def test_a_cancelled_visits_conversation_takes_no_new_message_and_the_page_offers_no_form(
+    make_visit, member, browser, db
+):
+    from app.dialogue import services as dialogue
+
+    visit = make_visit("planned")
+    person = member(visit)
+    dialogue.post_message(actor=person, visit_id=visit.id, text="Vi ses på tisdag.")
+    services.transition(visit.id, actor=visit.lead, to="cancelled", reason=REASON)
+    db.session.commit()
+    for writer in (person, visit.lead):
+        with pytest.raises(DomainError) as refused:
+            dialogue.post_message(actor=writer, visit_id=visit.id, text="Ett meddelande till.")
+        assert "cancelled" in refused.value.message or "inställt" in refused.value.message
+    assert not dialogue.write_permission(person, visit, None).may_write
+    browser.login(person)
+    page = browser.get(f"/visits/{visit.id}/messages")
+    assert "Besöket är inställt. Dess dialoger kan läsas men inte fortsättas." in page.text
+    assert 'name="text"' not in page.text
+    assert "Vi ses på tisdag." in page.text  # still readable
+
+
+def test_cancelling_a_visit_cancels_its_open_follow_ups_and_stops_their_reminders(
+    make_visit, member, follow_up_row, db
+):
+    from app.core.models import utcnow
+    from app.followups import reminders
+    from app.followups import services as follow_ups
+    from app.followups.models import FollowUpStatus, Reminder, ReminderStatus
+
+    visit = make_visit("in_progress", findings=(("deviation", "serious", "Larmen besvaras inte nattetid."),))
+    person = member(visit)
+    [finding] = visit.findings
+    agreed = follow_up_row(visit.unit, person, status="agreed", finding=finding)
+    reminders.plan_follow_up(agreed, now=utcnow())
+    proposed = follow_up_row(visit.unit, person, status="proposed", finding=finding, title="Larmlogg")
+    db.session.commit()
+    pending = select(Reminder).where(Reminder.follow_up_id == agreed.id, Reminder.status == ReminderStatus.pending)
+    assert db.session.scalars(pending).all()  # agreed: its reminders are written
+
+    services.transition(visit.id, actor=visit.lead, to="cancelled", reason=REASON)
+    db.session.commit()
+    assert (agreed.status, proposed.status) == (FollowUpStatus.cancelled, FollowUpStatus.cancelled)
+    assert REASON in agreed.cancel_reason and visit.case_number in agreed.cancel_reason
+    assert db.session.scalars(pending).all() == []  # no reminder of a cancelled visit goes out
+    assert follow_ups.open_of_visit_count(visit) == 0
