@@ -1,7 +1,7 @@
-"""The follow-ups domain's notices of what the other side did (DESIGN.md 4.2): a follow-up proposed (to the other
-side), accepted or declined (to the proposer's side, the side waiting for that answer), reported done (to the review
-team), verified or reopened (to its owner). Told in the dialogue's batched e-mail through ``app.core.notices``: the
-follow-up's title and link, never its description, report, note or reason."""
+"""The follow-ups domain's notices of what the other side did (DESIGN.md 4.2): a follow-up proposed or its proposal
+changed (to the other side), accepted or declined (to the proposer's side, the side waiting for that answer), reported
+done (to the review team), verified or reopened (to its owner). Told in the dialogue's batched e-mail through
+``app.core.notices``: the follow-up's title and link, never its description, report, note or reason."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.followups.models import FollowUp, Side
 from app.units.models import Membership
 
 PROPOSED = "follow_up.proposed"
+CHANGED = "follow_up.changed"
 ACCEPTED = "follow_up.accepted"
 AGREED = "follow_up.agreed"
 DECLINED = "follow_up.declined"
@@ -47,6 +48,7 @@ def register() -> None:
     notices.register_notice_subject("follow_up", _describe)
     sentences = {
         PROPOSED: lambda who: _("%(who)s proposed it; it waits for your side to accept it.", who=who),
+        CHANGED: lambda who: _("%(who)s changed the proposal; it waits for your side to accept it.", who=who),
         ACCEPTED: lambda who: _("%(who)s accepted it.", who=who),
         AGREED: lambda who: _("%(who)s accepted it; it is now agreed by both sides.", who=who),
         DECLINED: lambda who: _("%(who)s declined it.", who=who),

@@ -297,7 +297,11 @@ def update(
         db.session.flush()
         reminders.drop_follow_up(follow_up.id, reason="the due date changed", now=now, keep_due_date=follow_up.due_date)
         reminders.plan_follow_up(follow_up, now=now)
-    return _changed(follow_up, actor, previous)
+    _changed(follow_up, actor, previous)
+    if follow_up.status == FollowUpStatus.proposed:
+        # A changed proposal waits for the other side again: as good as a new proposal to them (DESIGN.md 4.2).
+        follow_up_notices.record(follow_up_notices.CHANGED, follow_up, actor=actor, to=_other(side))
+    return follow_up
 
 
 # ---- done, verified, reopened, cancelled ----------------------------------------------------------------

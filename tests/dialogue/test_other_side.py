@@ -267,3 +267,25 @@ def test_a_rolled_back_move_leaves_nothing_to_tell(story, db):
     visits.submit_response(p.visit.id, actor=p.owner, overall=SECRET_RESPONSE)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(PendingNotice)) == 0
+
+
+def test_a_changed_proposal_is_told_to_the_side_that_must_accept_it_again(story, clock, db, enqueued, smtp):
+    p = story
+    follow_up = follow_ups.propose(
+        actor=p.lead,
+        unit_id=p.unit.id,
+        visit_id=p.visit.id,
+        title="Rutin för nattlarm",
+        description=SECRET_DESCRIPTION,
+        due_date=date(2026, 4, 30),
+        owner_id=p.owner.id,
+    )
+    db.session.commit()
+    at(clock, 1)
+    follow_ups.update(follow_up.id, actor=p.owner, due_date=date(2026, 5, 31))
+    db.session.commit()
+    at(clock, 20)
+    flush(enqueued)
+    received = by_recipient(smtp)
+    assert "Olivia Owner ändrade förslaget; det väntar på att er sida godtar det." in text_of(received[p.lead.email][0])
+    assert "changed the proposal" not in text_of(received[p.owner.email][0])  # her own move
