@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
@@ -38,6 +39,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
 from app.core.models import OutboxEmail, OutboxStatus, utcnow
+from app.core.organisation import current_organisation
 from app.core.pagination import Page, paginate
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
@@ -76,17 +78,30 @@ class OutgoingEmail:
 
 
 def render_email(template: str, *, to: str, language: str | None, **context: Any) -> OutgoingEmail:
-    """Render ``emails/<template>.txt`` (with a ``subject`` block) and ``.html`` in ``language``."""
+    """Render ``emails/<template>.txt`` (with a ``subject`` block) and ``.html`` in ``language``, each signed with
+    the authority's name and contact (``emails/_layout/signature.txt``, and the HTML layout's footer) from
+    ``current_organisation()`` (DESIGN.md 4.1, 4.2); templates get it as ``organisation``."""
     lang = language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(lang):
         env = current_app.jinja_env
         txt = env.get_template(f"emails/{template}.txt")
-        ctx = {"lang": lang, **context}
+        ctx = {"lang": lang, "organisation": current_organisation(), **context}
         block_ctx = txt.new_context({**current_app.jinja_env.globals, **ctx})
         subject = " ".join("".join(txt.blocks["subject"](block_ctx)).split())
         text = "".join(txt.blocks["body"](block_ctx))
+        signature = render_template("emails/_layout/signature.txt", **ctx)
         html = render_template(f"emails/{template}.html", subject=subject, **ctx)
-    return OutgoingEmail(to=to, subject=subject, text=text.strip() + "\n", html=html)
+    return OutgoingEmail(to=to, subject=subject, text=text.strip() + "\n\n" + signature.strip() + "\n", html=html)
+
+
+def sender() -> str:
+    """The From header: the authority's name (``ORGANISATION_NAME``) as the display name on ``MAIL_FROM``'s address,
+    so the unit sees who writes to it; ``MAIL_FROM`` as configured while no name is set (DESIGN.md 4.2)."""
+    configured = current_app.config["MAIL_FROM"]
+    name = current_organisation().name
+    if not name:
+        return str(configured)
+    return str(Address(display_name=name, addr_spec=parseaddr(configured)[1]))
 
 
 class MailBackend(Protocol):
@@ -103,7 +118,7 @@ class SmtpBackend:
         self.password = config["SMTP_PASSWORD"]
         self.starttls = config["SMTP_STARTTLS"]
         self.timeout = config["SMTP_TIMEOUT_SECONDS"]
-        self.sender = config["MAIL_FROM"]
+        self.sender = sender()
 
     def send(self, email: OutgoingEmail) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -119,7 +134,7 @@ class OutboxBackend:
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.folder = Path(config["MAIL_OUTBOX_DIR"])
-        self.sender = config["MAIL_FROM"]
+        self.sender = sender()
 
     def send(self, email: OutgoingEmail) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,11 @@ def init_app(app: Flask) -> None:
 
 
 def _template_helpers() -> dict[str, Any]:
-    """What other domains' pages include from this one (the menu's count, a visit's conversations, the profile's
-    choice of e-mails); each runs its query only when a page calls it."""
+    """What other domains' pages include from this one (the menu's count, a visit's conversations and why they are
+    closed, the profile's choice of e-mails); each runs its query only when a page calls it."""
     from flask_login import current_user
 
-    from app.dialogue import forms, services
+    from app.dialogue import forms, policy, services
 
     def unread_total() -> int:
         return services.unread_total(current_user) if current_user.is_authenticated else 0
@@ -36,4 +36,5 @@ def _template_helpers() -> dict[str, Any]:
         "dialogue_unread_total": unread_total,
         "dialogue_visit_summary": visit_summary,
         "notification_settings_form": notification_settings_form,
+        "dialogue_closed_reason": policy.why_conversation_is_closed,
     }

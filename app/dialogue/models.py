@@ -169,6 +169,32 @@ class PendingNotification(IdMixin, Model):
     )
 
 
+class PendingNotice(IdMixin, Model):
+    """A move of the other side someone is to be told about (DESIGN.md 4.2: a response submitted, a follow-up
+    proposed…), recorded through ``app.core.notices`` in the transaction of the move and waiting for the person's
+    next batch, where it becomes one line. Holds only codes and ids: the line is written at sending time in the
+    recipient's language, and left out if they may no longer see the object."""
+
+    __tablename__ = "dialogue_notices"
+
+    recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # A kind registered with app.core.notices.register_notice_kind ("follow_up.proposed").
+    kind: Mapped[str] = mapped_column(String(40))
+    # An object type registered with app.core.notices.register_notice_subject ("follow_up"), and its id.
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the notice is taken into a batch; empty while it waits. Indexed by ix_dialogue_notices_waiting.
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("dialogue_notification_batches.id", ondelete="CASCADE")
+    )
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+    __table_args__ = (Index("ix_dialogue_notices_waiting", "batch_id", "recipient_id", "created_at"),)
+
+
 class BatchStatus(enum.StrEnum):
     pending = "pending"
     sent = "sent"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, or_, true
 
 from app.core import access, audit
 from app.dialogue.models import Message, Thread
 from app.visits import policy as visits_policy
-from app.visits.models import Visit
+from app.visits.models import Visit, VisitStatus
 
 
 def sees_internal_notes(actor: Any, unit_id: Any) -> bool:
@@ -27,6 +28,17 @@ def writes_for_unit(actor: Any, visit: Visit) -> bool:
 def can_write_in_dialogue(actor: Any, visit: Visit) -> bool:
     """The unit's members, the review team and coordinators; other reviewers read along."""
     return writes_for_unit(actor, visit) or visits_policy.can_edit_visit(actor, visit)
+
+
+def why_conversation_is_closed(visit: Visit) -> str | None:
+    """Why nobody writes in the visit's conversations any more, or None while they are open: a closed case's and a
+    cancelled visit's conversations are read, not continued (DESIGN.md 4.1: a cancelled visit leaves every list of
+    work). The page shows this instead of the form and ``post_message`` refuses with it (409)."""
+    if visit.status == VisitStatus.closed:
+        return _("The case is closed. Its conversations can be read, not continued.")
+    if visit.status == VisitStatus.cancelled:
+        return _("The visit is cancelled. Its conversations can be read, not continued.")
+    return None
 
 
 def can_write_internal(actor: Any, visit: Visit) -> bool:

@@ -56,7 +56,14 @@ def schedule_comment_deadline(visit: Visit, *, actor: User, previous: VisitStatu
         reminders.drop_comment_deadline(visit.id, reason=f"the visit is {visit.status.value}", now=now)
 
 
+def follow_visit_cancelled(visit: Visit, *, actor: User, previous: VisitStatus, **_kwargs: Any) -> None:
+    """A cancelled visit's open follow-ups are cancelled with it, and their reminders stop (DESIGN.md 4.1, 4.4)."""
+    if visit.status == VisitStatus.cancelled:
+        services.cancel_with_visit(visit, actor=actor)
+
+
 def connect() -> None:
     signals.before_visit_transition.connect(gate_visit_transition)
     signals.visit_status_changed.connect(schedule_comment_deadline)
+    signals.visit_status_changed.connect(follow_visit_cancelled)
     mail.email_refused.connect(reminders.on_email_refused)

@@ -418,6 +418,9 @@ def prepare(reminder_id: uuid.UUID, *, now: datetime | None = None) -> list[Outg
         recipients = _active([follow_up.owner, _follow_up_lead(follow_up) if to_lead else None])
         context: dict[str, Any] = {
             "follow_up": follow_up,
+            # The case number people quote on the phone, and whom to ask (DESIGN.md 4.1; issue 14).
+            "case_number": follow_up.visit.case_number if follow_up.visit is not None else None,
+            "contact": _follow_up_lead(follow_up),
             "link": external_url("followups.show", follow_up_id=follow_up.id),
             # Worded by the day it is sent, not the day it was meant for: a late reminder says what is true.
             "days_left": (follow_up.due_date - local_today(now)).days,
@@ -442,7 +445,12 @@ def prepare(reminder_id: uuid.UUID, *, now: datetime | None = None) -> list[Outg
                 )
             )
         )
-        context = {"visit": visit, "link": external_url("visits.respond", visit_id=visit.id)}
+        context = {
+            "visit": visit,
+            "case_number": visit.case_number,
+            "contact": visit.lead,
+            "link": external_url("visits.respond", visit_id=visit.id),
+        }
         template = "followups/comment_deadline"
     if not recipients:
         _close(reminder, ReminderStatus.obsolete, "nobody active to send it to", now)

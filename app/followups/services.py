@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -26,6 +28,7 @@ from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.followups import evidence as follow_up_evidence
+from app.followups import notices as follow_up_notices
 from app.followups import policy as followups_policy
 from app.followups import reminders
 from app.followups.models import AGREED_STATUSES, FollowUp, FollowUpStatus, Side
@@ -208,7 +211,9 @@ def propose(
     )
     _accept_side(follow_up, side, actor, now)
     db.session.add(follow_up)
-    return _changed(follow_up, actor, None)
+    _changed(follow_up, actor, None)
+    follow_up_notices.record(follow_up_notices.PROPOSED, follow_up, actor=actor, to=_other(side))  # DESIGN.md 4.2
+    return follow_up
 
 
 def accept(follow_up_id: uuid.UUID, *, actor: User, now: datetime | None = None) -> FollowUp:
@@ -225,7 +230,11 @@ def accept(follow_up_id: uuid.UUID, *, actor: User, now: datetime | None = None)
         follow_up.agreed_at = now
         db.session.flush()
         reminders.plan_follow_up(follow_up, now=now)
-    return _changed(follow_up, actor, previous)
+    _changed(follow_up, actor, previous)
+    # The side that proposed (and waits for this answer) hears of it (DESIGN.md 4.2).
+    kind = follow_up_notices.AGREED if follow_up.status == FollowUpStatus.agreed else follow_up_notices.ACCEPTED
+    follow_up_notices.record(kind, follow_up, actor=actor, to=_other(side))
+    return follow_up
 
 
 _UNSET: Any = object()
@@ -288,7 +297,11 @@ def update(
         db.session.flush()
         reminders.drop_follow_up(follow_up.id, reason="the due date changed", now=now, keep_due_date=follow_up.due_date)
         reminders.plan_follow_up(follow_up, now=now)
-    return _changed(follow_up, actor, previous)
+    _changed(follow_up, actor, previous)
+    if follow_up.status == FollowUpStatus.proposed:
+        # A changed proposal waits for the other side again: as good as a new proposal to them (DESIGN.md 4.2).
+        follow_up_notices.record(follow_up_notices.CHANGED, follow_up, actor=actor, to=_other(side))
+    return follow_up
 
 
 # ---- done, verified, reopened, cancelled ----------------------------------------------------------------
@@ -327,7 +340,9 @@ def report_done(
         follow_up_evidence.store(follow_up, actor=actor, checked=upload)
     db.session.flush()
     reminders.drop_follow_up(follow_up.id, reason="the follow-up was reported done", now=now)
-    return _changed(follow_up, actor, previous)
+    _changed(follow_up, actor, previous)
+    follow_up_notices.record(follow_up_notices.DONE_REPORTED, follow_up, actor=actor, to=Side.supervisor)
+    return follow_up
 
 
 def verify(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | None = None) -> FollowUp:
@@ -352,7 +367,9 @@ def verify(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | N
     follow_up.verification_note = note
     follow_up.verified_at = now or utcnow()
     follow_up.verified_by_id = actor.id
-    return _changed(follow_up, actor, previous)
+    _changed(follow_up, actor, previous)
+    follow_up_notices.record(follow_up_notices.VERIFIED, follow_up, actor=actor)  # to its owner (DESIGN.md 4.2)
+    return follow_up
 
 
 def reopen(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | None = None) -> FollowUp:
@@ -373,14 +390,16 @@ def reopen(follow_up_id: uuid.UUID, *, actor: User, note: str, now: datetime | N
     follow_up.reopened_at = now
     db.session.flush()
     reminders.plan_follow_up(follow_up, now=now)
-    return _changed(follow_up, actor, previous)
+    _changed(follow_up, actor, previous)
+    follow_up_notices.record(follow_up_notices.REOPENED, follow_up, actor=actor)  # to its owner (DESIGN.md 4.2)
+    return follow_up
 
 
 def cancel(follow_up_id: uuid.UUID, *, actor: User, reason: str, now: datetime | None = None) -> FollowUp:
     """Either side may withdraw or decline a proposal; an agreed follow-up is cancelled by the supervising
     body. Always with a reason; no more reminders."""
     follow_up = followups_policy.get_follow_up(actor, follow_up_id)
-    side_of(actor, follow_up)  # Forbidden for who may not act on it at all
+    side = side_of(actor, follow_up)  # Forbidden for who may not act on it at all
     if (refusal := followups_policy.why_not_cancel(actor, follow_up)) is not None:
         raise refusal
     now = now or utcnow()
@@ -396,7 +415,36 @@ def cancel(follow_up_id: uuid.UUID, *, actor: User, reason: str, now: datetime |
     follow_up.cancelled_by_id = actor.id
     db.session.flush()
     reminders.drop_follow_up(follow_up.id, reason="the follow-up was cancelled", now=now)
-    return _changed(follow_up, actor, previous)
+    _changed(follow_up, actor, previous)
+    if previous == FollowUpStatus.proposed and not follow_up.accepted_by(side):
+        # The other side declined the proposal: the proposer's side hears of it (DESIGN.md 4.2).
+        follow_up_notices.record(follow_up_notices.DECLINED, follow_up, actor=actor, to=_other(side))
+    return follow_up
+
+
+def cancel_with_visit(visit: Visit, *, actor: User, now: datetime | None = None) -> list[FollowUp]:
+    """A cancelled visit takes its open follow-ups along (DESIGN.md 4.1: a cancelled visit "leaves every list of
+    work, calendar feed and reminder"): each proposed, agreed or reported one is cancelled with the visit's reason
+    and gets no more reminders (4.4). Called by the visits domain's ``visit_status_changed``; no policy check of
+    its own (cancelling the visit was the decision). Returns the follow-ups cancelled."""
+    now = now or utcnow()
+    open_ones = list(
+        db.session.scalars(select(FollowUp).where(FollowUp.visit_id == visit.id, FollowUp.status.in_(OPEN_STATUSES)))
+    )
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        reason = _(
+            "The visit %(case)s was cancelled: %(reason)s", case=visit.case_number, reason=visit.cancel_reason or ""
+        )
+    for follow_up in open_ones:
+        previous = follow_up.status
+        follow_up.status = FollowUpStatus.cancelled
+        follow_up.cancel_reason = reason
+        follow_up.cancelled_at = now
+        follow_up.cancelled_by_id = actor.id
+        db.session.flush()
+        reminders.drop_follow_up(follow_up.id, reason="the visit was cancelled", now=now)
+        _changed(follow_up, actor, previous)
+    return open_ones
 
 
 # ---- lists ----------------------------------------------------------------------------------------------

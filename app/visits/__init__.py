@@ -8,10 +8,11 @@ bp = Blueprint("visits", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from app.visits import evidence_views, labels, models, policy, report_views, timeline, views  # noqa: F401  (routes; imported late so models never import views)
+    from app.visits import evidence_views, labels, models, notices, policy, report_views, timeline, views  # noqa: F401  (routes; imported late so models never import views)
 
     labels.register(app)
     timeline.register()
+    notices.register()
     policy.register_template_globals(app)
     if not event.contains(Session, "before_flush", models.refuse_changes_to_documents):
         event.listen(Session, "before_flush", models.refuse_changes_to_documents)

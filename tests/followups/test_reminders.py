@@ -514,3 +514,51 @@ def test_the_send_task_survives_its_worker_and_no_retry_outlives_the_visibility_
     assert app.config["MAIL_BACKOFF_MAX_SECONDS"] < 3600  # Redis' visibility timeout (app.extensions)
     assert BEAT_SCHEDULE["followups.sweep-reminders"]["task"] == "followups.sweep_reminders"
     assert BEAT_SCHEDULE["followups.sweep-reminders"]["schedule"] == 60.0
+
+
+# ---- case number and contact (issue 14, item 8) ---------------------------------------------------------
+
+
+@pytest.fixture
+def authority(app):
+    saved = {k: app.config.get(k) for k in ("ORGANISATION_NAME", "ORGANISATION_PHONE", "ORGANISATION_EMAIL")}
+    app.config.update(
+        ORGANISATION_NAME="Socialförvaltningen", ORGANISATION_PHONE="010-123 45 67", ORGANISATION_EMAIL="tillsyn@x.se"
+    )
+    yield
+    app.config.update(saved)
+
+
+def test_a_reminder_carries_the_case_number_and_a_contact_never_the_description(
+    make_follow_up, people, db, scripted_smtp, send_now, authority
+):
+    with time_machine.travel(local(2026, 3, 1, 12, 0), tick=False):
+        follow_up = make_follow_up("agreed", due_date=date(2026, 3, 10), visit=people.visit)
+    case = people.visit.case_number
+    with time_machine.travel(local(2026, 3, 3, 8, 0), tick=False):
+        sweep(db)
+        [queued] = [r for r in rows(db, follow_up) if r.status == ReminderStatus.queued]
+        assert send_now(queued.id) == "queued"
+    [message] = scripted_smtp.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for part in (text, html):
+        assert f"Case number: {case}" in part
+        assert "Your contact: Lena Lead, lead reviewer (lena@example.se)." in part
+        assert "010-123 45 67" in part and "tillsyn@x.se" in part
+    assert message["From"].addresses[0].display_name == "Socialförvaltningen"
+    assert "Ta fram en rutin" not in message.as_string()
+
+
+def test_the_deadline_reminder_carries_the_case_number_and_the_lead_as_contact(
+    draft_visit, db, scripted_smtp, send_now, authority
+):
+    with time_machine.travel(local(2026, 3, 2, 10, 0), tick=False):
+        send_for_comment(db, draft_visit, date(2026, 3, 16))
+    case = draft_visit.case_number
+    with time_machine.travel(local(2026, 3, 13, 7, 5), tick=False):
+        sweep(db)
+        send_now(deadline_rows(db, draft_visit)[0].id)
+    received = {m["To"]: m.get_body(preferencelist=("plain",)).get_content() for m in scripted_smtp.messages}
+    assert f"Diarienummer: {case}" in received["kalle@example.se"]
+    assert "Din kontaktperson: Lena Lead, ansvarig granskare (lena@example.se)." in received["kalle@example.se"]

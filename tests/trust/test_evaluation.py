@@ -470,3 +470,25 @@ def test_restoring_baseline_leaves_the_closer_review_visit_planned_unless_asked(
     services.restore_baseline(unit.id, actor=make_user("coordinator"), reason="Tre goda månader i rad.")
     db.session.commit()
     assert visit.status == VisitStatus.planned
+
+
+def test_baseline_again_says_the_closer_review_visit_is_still_planned_when_it_is_not_cancelled(
+    db, crossed, make_user, make_template, enqueued
+):
+    from app.visits import services as visit_services
+
+    unit, _indicator, _earlier, result = crossed()
+    make_template()
+    make_user("reviewer", name="Rita Granskare")
+    person = make_user("unit_member", units=[unit], name="Ulla Enhet", language="en")
+    visit = visit_services.open_closer_review_visit(unit.id) or visit_services.plan_closer_review(
+        unit.id, aim="Närmare."
+    )
+    services.close_breach(result.breaches[0].id, actor=make_user("reviewer"), note="Larmrutinen är ändrad.")
+    db.session.commit()
+    enqueued.clear()
+    services.restore_baseline(unit.id, actor=make_user("coordinator"), reason="Tre goda månader i rad.")
+    db.session.commit()
+    [email] = [e for e in enqueued.emails() if e.recipient == person.email]
+    assert f"The closer-review visit {visit.case_number} is still planned" in email.text
+    assert "is cancelled; it is no longer needed" not in email.text

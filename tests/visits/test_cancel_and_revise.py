@@ -3,7 +3,7 @@ again with its own deadline and reminder), case numbers by the year of registrat
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,16 +73,29 @@ def test_a_visit_past_the_site_work_cannot_be_cancelled(status, make_visit, db, 
     assert refused.value.status == 409
 
 
-def test_cancelling_e_mails_the_units_members_without_the_reason(make_visit, member, make_user, db, enqueued):
+def batch_to(person: Any) -> Any:
+    """The e-mail the person's next batch would send (DESIGN.md 4.2: the batch tells of the other side's moves)."""
+    from app.dialogue import services as dialogue_services
+
+    later = datetime.now(STOCKHOLM) + timedelta(hours=1)
+    [due] = [d for d in dialogue_services.due_recipients(now=later) if d.recipient_id == person.id]
+    batch = dialogue_services.make_batch(due, now=later)
+    return dialogue_services.batch_email(batch.id)
+
+
+def test_cancelling_tells_the_units_members_in_their_batch_without_the_reason(
+    make_visit, member, make_user, db, enqueued
+):
     visit = make_visit("planned")
     person = member(visit, email="ulla@enheten.se")
     services.transition(visit.id, actor=visit.lead, to="cancelled", reason=REASON)
     db.session.commit()
-    [email] = enqueued.emails()
-    assert email.recipient == person.email
-    assert visit.case_number in email.subject
+    assert enqueued.emails() == []  # no e-mail of its own: one path, the batch (no double e-mails)
+    email = batch_to(person)
+    assert email.to == person.email
+    assert visit.case_number in email.text
     assert f"/visits/{visit.id}" in email.text
-    assert REASON not in email.text  # read after logging in, never in the e-mail
+    assert REASON not in email.text and REASON not in email.html  # read after logging in, never in the e-mail
 
 
 def test_a_cancelled_visit_leaves_the_reviewers_list_of_work(make_visit, db):
@@ -193,13 +206,14 @@ def test_withdrawing_needs_a_written_reason(answered, db):
     assert "reason" in refused.value.errors
 
 
-def test_withdrawing_e_mails_the_unit(answered, db, enqueued):
+def test_withdrawing_tells_the_unit_in_its_batch(answered, db, enqueued):
     with time_machine.travel(at(2026, 3, 5), tick=False):
         services.transition(answered.id, actor=answered.lead, to="draft", reason=REVISION)
         db.session.commit()
-    [email] = enqueued.emails()
-    assert email.recipient == answered.member.email
-    assert answered.case_number in email.subject
+        assert enqueued.emails() == []
+        email = batch_to(answered.member)
+    assert email.to == answered.member.email
+    assert answered.case_number in email.text
     assert REVISION not in email.text
 
 
@@ -294,3 +308,57 @@ def test_re_dating_is_held_to_the_original_registration(make_visit, db):
         services.update_plan(
             visit.id, actor=visit.lead, visit_date=date(2029, 6, 1), lead_id=visit.lead.id, member_ids=[], aim=""
         )
+
+
+# ---- what a cancelled visit takes along (DESIGN.md 4.1: it leaves every list of work and reminder) ----------
+
+
+def test_a_cancelled_visits_conversation_takes_no_new_message_and_the_page_offers_no_form(
+    make_visit, member, browser, db
+):
+    from app.dialogue import services as dialogue
+
+    visit = make_visit("planned")
+    person = member(visit)
+    dialogue.post_message(actor=person, visit_id=visit.id, text="Vi ses på tisdag.")
+    services.transition(visit.id, actor=visit.lead, to="cancelled", reason=REASON)
+    db.session.commit()
+    for writer in (person, visit.lead):
+        with pytest.raises(DomainError) as refused:
+            dialogue.post_message(actor=writer, visit_id=visit.id, text="Ett meddelande till.")
+        assert "cancelled" in refused.value.message or "inställt" in refused.value.message
+    assert not dialogue.write_permission(person, visit, None).may_write
+    browser.login(person)
+    page = browser.get(f"/visits/{visit.id}/messages")
+    assert "Besöket är inställt. Dess dialoger kan läsas men inte fortsättas." in page.text
+    assert 'name="text"' not in page.text
+    assert "Vi ses på tisdag." in page.text  # still readable
+    visit_page = browser.get(f"/visits/{visit.id}")
+    assert "Besöket är inställt. Dess dialoger kan läsas men inte fortsättas." in visit_page.text
+    assert "Här kan ni ställa frågor om det planerade besöket" not in visit_page.text
+
+
+def test_cancelling_a_visit_cancels_its_open_follow_ups_and_stops_their_reminders(
+    make_visit, member, follow_up_row, db
+):
+    from app.core.models import utcnow
+    from app.followups import reminders
+    from app.followups import services as follow_ups
+    from app.followups.models import FollowUpStatus, Reminder, ReminderStatus
+
+    visit = make_visit("in_progress", findings=(("deviation", "serious", "Larmen besvaras inte nattetid."),))
+    person = member(visit)
+    [finding] = visit.findings
+    agreed = follow_up_row(visit.unit, person, status="agreed", finding=finding)
+    reminders.plan_follow_up(agreed, now=utcnow())
+    proposed = follow_up_row(visit.unit, person, status="proposed", finding=finding, title="Larmlogg")
+    db.session.commit()
+    pending = select(Reminder).where(Reminder.follow_up_id == agreed.id, Reminder.status == ReminderStatus.pending)
+    assert db.session.scalars(pending).all()  # agreed: its reminders are written
+
+    services.transition(visit.id, actor=visit.lead, to="cancelled", reason=REASON)
+    db.session.commit()
+    assert (agreed.status, proposed.status) == (FollowUpStatus.cancelled, FollowUpStatus.cancelled)
+    assert REASON in agreed.cancel_reason and visit.case_number in agreed.cancel_reason
+    assert db.session.scalars(pending).all() == []  # no reminder of a cancelled visit goes out
+    assert follow_ups.open_of_visit_count(visit) == 0

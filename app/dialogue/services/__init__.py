@@ -21,7 +21,8 @@ The rules live in one module per job; this package re-exports their public names
 * ``read_state``: read state and unread counts;
 * ``summaries``: thread summaries for the conversation lists;
 * ``notifications``: who is told about a new message, and each person's notification mode;
-* ``batches``: the batched e-mails about new messages;
+* ``notices``: what the other side did (``app.core.notices``), waiting for the batch and written as its lines;
+* ``batches``: the batched e-mails about new messages and the other side's moves;
 * ``hooks``: session hooks (kept unread counters, removed findings' conversations).
 """
 
@@ -46,6 +47,10 @@ from app.dialogue.services.hooks import (
 from app.dialogue.services.messages import (
     get_attachment,
     post_message,
+)
+from app.dialogue.services.notices import (
+    NoticeLine,
+    notice_lines,
 )
 from app.dialogue.services.notifications import (
     notification_mode,
@@ -87,6 +92,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "Due",
     "NewsLine",
+    "NoticeLine",
     "ThreadSummary",
     "ThreadView",
     "Upload",
@@ -106,6 +112,7 @@ __all__ = [
     "latest_digest_moment",
     "make_batch",
     "mark_read",
+    "notice_lines",
     "notification_mode",
     "post_message",
     "recipients",

@@ -1,4 +1,5 @@
-"""The batched e-mails about new messages (DESIGN.md 4.6): digest windows, claiming, resending and the e-mail."""
+"""The batched e-mails about new messages and the other side's moves (DESIGN.md 4.2): digest windows,
+claiming, resending and the e-mail."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from app.dialogue.models import (
     NotificationBatch,
     NotificationMode,
     NotificationSetting,
+    PendingNotice,
     PendingNotification,
 )
+from app.dialogue.services.notices import notice_lines
 from app.dialogue.services.read_state import _unread_condition
 from app.dialogue.services.summaries import _summaries, _summary_query
 from app.extensions import db
@@ -68,11 +71,16 @@ def due_recipients(*, now: datetime | None = None) -> list[Due]:
     one window goes in one e-mail and two e-mails are at least a window apart. Daily: at the digest hour."""
     now = now or utcnow()
     window = _window()
-    waiting = db.session.execute(
-        select(PendingNotification.recipient_id, func.min(PendingNotification.created_at))
-        .where(PendingNotification.batch_id.is_(None))
-        .group_by(PendingNotification.recipient_id)
-    ).all()
+    oldest_waiting: dict[uuid.UUID, datetime] = {}
+    for table in (PendingNotification, PendingNotice):  # new messages, and what the other side did
+        for recipient_id, oldest in db.session.execute(
+            select(table.recipient_id, func.min(table.created_at))
+            .where(table.batch_id.is_(None))
+            .group_by(table.recipient_id)
+        ).all():
+            known = oldest_waiting.get(recipient_id)
+            oldest_waiting[recipient_id] = oldest if known is None else min(known, oldest)
+    waiting = list(oldest_waiting.items())
     if not waiting:
         return []
     settings = {
@@ -128,17 +136,16 @@ def make_batch(due: Due, *, now: datetime | None = None) -> NotificationBatch | 
     batch = NotificationBatch(id=uuid.uuid4(), recipient_id=due.recipient_id, is_digest=due.is_digest, created_at=now)
     db.session.add(batch)
     db.session.flush()
-    taken = db.session.execute(
-        update(PendingNotification)
-        .where(
-            PendingNotification.recipient_id == due.recipient_id,
-            PendingNotification.batch_id.is_(None),
-            PendingNotification.created_at <= now,
+    taken = 0
+    for table in (PendingNotification, PendingNotice):
+        result = db.session.execute(
+            update(table)
+            .where(table.recipient_id == due.recipient_id, table.batch_id.is_(None), table.created_at <= now)
+            .values(batch_id=batch.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(batch_id=batch.id)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount == 0:  # type: ignore[attr-defined]
+        taken += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if taken == 0:
         batch.status = BatchStatus.skipped
         db.session.flush()
         return None
@@ -217,7 +224,8 @@ def batch_news(batch: NotificationBatch, recipient: User) -> list[NewsLine]:
 
 
 def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
-    """The e-mail of a batch in the recipient's language, or None when nothing is left to tell."""
+    """The e-mail of a batch in the recipient's language, or None when nothing is left to tell: the new messages
+    (``batch_news``) and what the other side did (``notices.notice_lines``, DESIGN.md 4.2), titles and links only."""
     batch = db.session.get(NotificationBatch, batch_id)
     if batch is None:
         return None
@@ -229,7 +237,8 @@ def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
         recipient.language if recipient.language in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
     ):
         news = batch_news(batch, recipient)  # the titles in the recipient's language
-    if not news:
+        moves = notice_lines(batch, recipient)  # what the other side did, in the recipient's language
+    if not news and not moves:
         return None
     outgoing = mail.render_email(
         "dialogue/new_messages",
@@ -237,6 +246,7 @@ def batch_email(batch_id: uuid.UUID) -> mail.OutgoingEmail | None:
         language=recipient.language,
         person=recipient,
         news=news,
+        moves=moves,
         is_digest=batch.is_digest,
         window_minutes=int(current_app.config["DIALOGUE_NOTIFICATION_WINDOW_MINUTES"]),
         messages_link=external_url("dialogue.index"),

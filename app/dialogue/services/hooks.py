@@ -51,6 +51,10 @@ def _drop_conversations_of_removed_findings(session: Any, flush_context: Any, in
 
 def install() -> None:
     from sqlalchemy import event
+
+    from app.dialogue.services import notices
+
+    notices.connect()
     from sqlalchemy.orm import Session
 
     if not event.contains(Session, "after_flush", _recount_after_flush):

@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.core import client_ids, files
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
+from app.dialogue import policy as dialogue_policy
 from app.dialogue.models import (
     Attachment,
     Message,
@@ -31,7 +32,6 @@ from app.dialogue.services.threads import (
     writer_side,
 )
 from app.extensions import db
-from app.visits.models import VisitStatus
 
 
 def post_message(
@@ -54,8 +54,8 @@ def post_message(
     if (existing := client_ids.replayed(Message, message_id, is_replay=is_replay)) is not None:
         return existing  # a repeated create with the client's id (API.md)
     side = writer_side(actor, visit)
-    if visit.status == VisitStatus.closed:
-        raise DomainError(_("The case is closed. Its conversations can be read, not continued."))
+    if (closed := dialogue_policy.why_conversation_is_closed(visit)) is not None:
+        raise DomainError(closed)
     if internal and side == Side.unit:
         raise Forbidden(_("Internal notes are for the review team and coordinators."))
     if finding is not None and not internal and not visit.is_open_to_unit:

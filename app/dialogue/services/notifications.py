@@ -15,6 +15,7 @@ from app.dialogue.models import (
     Message,
     NotificationMode,
     NotificationSetting,
+    PendingNotice,
     PendingNotification,
     Side,
 )
@@ -46,11 +47,12 @@ def set_notification_mode(*, actor: User, mode: NotificationMode | str) -> Notif
         setting.mode = chosen
     db.session.flush()
     if chosen == NotificationMode.off:  # nothing waiting is sent any more
-        db.session.execute(
-            delete(PendingNotification)
-            .where(PendingNotification.recipient_id == actor.id, PendingNotification.batch_id.is_(None))
-            .execution_options(synchronize_session=False)
-        )
+        for table in (PendingNotification, PendingNotice):
+            db.session.execute(
+                delete(table)
+                .where(table.recipient_id == actor.id, table.batch_id.is_(None))
+                .execution_options(synchronize_session=False)
+            )
     return setting
 
 

@@ -21,7 +21,7 @@ from app.dialogue.models import (
 )
 from app.extensions import db
 from app.visits import policy as visits_policy
-from app.visits.models import Finding, Visit, VisitStatus
+from app.visits.models import Finding, Visit
 
 MAX_TEXT_LENGTH = 10000
 
@@ -120,10 +120,8 @@ class WritePermission:
 
 def write_permission(actor: User, visit: Visit, finding: Finding | None) -> WritePermission:
     """What the page offers: the same rules ``post_message`` enforces."""
-    if visit.status == VisitStatus.closed:
-        return WritePermission(
-            False, False, False, _("The case is closed. Its conversations can be read, not continued.")
-        )
+    if (closed := dialogue_policy.why_conversation_is_closed(visit)) is not None:
+        return WritePermission(False, False, False, closed)
     if not dialogue_policy.can_write_in_dialogue(actor, visit):
         return WritePermission(
             False,

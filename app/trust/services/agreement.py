@@ -14,12 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core import access, client_ids, mail
+from app.core import client_ids
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
-from app.core.urls import external_url
 from app.extensions import db
 from app.trust import labels
+from app.trust import notices as trust_notices
 from app.trust import policy as trust_policy
 from app.trust.models import (
     Boundary,
@@ -36,7 +36,6 @@ from app.trust.services.common import (
     MAX_PERIODS,
     _actor_id,
     _lock_unit,
-    _people,
     _text,
     side_of,
 )
@@ -279,7 +278,7 @@ def propose_boundary(
         raise DomainError(
             _("A proposal for this boundary already awaits an answer: accept, decline or withdraw it first.")
         ) from None
-    _notify_proposal(unit, version)
+    trust_notices.record_proposal(version, actor=actor)  # the other party is told in its next batch (4.2)
     return version
 
 
@@ -337,6 +336,7 @@ def accept_version(version_id: uuid.UUID, *, actor: User) -> BoundaryVersion:
         version.status = VersionStatus.active
         boundary.agreed_at = boundary.agreed_at or now
     db.session.flush()
+    trust_notices.record_answer(version, actor=actor, accepted=True)
     if version.status == VersionStatus.active:
         evaluate_unit(unit.id)
     return version
@@ -356,6 +356,7 @@ def reject_version(version_id: uuid.UUID, *, actor: User, reason: str | None = N
     version.rejected_at = utcnow()
     version.rejection_reason = text or None
     db.session.flush()
+    trust_notices.record_answer(version, actor=actor, accepted=False)
     return version
 
 
@@ -387,28 +388,3 @@ def boundaries_of(unit_id: uuid.UUID) -> list[Boundary]:
             .order_by(Boundary.ended_at.is_not(None), Boundary.created_at.desc())
         )
     )
-
-
-def _notify_proposal(unit: Unit, version: BoundaryVersion) -> None:
-    """Tell the other party a proposal waits for their answer."""
-    if version.proposed_by_side == Side.supervisor:
-        people = _people(unit.id, coordinators=False)
-    else:
-        people = [p for p in _people(None, coordinators=True) if not access.takes_unit_side(p, unit.id)]
-    for person in people:
-        if person.id == version.proposed_by_id:
-            continue
-        mail.queue(
-            mail.render_email(
-                "trust/boundary_proposed",
-                to=person.email,
-                language=person.language,
-                person=person,
-                unit=unit,
-                version=version,
-                proposer=version.proposed_by.name
-                if version.proposed_by
-                else labels.SIDE[version.proposed_by_side.value],
-                link=external_url("trust.boundaries", unit_id=unit.id),
-            )
-        )

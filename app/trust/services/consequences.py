@@ -178,6 +178,8 @@ def restore_baseline(
         visit = visit_services.open_closer_review_visit(unit.id)
         if visit is not None and visit_policy.can_cancel(actor, visit):
             cancelled = visit_services.transition(visit.id, actor=actor, to="cancelled", reason=text)
+    # Never say the closer review is over while its visit stays open (issue 14): the e-mail names it.
+    open_visit = visit_services.open_closer_review_visit(unit.id)
     for person in _people(unit.id, coordinators=False):
         mail.queue(
             mail.render_email(
@@ -187,6 +189,7 @@ def restore_baseline(
                 person=person,
                 unit=unit,
                 cancelled_visit=cancelled,
+                open_visit=open_visit,
                 link=external_url("units.show", unit_id=unit.id),
             )
         )

@@ -15,6 +15,7 @@ from app.auth.models import User
 from app.core.errors import InvalidInput
 from app.core.models import local_today, utcnow
 from app.extensions import db
+from app.visits import notices as visit_notices
 from app.visits import policy
 from app.visits.models import (
     Response,
@@ -84,6 +85,7 @@ def submit_response(
         row.received_at = received
         db.session.add(row)
     db.session.flush()
+    visit_notices.record(visit_notices.RESPONSE_SUBMITTED, visit, actor=actor, to_unit=False)  # DESIGN.md 4.2
     return rows
 
 

@@ -17,6 +17,7 @@ from app.core.models import local_today, utcnow
 from app.core.urls import external_url
 from app.extensions import db
 from app.units.models import Membership
+from app.visits import notices as visit_notices
 from app.visits import policy, report
 from app.visits.models import (
     Visit,
@@ -46,8 +47,9 @@ def transition(
 
     ``reason`` is the written reason of the lead's two moves back: cancelling a planned or started visit
     (``to="cancelled"``) and taking the draft back from kommunicering for revision (``sent_for_comment →
-    draft``); both are shown to the unit and e-mailed to its members. Raises InvalidInput (``reason``,
-    ``comment_deadline``, ``waiver_reason``, ``to``), Forbidden, or DomainError when the move is not allowed."""
+    draft``); both are shown to the unit and told to its members in their next batched e-mail (DESIGN.md 4.2).
+    Raises InvalidInput (``reason``, ``comment_deadline``, ``waiver_reason``, ``to``), Forbidden, or DomainError
+    when the move is not allowed."""
     visit = policy.get_visit(actor, visit_id)
     policy.require_visit_editor(actor, visit)
     try:
@@ -93,7 +95,10 @@ def transition(
     db.session.flush()
     signals.visit_status_changed.send(visit, actor=actor, previous=previous)
     if target == VisitStatus.cancelled or withdrawing:
-        _notify_unit_of_move(visit, "visits/cancelled" if target == VisitStatus.cancelled else "visits/withdrawn")
+        # The unit's members are told in their next batched e-mail (DESIGN.md 4.2): one path, never a second
+        # e-mail of its own. The reason is read on the visit's page, not in the e-mail.
+        kind = visit_notices.CANCELLED if target == VisitStatus.cancelled else visit_notices.WITHDRAWN
+        visit_notices.record(kind, visit, actor=actor, to_unit=True)
     if target == VisitStatus.final:
         report.store_final_report(visit)
     return visit
@@ -146,24 +151,6 @@ def _unit_members(visit: Visit) -> list[User]:
             .order_by(User.email)
         )
     )
-
-
-def _notify_unit_of_move(visit: Visit, template: str) -> None:
-    """The unit's members hear that their visit was cancelled or its draft taken back, with the reason
-    (DESIGN.md 4.1, 4.2). A unit member sees every visit of their unit (its date and team), so it is always
-    one they could see."""
-    for person in _unit_members(visit):
-        mail.queue(
-            mail.render_email(
-                template,
-                to=person.email,
-                language=person.language,
-                person=person,
-                visit=visit,
-                link=external_url("visits.show", visit_id=visit.id),
-            ),
-            source=f"{template.replace('/', '.')}:{visit.id}:{person.id}",
-        )
 
 
 def _notify_unit_of_kommunicering(visit: Visit) -> None:

@@ -1,0 +1,95 @@
+"""What the other side did (DESIGN.md 4.2, third bullet): a domain *records* a notice of a move that waits for, or
+concerns, the other party; the dialogue's batched e-mail *tells* it, one line per notice, in the person's next batch
+(at most one e-mail per person per window, through the durable outbox, DESIGN.md 4.9).
+
+The kernel imports no domain, so this module only carries the notice between them:
+
+1. **Kinds and subjects are registered by the domains** at start-up: ``register_notice_kind("follow_up.proposed",
+   sentence)`` says what happened in one translated sentence naming who did it; ``register_notice_subject(
+   "follow_up", describe)`` says, at sending time and for one recipient, the case number, title and link of the
+   object — or ``None`` when that person may no longer see it (then the line is left out).
+2. **A service records** with :func:`record` in the transaction of its move, after its flush. The recipients are
+   the domain's to name (it knows who the other side is); the actor is never told of their own move.
+3. **The dialogue listens** (:data:`notice_recorded`) and writes one waiting row per recipient in the same
+   transaction, consumed by the next batch. A rollback leaves no row and sends nothing.
+
+A line holds the case number, the object's title, what happened, who did it and a link: never reasons, notes,
+descriptions or any other confidential text (DESIGN.md 4.2).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from blinker import Namespace
+
+# sender: the Notice; receivers write the waiting rows in the current transaction (flush, never commit).
+notice_recorded = Namespace().signal("notice-recorded")
+
+
+@dataclass(frozen=True)
+class NoticeSubject:
+    """What a line says of its object, in the reader's language: ``case_number`` (``TS-2026-0042``, or None for
+    an object outside any visit, such as a trust boundary), ``title`` (a follow-up's title, "the unit's response",
+    a boundary's description: never free text written as a reason or note) and ``link`` (an absolute URL made with
+    ``app.core.urls.external_url``)."""
+
+    case_number: str | None
+    title: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One move to tell: ``kind`` (registered), the object (``object_type``, ``object_id``), who did it
+    (``actor_id``, None for the system) and who is told (``recipient_ids``, the actor already left out)."""
+
+    kind: str
+    object_type: str
+    object_id: uuid.UUID
+    actor_id: uuid.UUID | None
+    recipient_ids: tuple[uuid.UUID, ...]
+
+
+# kind → sentence(who) in the current language, e.g. "Anna Berg proposed a follow-up."
+NOTICE_KINDS: dict[str, Callable[[str], str]] = {}
+# object type → describe(object_id, recipient) → NoticeSubject | None
+NOTICE_SUBJECTS: dict[str, Callable[[uuid.UUID, Any], NoticeSubject | None]] = {}
+
+
+def register_notice_kind(kind: str, sentence: Callable[[str], str]) -> None:
+    """A domain declares one kind of notice: ``sentence(who)`` returns what happened as one translated sentence
+    naming ``who`` (the actor's name), called at sending time inside the recipient's locale."""
+    NOTICE_KINDS[kind] = sentence
+
+
+def register_notice_subject(object_type: str, describe: Callable[[uuid.UUID, Any], NoticeSubject | None]) -> None:
+    """A domain declares how a line names one of its object types: ``describe(object_id, recipient)`` returns a
+    :class:`NoticeSubject`, or None when the object is gone or ``recipient`` (a User) may no longer see it."""
+    NOTICE_SUBJECTS[object_type] = describe
+
+
+def record(
+    kind: str,
+    *,
+    object_type: str,
+    object_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    recipient_ids: Iterable[uuid.UUID | None],
+) -> Notice | None:
+    """Record a notice of ``kind`` for ``recipient_ids`` (each once; the actor and empty ids left out) in the current
+    transaction; the caller commits. Returns the Notice, or None when nobody is left to tell.
+    Raises KeyError for a kind or object type no domain registered (a programming error, DESIGN.md 4.2)."""
+    if kind not in NOTICE_KINDS:
+        raise KeyError(f"unregistered notice kind {kind!r}")
+    if object_type not in NOTICE_SUBJECTS:
+        raise KeyError(f"unregistered notice subject {object_type!r}")
+    people = tuple(dict.fromkeys(p for p in recipient_ids if p is not None and p != actor_id))
+    if not people:
+        return None
+    notice = Notice(kind, object_type, object_id, actor_id, people)
+    notice_recorded.send(notice)
+    return notice

@@ -1,0 +1,90 @@
+"""What the other side did, as lines of the batched e-mail (DESIGN.md 4.2, third bullet).
+
+Other domains record a move with ``app.core.notices.record`` in the move's transaction; :func:`on_notice_recorded`
+(connected at start-up) writes one waiting :class:`PendingNotice` per recipient in that same transaction, unless the
+person has switched these e-mails off. The next batch of that person takes the waiting notices with the waiting
+messages (``batches.make_batch``) and :func:`notice_lines` writes them as lines in the recipient's language, leaving
+out what the person may no longer see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.core import notices
+from app.core.models import utcnow
+from app.dialogue.models import NotificationBatch, NotificationMode, NotificationSetting, PendingNotice
+from app.extensions import db
+
+
+def on_notice_recorded(notice: notices.Notice, **_kwargs: Any) -> None:
+    """One waiting row per recipient who is an active account and has not switched e-mails off; flushed in the
+    transaction of the move (DESIGN.md 4.9: a rollback leaves nothing to send)."""
+    people = list(
+        db.session.execute(
+            select(User.id, NotificationSetting.mode)
+            .outerjoin(NotificationSetting, NotificationSetting.user_id == User.id)
+            .where(User.id.in_(notice.recipient_ids), User.is_active_account.is_(True))
+        ).all()
+    )
+    now = utcnow()
+    for person_id, mode in people:
+        if mode == NotificationMode.off:
+            continue
+        db.session.add(
+            PendingNotice(
+                id=uuid.uuid4(),
+                recipient_id=person_id,
+                kind=notice.kind,
+                object_type=notice.object_type,
+                object_id=notice.object_id,
+                actor_id=notice.actor_id,
+                created_at=now,
+            )
+        )
+    db.session.flush()
+
+
+def connect() -> None:
+    """Listen to ``app.core.notices`` (connecting twice keeps one receiver)."""
+    notices.notice_recorded.connect(on_notice_recorded)
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One line of the e-mail: ``case_number`` (or None), ``title``, ``what`` (a sentence naming who did it) and
+    ``link``."""
+
+    case_number: str | None
+    title: str
+    what: str
+    link: str
+
+
+def notice_lines(batch: NotificationBatch, recipient: User) -> list[NoticeLine]:
+    """The batch's notices as lines, oldest first, in the current locale; a notice whose object is gone or no
+    longer visible to ``recipient`` is left out, and the same move told twice (two identical rows) once."""
+    rows = db.session.scalars(
+        select(PendingNotice).where(PendingNotice.batch_id == batch.id).order_by(PendingNotice.created_at)
+    ).all()
+    lines: list[NoticeLine] = []
+    seen: set[tuple[str, uuid.UUID, uuid.UUID | None, Any]] = set()
+    for row in rows:
+        key = (row.kind, row.object_id, row.actor_id, row.created_at)
+        sentence = notices.NOTICE_KINDS.get(row.kind)
+        describe = notices.NOTICE_SUBJECTS.get(row.object_type)
+        if key in seen or sentence is None or describe is None:
+            continue
+        seen.add(key)
+        subject = describe(row.object_id, recipient)
+        if subject is None:
+            continue
+        who = row.actor.name if row.actor is not None else _("The system")
+        lines.append(NoticeLine(subject.case_number, subject.title, sentence(who), subject.link))
+    return lines
