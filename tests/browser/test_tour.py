@@ -22,6 +22,24 @@ PEOPLE = {
 }
 # Links the tour does not follow: files and downloads (not pages) and what would end the tour.
 SKIP = re.compile(r"/(logout|static)/|\.(pdf|ics|eml|csv|jpg|png)$|/thumb$|/(evidence|attachments|follow-up-evidence)/")
+# The learning pages (DESIGN.md 4.5) each role must reach on the demo data (issue 15).
+LEARNING_ROUTES = {
+    "coordinator": {
+        "/good-examples",
+        "/good-examples/<id>",
+        "/statistics/findings",
+        "/feedback",
+        "/visits/<id>/self-assessment",
+    },
+    "reviewer": {"/good-examples", "/good-examples/<id>", "/statistics/findings", "/visits/<id>/self-assessment"},
+    "unit_member": {
+        "/good-examples",
+        "/good-examples/<id>",
+        "/visits/<id>/self-assessment",
+        "/visits/<id>/feedback",
+        "/statistics/findings",
+    },
+}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -72,4 +90,5 @@ def test_every_page_a_role_reaches_has_no_wcag_violations(
             if not SKIP.search(href) and _route(href) not in seen:
                 queue.append(href)
     assert not failed, f"requests that failed on the tour: {failed}"
+    assert LEARNING_ROUTES[role] <= seen, f"learning pages the tour missed: {LEARNING_ROUTES[role] - seen}"
     assert visited >= 15, f"the tour reached only {visited} routes: {sorted(seen)}"
