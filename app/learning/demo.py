@@ -29,7 +29,7 @@ from app.visits.models import Finding, FindingKind, Template, Visit, VisitStatus
 
 OPERATOR: Any = access.OPERATOR
 
-# A unit member more, so that feedback on one visit comes from two people.
+# A unit member more, so that feedback on one visit comes from two people (no password: not a demo login).
 EXTRA_MEMBERS = [("personal@demo.tillsyn.se", "Pia Personal", "Björkbackens äldreboende")]
 
 
@@ -216,16 +216,10 @@ def _load_members(people: dict[str, User], units: dict[str, Unit]) -> int:
                 roles=["unit_member"],
                 unit_ids=[units[unit].id],
                 language="sv",
-                password=_demo_password(),
+                password=None,  # not one of the demo's logins: she only gave feedback
             )
             created += 1
     return created
-
-
-def _demo_password() -> str:
-    from app.demo import DEMO_PASSWORD
-
-    return DEMO_PASSWORD
 
 
 def _load_past_visit(
