@@ -128,13 +128,8 @@ def set_up(db: Any, units: int) -> tuple[list[uuid.UUID], dict[str, Any]]:
         for key, comparator, threshold, k, _mean, _spread in INDICATORS:
             boundary_id = uuid.uuid4()
             boundaries.append(
-                {
-                    "id": boundary_id,
-                    "unit_id": unit_id,
-                    "kind": BoundaryKind.indicator.name,
-                    "created_at": now,
-                    "agreed_at": now,
-                }
+                {"id": boundary_id, "unit_id": unit_id, "kind": BoundaryKind.indicator.name, "created_at": now,
+                 "agreed_at": now}
             )
             versions.append(
                 {
@@ -179,10 +174,7 @@ def store_all(app: Any, db: Any, unit_ids: list[uuid.UUID], months: list[str], r
     started = time.perf_counter()
     for unit_id in unit_ids:
         result = services.record_readings(
-            unit_id,
-            readings_for(rng, months),
-            actor=access.OPERATOR,
-            source="cli",  # type: ignore[arg-type]
+            unit_id, readings_for(rng, months), actor=access.OPERATOR, source="cli"  # type: ignore[arg-type]
         )
         db.session.commit()
         stored += len(result.readings)
