@@ -82,9 +82,10 @@ def load() -> int:
     db.session.flush()
     from app.dialogue import demo as dialogue_demo
     from app.followups import demo as followups_demo
+    from app.learning import demo as learning_demo
     from app.trust import demo as trust_demo
 
-    for domain_demo in (followups_demo, trust_demo, dialogue_demo):
+    for domain_demo in (followups_demo, trust_demo, dialogue_demo, learning_demo):
         created += domain_demo.load()
         db.session.flush()
     return created

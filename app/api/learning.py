@@ -322,11 +322,14 @@ class FeedbackSummarySchema(Schema):
     overall = fields.Nested(FiguresSchema)
     by_template = fields.List(fields.Nested(GroupFiguresSchema))
     by_year = fields.List(fields.Nested(GroupFiguresSchema))
-    by_team = fields.List(fields.Nested(GroupFiguresSchema))
+    by_team = fields.List(
+        fields.Nested(GroupFiguresSchema), metadata={"description": "Only review teams with at least 5 answers"}
+    )
     by_reviewer = fields.List(
         fields.Nested(GroupFiguresSchema), metadata={"description": "Only reviewers with at least 5 answers"}
     )
     hidden_reviewers = fields.Integer()
+    hidden_teams = fields.Integer()
     texts = fields.List(fields.String(), metadata={"description": "The free texts, newest first, without names"})
 
 
@@ -353,7 +356,8 @@ def give_feedback(data: dict, visit_id: uuid.UUID):  # type: ignore[no-untyped-d
 @blp.arguments(FeedbackSummaryArgs, location="query")
 @blp.response(200, FeedbackSummarySchema)
 def feedback_summary(args: dict):  # type: ignore[no-untyped-def]
-    """Coordinators: averages and distributions per template, year, review team and reviewer (≥ 5 answers)."""
+    """Coordinators: averages and distributions per template and year; per review team and
+    reviewer only from 5 answers."""
     summary = services.feedback_summary(current_user, template_id=args["template"], year=args["year"])
     return {
         "overall": _figures(summary.overall),
@@ -362,6 +366,7 @@ def feedback_summary(args: dict):  # type: ignore[no-untyped-def]
         "by_team": [_figures(f, g) for g, f in summary.by_team.items()],
         "by_reviewer": [_figures(f, g) for g, f in summary.by_reviewer.items()],
         "hidden_reviewers": summary.hidden_reviewers,
+        "hidden_teams": summary.hidden_teams,
         "texts": summary.texts,
     }
 

@@ -127,6 +127,45 @@ def records(make_visit, make_user, db):
     return visit
 
 
+@pytest.fixture
+def submitted_self_assessment(make_visit, make_user, db):
+    """A planned visit whose unit submitted its self-assessment (an incoming document, DESIGN.md 4.5)."""
+    from app.learning import services
+    from app.learning.services.self_assessment import answer_key
+
+    visit = make_visit("planned")
+    member = make_user("unit_member", units=[visit.unit])
+    answers = {
+        answer_key(a.id, i): (3, "Vi följer upp varje månad.")
+        for a in visit.template_version.areas
+        for i in range(len(a.question_list))
+    }
+    services.save_self_assessment(visit.id, actor=member, answers=answers, submit=True)
+    db.session.commit()
+    return visit
+
+
+@pytest.mark.parametrize("table", ["self_assessments", "self_assessment_answers"])
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE {table} SET {column} = {column}", "DELETE FROM {table}", "TRUNCATE {table} CASCADE"],
+)
+def test_the_app_role_cannot_change_or_remove_a_self_assessment(
+    app_role_url, submitted_self_assessment, table, statement
+):
+    column = {"self_assessments": "received_at", "self_assessment_answers": "text"}[table]
+    engine = create_engine(app_role_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(text(f"SELECT count(*) FROM {table}")) > 0  # noqa: S608 - a fixed list
+            with pytest.raises(DBAPIError):
+                conn.execute(text(statement.format(table=table, column=column)))
+            conn.rollback()
+            assert conn.scalar(text(f"SELECT count(*) FROM {table}")) > 0  # noqa: S608 - a fixed list
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("table", ["audit_events", "audit_links", "responses", "final_reports"])
 @pytest.mark.parametrize(
     "statement",

@@ -128,6 +128,22 @@ def test_per_reviewer_figures_are_hidden_below_five_answers(db, make_visit, make
     assert summary.by_reviewer["Rut Recensent"].count == 5
 
 
+def test_a_team_of_one_below_five_answers_does_not_show_the_reviewer_alone(db, make_visit, make_unit, make_user):
+    """A team is named by its reviewers: a team of one with four answers would be that reviewer's figures."""
+    from app.learning import services
+
+    lead = make_user("reviewer", name="Ensam Granskare")
+    unit = make_unit()
+    visit = make_visit("final", unit=unit, lead=lead)
+    for member in _members(make_user, unit, 4):
+        _give(db, visit, member)
+    coordinator = make_user("coordinator")
+    summary = services.feedback_summary(coordinator)
+    assert summary.by_team == {} and summary.hidden_teams == 1
+    _give(db, visit, _members(make_user, unit, 1)[0])
+    assert [f.count for f in services.feedback_summary(coordinator).by_team.values()] == [5]
+
+
 def test_the_summary_counts_averages_and_distributions_by_hand(db, make_visit, make_unit, make_user):
     from app.learning import services
 

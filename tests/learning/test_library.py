@@ -295,3 +295,26 @@ def test_a_too_long_search_is_refused_naming_the_field(db, client, make_user):
     response = _api(client, make_user("reviewer"), "/api/v1/good-examples", query_string={"q": "ä" * 201})
     assert response.status_code == 422
     assert "q" in str(response.get_json())
+
+
+def test_the_library_is_paginated_on_the_page_and_in_the_api(db, client, browser, make_example, make_user):
+    """Three examples, two a page: page 2 holds the third, and nothing is shown twice (DESIGN.md 4.5)."""
+    texts = [f"Rutin nummer {n} för överlämning mellan passen." for n in (1, 2, 3)]
+    for text in texts:
+        make_example(text)
+    reader = make_user("reviewer")
+    first = _api(client, reader, "/api/v1/good-examples?per_page=2").get_json()
+    second = _api(client, reader, "/api/v1/good-examples?per_page=2&page=2").get_json()
+    assert first["total"] == second["total"] == 3
+    assert len(first["items"]) == 2 and len(second["items"]) == 1
+    assert {i["id"] for i in first["items"]}.isdisjoint({i["id"] for i in second["items"]})
+    from app.learning import views
+
+    views.PER_PAGE, kept = 2, views.PER_PAGE
+    try:
+        browser.login(reader)
+        shown = [browser.get(f"/good-examples?page={n}").get_data(as_text=True) for n in (1, 2)]
+    finally:
+        views.PER_PAGE = kept
+    assert [sum(t in page for t in texts) for page in shown] == [2, 1]
+    assert "page=2" in shown[0]  # the pager links on

@@ -119,3 +119,11 @@ def test_statement_count_is_the_same_at_100_and_10000_findings(db, count_queries
     few = count_queries.get(browser, "/statistics/findings?period=quarter")
     _add_findings(db, visit, 9900)
     assert count_queries.get(browser, "/statistics/findings?period=quarter") == few
+
+
+def test_the_coordinators_start_page_leads_to_the_years_and_the_feedback(db, browser, make_user):
+    """Issue 15: the years at a glance are reachable from a coordinators' overview (their start page)."""
+    browser.login(make_user("coordinator"))
+    page = browser.get("/start").get_data(as_text=True)
+    assert 'href="/statistics/findings"' in page
+    assert 'href="/feedback"' in page

@@ -165,8 +165,9 @@ class Figures:
 @dataclass
 class FeedbackSummary:
     """The coordinators' view: ``overall``; ``by_template`` (name), ``by_year``, ``by_team`` (the team's names
-    joined) and ``by_reviewer`` (name; only reviewers with enough answers) → Figures; ``texts``: the free texts,
-    newest first, without names; ``hidden_reviewers``: how many reviewers had too few answers to be shown."""
+    joined; only teams with enough answers, since a team of one is a reviewer) and ``by_reviewer`` (name; only
+    reviewers with enough answers) → Figures; ``texts``: the free texts, newest first, without names;
+    ``hidden_reviewers``/``hidden_teams``: how many reviewers/teams had too few answers to be shown (DESIGN.md 4.5)."""
 
     overall: Figures
     by_template: dict[str, Figures]
@@ -174,6 +175,7 @@ class FeedbackSummary:
     by_team: dict[str, Figures]
     by_reviewer: dict[str, Figures]
     hidden_reviewers: int
+    hidden_teams: int
     texts: list[str]
     templates: list[tuple[uuid.UUID, str]]
     years: list[int]
@@ -226,14 +228,17 @@ def feedback_summary(actor: Actor, *, template_id: uuid.UUID | None = None, year
         for name in names:
             by_reviewer[name].add(feedback)
     shown = {n: f for n, f in sorted(by_reviewer.items()) if f.count >= policy.MIN_ANSWERS_PER_REVIEWER}
+    # A team is named by its reviewers, and a team of one is a reviewer: the same 5-answer rule holds for teams.
+    teams_shown = {n: f for n, f in sorted(by_team.items()) if f.count >= policy.MIN_ANSWERS_PER_REVIEWER}
     all_templates = db.session.execute(select(Template.id, Template.name).order_by(Template.name)).all()
     return FeedbackSummary(
         overall=_figures(r.SupervisionFeedback for r in rows),
         by_template=dict(sorted(by_template.items())),
         by_year=dict(sorted(by_year.items(), reverse=True)),
-        by_team=dict(sorted(by_team.items())),
+        by_team=teams_shown,
         by_reviewer=shown,
         hidden_reviewers=len(by_reviewer) - len(shown),
+        hidden_teams=len(by_team) - len(teams_shown),
         texts=[r.SupervisionFeedback.text for r in rows if r.SupervisionFeedback.text],
         templates=[(t.id, t.name) for t in all_templates],
         years=years,
