@@ -54,6 +54,7 @@ def load(db: Any, units: int, visits: int, rng: random.Random) -> tuple[str, str
 
     from app.auth.models import Role, User, UserRole
     from app.auth.passwords import hash_password
+    from app.core.input import fold
     from app.units.models import Unit, UnitKind
     from app.visits.models import (
         Finding,
@@ -92,7 +93,14 @@ def load(db: Any, units: int, visits: int, rng: random.Random) -> tuple[str, str
     db.session.execute(
         insert(Unit),
         [
-            {"id": u, "name": f"Enhet {n:05d} Åby", "kind": kinds[n % len(kinds)], "created_at": now, "updated_at": now}
+            {
+                "id": u,
+                "name": f"Enhet {n:05d} Åby",
+                "name_key": fold(f"Enhet {n:05d} Åby"),
+                "kind": kinds[n % len(kinds)],
+                "created_at": now,
+                "updated_at": now,
+            }
             for n, u in enumerate(unit_ids)
         ],
     )
