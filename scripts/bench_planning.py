@@ -181,6 +181,13 @@ def main() -> int:
         upgrade()
         print(f"loading {args.units} units and {args.visits} visits …", flush=True)
         email, case_number = load(db, args.units, args.visits, rng)
+        # Loaded behind the app's back (plain INSERTs): store every unit's plan as `flask planning recalculate` does.
+        from app.planning import services as planning
+
+        started = time.perf_counter()
+        planning.recalculate()
+        db.session.commit()
+        print(f"planning recalculated in {time.perf_counter() - started:.1f} s", flush=True)
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
         engine = db.engine
