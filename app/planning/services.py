@@ -356,11 +356,17 @@ def recalculate(
     (the rows are added or changed, written by the next flush; nothing is committed). Returns how many units were
     recalculated. Used by the session hook of ``init_app`` and by ``flask planning recalculate``."""
     session = session or db.session()
-    values = compute(session, unit_ids, today or local_today())
+    ids = list(session.scalars(select(Unit.id))) if unit_ids is None else list(dict.fromkeys(unit_ids))
+    # The rows first, locked (PostgreSQL; SQLite writes one at a time anyway): two transactions changing facts of
+    # the same unit at once (a visit made final, a breach opened) then recalculate one after the other, the second
+    # reading what the first committed, so neither overwrites the other with a plan that misses its change.
     existing: dict[uuid.UUID, StoredPlan] = {}
-    for chunk in _chunks(list(values)):
-        stored = session.scalars(select(StoredPlan).where(StoredPlan.unit_id.in_(chunk)))
-        existing.update((p.unit_id, p) for p in stored)
+    for chunk in _chunks(sorted(ids)):
+        locked = session.scalars(
+            select(StoredPlan).where(StoredPlan.unit_id.in_(chunk)).order_by(StoredPlan.unit_id).with_for_update()
+        )
+        existing.update((p.unit_id, p) for p in locked)
+    values = compute(session, ids, today or local_today())
     for unit_id, columns in values.items():
         plan = existing.get(unit_id)
         if plan is None:
