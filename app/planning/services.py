@@ -357,15 +357,17 @@ def recalculate(
     recalculated. Used by the session hook of ``init_app`` and by ``flask planning recalculate``."""
     session = session or db.session()
     ids = list(session.scalars(select(Unit.id))) if unit_ids is None else list(dict.fromkeys(unit_ids))
-    # The rows first, locked (PostgreSQL; SQLite writes one at a time anyway): two transactions changing facts of
-    # the same unit at once (a visit made final, a breach opened) then recalculate one after the other, the second
-    # reading what the first committed, so neither overwrites the other with a plan that misses its change.
+    # The units' rows locked first (PostgreSQL; SQLite writes one at a time anyway), as the trust services lock a
+    # unit before changing its trust: two transactions changing facts of one unit at once (a visit made final, a
+    # breach opened) then recalculate one after the other, the second reading what the first committed, so neither
+    # overwrites the other with a plan that misses its change; and the lock is the one trust takes, in the same
+    # order (a unit, then its plan), so the two never wait for each other in a circle. FOR NO KEY UPDATE: rows
+    # that merely refer to the unit (visits, findings) may still be inserted meanwhile.
     existing: dict[uuid.UUID, StoredPlan] = {}
     for chunk in _chunks(sorted(ids)):
-        locked = session.scalars(
-            select(StoredPlan).where(StoredPlan.unit_id.in_(chunk)).order_by(StoredPlan.unit_id).with_for_update()
-        )
-        existing.update((p.unit_id, p) for p in locked)
+        session.execute(select(Unit.id).where(Unit.id.in_(chunk)).order_by(Unit.id).with_for_update(key_share=True))
+        stored = session.scalars(select(StoredPlan).where(StoredPlan.unit_id.in_(chunk)))
+        existing.update((p.unit_id, p) for p in stored)
     values = compute(session, ids, today or local_today())
     for unit_id, columns in values.items():
         plan = existing.get(unit_id)
