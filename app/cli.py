@@ -218,6 +218,7 @@ def messages_count_unread() -> None:
 
 def init_app(app: Flask) -> None:
     from app.followups.cli import reminders_cli
+    from app.planning.cli import planning_cli
     from app.trust.cli import readings_cli, trust_cli
 
     commands = (
@@ -231,6 +232,7 @@ def init_app(app: Flask) -> None:
         trust_cli,
         readings_cli,
         audit_cli,
+        planning_cli,
     )
     for command in commands:
         app.cli.add_command(command)

@@ -89,27 +89,12 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    # Search's full-text structures (app/search/fulltext.py) are made by a migration, not by the models: on SQLite
-    # the FTS5 tables <table>_fts (and their shadow tables), on PostgreSQL the GIN indexes ix_<table>_fulltext.
-    # Autogenerate leaves them alone.
-    def include_object(obj, name, type_, reflected, compare_to):
-        if not reflected or compare_to is not None:
-            return True
-        if type_ == "table":
-            return "_fts" not in (name or "")
-        if type_ == "index":
-            return not (name or "").endswith("_fulltext")
-        return True
+    # The full-text structures (app.core.fulltext, one mechanism for the search and the library) are made by
+    # migrations, not by the models: on SQLite the FTS5 tables <table>_fts (and their shadow tables), on PostgreSQL
+    # the GIN indexes ix_<table>_fulltext. Autogenerate and `flask db check` leave them alone.
+    from app.core import fulltext
 
-    # The app may pass its own filter too (app.core.fulltext's structures, through Flask-Migrate): both apply.
-    app_filter = conf_args.get("include_object")
-
-    def include_both(obj, name, type_, reflected, compare_to):
-        if app_filter is not None and not app_filter(obj, name, type_, reflected, compare_to):
-            return False
-        return include_object(obj, name, type_, reflected, compare_to)
-
-    conf_args["include_object"] = include_both
+    conf_args["include_object"] = fulltext.include_object
 
     connectable = get_engine()
 
@@ -122,6 +107,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if connection.dialect.name == "sqlite":
+                # A batch migration on a searched table drops its FTS triggers: rebuild any source left without.
+                rebuilt = fulltext.ensure_sqlite(connection)
+                if rebuilt:
+                    logger.info("Full-text search rebuilt for %s.", ", ".join(rebuilt))
 
 
 if context.is_offline_mode():

@@ -53,14 +53,16 @@ def planning(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Units by next visit due, overdue first, with ``interval_months``, ``interval_reason`` (one sentence in the
     request's language), ``next_visit_due`` and ``planned_visit`` (reviewers and coordinators; 403 otherwise).
     Unlike the page, units with a planned visit are included unless ``include_planned=false``."""
-    plans = services.planning(
+    page, size = args["page"], args["per_page"]
+    items, total = services.planning_page(
         current_user,
         today=local_today(),
+        page=page,
+        per_page=size,
         unit_kind=args["unit_kind"],
         trust_level=args["trust_level"],
         reviewer_id=args["reviewer"],
         due_before=args["due_before"],
         include_planned=args["include_planned"],
     )
-    page, size = args["page"], args["per_page"]
-    return {"items": plans[(page - 1) * size : page * size], "page": page, "per_page": size, "total": len(plans)}
+    return {"items": items, "page": page, "per_page": size, "total": total}

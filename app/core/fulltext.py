@@ -1,16 +1,22 @@
-"""Full-text search in Swedish: one mechanism for every domain (DESIGN.md 4.5; the library of good examples uses it,
-and any other search may).
+"""Swedish full-text search: one mechanism for every domain, on PostgreSQL and on SQLite (DESIGN.md 4.5, issue 16).
 
-A domain indexes a document under a ``kind`` ("good_example", …) and its own id, and removes it again; a search
-answers a ``Select`` of ``(doc_id, rank)`` to join with the domain's own table, so its filters, order and paging
-stay in one SQL statement.
+Domain-free: a ``Source`` names a table and the SQL expression of its searchable text; ``match(source, words)``
+gives the condition and a rank to add to any query over that table (the domains' visibility getters stay in
+charge of *which* rows). The product's search (app.search: units, visits, findings, follow-ups, messages) reads
+its tables directly; a domain whose searchable text spans several tables (the library of good examples) writes it
+to ``fulltext_documents`` with ``index``/``remove`` and searches it with ``matches`` — the same mechanism.
 
-- PostgreSQL: the table ``fulltext_documents`` with a GIN index over ``to_tsvector('swedish', body)``; a query's
-  words each become a *prefix of its stem* (``to_tsquery('swedish', 'skolor:*')`` = ``'skol':*``), all required,
-  ranked by ``ts_rank``. So "skolor" finds "skola", "skola" finds "skolan", "äldreboende" finds "äldreboendet"
-  (the Swedish stemmer leaves definite forms alone; the prefix covers them).
-- SQLite (the embedded default): an FTS5 table ``fulltext_fts`` holding the body's words stemmed by the same Swedish
-  Snowball stemmer in Python, searched with the query's stems as prefixes, ranked by bm25.
+- **PostgreSQL**: ``to_tsvector('swedish'::regconfig, <text>) @@ to_tsquery('swedish', 'word:*' & …)``, ranked by
+  ``ts_rank``, served by a GIN index on exactly that expression (``ix_<table>_fulltext``). The Swedish
+  configuration stems both sides, and ``:*`` makes each stemmed word a prefix, so "rutinerna" finds "rutiner",
+  "skolor" finds "skolan" and "brandlarm" finds "brandlarmet".
+- **SQLite** (the embedded default): an FTS5 table ``<table>_fts`` per source (``unicode61``, diacritics kept so
+  å/ä/ö stay letters) whose rowid is the source row's rowid, kept in step by triggers; a word is stemmed with the
+  Snowball Swedish stemmer and matched as a prefix (``"rutin"*``), ranked by ``bm25``.
+
+A batch migration that recreates one of these tables on SQLite renumbers rowids and drops the triggers:
+``migrations/env.py`` runs ``ensure_sqlite`` after every migration, which rebuilds such a source; a migration may
+also call ``install_sqlite(connection, sources, rebuild=True)`` itself.
 
 Writes happen in the caller's transaction (flushed, not committed): a rollback removes them with the rest.
 """
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 import snowballstemmer
@@ -30,27 +36,183 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    bindparam,
     delete,
     func,
     literal_column,
     select,
+    table,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import IdMixin
 from app.extensions import Model, db
 
-# Words of a query beyond this many are ignored (a search box, not a document).
-MAX_TERMS = 12
-_WORD = re.compile(r"\w+", re.UNICODE)
-SQLITE_TABLE = "fulltext_fts"
-POSTGRES_INDEX = "ix_fulltext_documents_swedish"
-SWEDISH: ColumnElement[Any] = literal_column("'swedish'::regconfig")
+# Words: letters and digits (å, ä, ö, é… included); anything else separates words and is never sent raw.
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 8
+_stemmer = snowballstemmer.stemmer("swedish")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A searchable table: ``table`` and ``text_sql``, the SQL expression of its text over unqualified columns
+    (the same expression the PostgreSQL index is built on)."""
+
+    table: str
+    text_sql: str
+
+    @property
+    def fts(self) -> str:
+        return f"{self.table}_fts"
+
+    @property
+    def plain(self) -> str:
+        """``text_sql`` over unqualified columns (as an index expression needs them)."""
+        return re.sub(r"\{(\w+)\}", r"\1", self.text_sql)
+
+    def qualified(self, prefix: str) -> str:
+        """``text_sql`` with every column qualified by ``prefix`` (the table name, or NEW/OLD in a trigger)."""
+        return re.sub(r"\{(\w+)\}", lambda m: f"{prefix}.{m.group(1)}", self.text_sql)
+
+
+def words(query: str) -> list[str]:
+    """The words of a search, lowercased (underscores dropped), at most ``MAX_WORDS``; empty when nothing
+    searchable is left. Never raises on any input text."""
+    found = (w.replace("_", "") for w in WORD.findall((query or "").lower()))
+    return [w for w in found if w][:MAX_WORDS]
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """For Alembic's comparison (``migrations/env.py``): the full-text structures are made by migrations by hand,
+    outside the models' metadata: on SQLite the FTS5 tables ``<table>_fts`` (and their shadow tables
+    ``<table>_fts_*``), on PostgreSQL the GIN indexes ``ix_<table>_fulltext``. Everything else is compared."""
+    if not reflected or compare_to is not None or name is None:
+        return True
+    if type_ == "table":
+        return not any(name == s.fts or name.startswith(f"{s.fts}_") for s in SOURCES)
+    if type_ == "index":
+        return name not in {postgres_index_sql(s)[0] for s in SOURCES}
+    return True
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def match(source: Source, terms: list[str]) -> tuple[ColumnElement[bool], ColumnElement[Any], Any]:
+    """The condition that a row of ``source`` contains every word of ``terms`` (as a prefix, in any Swedish word
+    form), its rank (higher is better) and, on SQLite, the FTS table to join (None on PostgreSQL: join nothing).
+
+    Join it with ``join_fts``."""
+    if _dialect() == "postgresql":
+        vector: ColumnElement[Any] = literal_column(
+            f"to_tsvector('swedish'::regconfig, {source.qualified(source.table)})"
+        )
+        tsquery = text(f"to_tsquery('swedish'::regconfig, :tsq_{source.table})").bindparams(
+            bindparam(f"tsq_{source.table}", " & ".join(f"{w}:*" for w in terms))
+        )
+        return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery), None
+    fts_query = " ".join(f'"{_stemmer.stemWord(w)}"*' for w in terms)
+    fts = table(source.fts)
+    condition = literal_column(source.fts).op("MATCH")(bindparam(f"fts_{source.table}", fts_query))
+    rank: ColumnElement[Any] = -literal_column(f"bm25({source.fts})")
+    return condition, rank, fts
+
+
+def join_fts(query: Any, source: Source, fts: Any, entity: Any) -> Any:
+    """``query`` joined from ``entity`` (the source table's model) to its FTS table on SQLite; unchanged on
+    PostgreSQL (``fts`` is None there)."""
+    if fts is None:
+        return query
+    return query.join_from(
+        entity, fts, literal_column(f"{source.fts}.rowid") == literal_column(f"{source.table}.rowid")
+    )
+
+
+def _sqlite_statements(s: Source) -> list[str]:
+    """The FTS5 table of one source, its three triggers and the statement that fills it. Table and column names
+    come from the constant Source definitions, never from input."""
+    new = s.qualified("NEW")
+    create = f"CREATE VIRTUAL TABLE {s.fts} USING fts5(body, tokenize = 'unicode61 remove_diacritics 0')"
+    insert = f"INSERT INTO {s.fts}(rowid, body) VALUES (NEW.rowid, {new});"  # noqa: S608
+    delete = f"DELETE FROM {s.fts} WHERE rowid = OLD.rowid;"  # noqa: S608
+    fill = f"INSERT INTO {s.fts}(rowid, body) SELECT rowid, {s.qualified(s.table)} FROM {s.table}"  # noqa: S608
+    return [
+        create,
+        f"CREATE TRIGGER {s.fts}_ai AFTER INSERT ON {s.table} BEGIN {insert} END",
+        f"CREATE TRIGGER {s.fts}_ad AFTER DELETE ON {s.table} BEGIN {delete} END",
+        f"CREATE TRIGGER {s.fts}_au AFTER UPDATE ON {s.table} BEGIN {delete} {insert} END",
+        fill,
+    ]
+
+
+def install_sqlite(connection: Connection, sources: list[Source], *, rebuild: bool = False) -> None:
+    """Create each source's FTS5 table and the triggers that keep it in step, and fill it from the table."""
+    for s in sources:
+        if rebuild:
+            drop_sqlite(connection, [s])
+        for statement in _sqlite_statements(s):
+            connection.exec_driver_sql(statement)
+
+
+def sqlite_triggers_missing(connection: Connection, source: Source) -> bool:
+    """Whether ``source``'s FTS5 table exists on SQLite but one of its triggers does not (what a batch migration
+    that recreates the source's table leaves behind)."""
+    names = {
+        row[0]
+        for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE ?", (f"{source.fts}%",))
+    }
+    return source.fts in names and not {f"{source.fts}_{s}" for s in ("ai", "ad", "au")} <= names
+
+
+def ensure_sqlite(connection: Connection, sources: list[Source] | None = None) -> list[str]:
+    """After migrations on SQLite: rebuild every source whose FTS5 table lost its triggers (a batch migration on
+    units, visits, findings, follow_ups or dialogue_messages recreates the table, which drops its triggers and
+    renumbers its rowids), so no migration can leave the search silently stale. Returns the tables rebuilt.
+    ``migrations/env.py`` calls it after every upgrade or downgrade."""
+    rebuilt = []
+    for source in SOURCES if sources is None else sources:
+        if sqlite_triggers_missing(connection, source):
+            install_sqlite(connection, [source], rebuild=True)
+            rebuilt.append(source.table)
+    return rebuilt
+
+
+def drop_sqlite(connection: Connection, sources: list[Source]) -> None:
+    """Remove what ``install_sqlite`` made."""
+    for s in sources:
+        for suffix in ("ai", "ad", "au"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {s.fts}_{suffix}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {s.fts}")
+
+
+def postgres_index_sql(source: Source) -> tuple[str, str]:
+    """The GIN index on the source's Swedish text vector: (its name, its CREATE INDEX statement)."""
+    name = f"ix_{source.table}_fulltext"
+    expression = f"to_tsvector('swedish'::regconfig, {source.plain})"
+    return name, f"CREATE INDEX {name} ON {source.table} USING gin ({expression})"
+
+
+# The sources of the product's search. Kept here (table names and columns only) so the migration can import
+# them without importing a domain. DOCUMENTS holds what a domain indexes itself (``index``/``remove``): the
+# library of good examples, whose text comes from several tables.
+UNITS = Source("units", "{name}")
+VISITS = Source("visits", "{case_number} || ' ' || coalesce({aim}, '')")
+FINDINGS = Source("findings", "{text}")
+FOLLOW_UPS = Source("follow_ups", "{title} || ' ' || coalesce({description}, '')")
+MESSAGES = Source("dialogue_messages", "{text}")
+DOCUMENTS = Source("fulltext_documents", "{body}")
+SOURCES = [UNITS, VISITS, FINDINGS, FOLLOW_UPS, MESSAGES, DOCUMENTS]
+
+
+# ---- documents a domain indexes itself --------------------------------------------------------------------------
 
 
 class FulltextDocument(IdMixin, Model):
-    """The searchable text of one object of a domain (``kind`` + ``doc_id``)."""
+    """The searchable text of one object of a domain (``kind`` + ``doc_id``), searched as the source DOCUMENTS."""
 
     __tablename__ = "fulltext_documents"
 
@@ -61,53 +223,16 @@ class FulltextDocument(IdMixin, Model):
     __table_args__ = (UniqueConstraint("kind", "doc_id"),)
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """For Alembic's comparison: the SQLite FTS5 table (with its shadow tables) and PostgreSQL's GIN expression
-    index are made by the migration by hand, outside the models' metadata."""
-    if type_ == "table" and name is not None and name.startswith(SQLITE_TABLE):
-        return False
-    return not (type_ == "index" and name == POSTGRES_INDEX)
-
-
-def _is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    return snowballstemmer.stemmer("swedish")
-
-
-def words(value: str) -> list[str]:
-    """The words of ``value``, lower-cased, in order (letters and digits of any script; punctuation dropped)."""
-    return [w for w in _WORD.findall(value.lower()) if w.strip("_")]
-
-
-def stems(value: str) -> list[str]:
-    """The Swedish Snowball stems of the words of ``value``."""
-    return [_stemmer().stemWord(w) for w in words(value)]
-
-
 def index(kind: str, doc_id: uuid.UUID, body: str) -> None:
     """Make ``body`` the searchable text of (``kind``, ``doc_id``), replacing what was there. Flushes."""
     remove(kind, doc_id)
     db.session.add(FulltextDocument(kind=kind, doc_id=doc_id, body=body))
-    if not _is_postgres():
-        db.session.execute(
-            text("INSERT INTO fulltext_fts (kind, doc_id, body) VALUES (:kind, :doc_id, :body)"),
-            {"kind": kind, "doc_id": doc_id.hex, "body": " ".join(stems(body))},
-        )
     db.session.flush()
 
 
 def remove(kind: str, doc_id: uuid.UUID) -> None:
     """Take (``kind``, ``doc_id``) out of the search at once (nothing happens if it was not there)."""
     db.session.execute(delete(FulltextDocument).where(FulltextDocument.kind == kind, FulltextDocument.doc_id == doc_id))
-    if not _is_postgres():
-        db.session.execute(
-            text("DELETE FROM fulltext_fts WHERE kind = :kind AND doc_id = :doc_id"),
-            {"kind": kind, "doc_id": doc_id.hex},
-        )
 
 
 def matches(kind: str, query: str) -> Select[Any] | None:
@@ -116,26 +241,28 @@ def matches(kind: str, query: str) -> Select[Any] | None:
     table, e.g. ``hits = matches(...).subquery(); select(X).join(hits, hits.c.doc_id == X.id)``.
 
     None when ``query`` has no words (the caller then shows everything). Never raises on any input text."""
-    raw = [w.replace("_", "") for w in words(query)][:MAX_TERMS]
-    terms = [t for t in (_stemmer().stemWord(w) for w in raw) if t]
+    terms = words(query)
     if not terms:
         return None
-    if _is_postgres():
-        # PostgreSQL stems each word itself (the same Snowball algorithm); ``:*`` makes the stem a prefix.
-        tsquery = func.to_tsquery(SWEDISH, " & ".join(f"{w}:*" for w in raw if w))
-        vector = func.to_tsvector(SWEDISH, FulltextDocument.body)
-        return select(FulltextDocument.doc_id.label("doc_id"), func.ts_rank(vector, tsquery).label("rank")).where(
-            FulltextDocument.kind == kind, vector.op("@@")(tsquery)
-        )
-    fts_query = " AND ".join('"{}"*'.format(t.replace('"', "")) for t in terms)
-    return (
-        select(
-            literal_column("doc_id", Uuid).label("doc_id"),
-            (-func.bm25(literal_column(SQLITE_TABLE))).label("rank"),
-        )
-        .select_from(text(SQLITE_TABLE))
-        .where(literal_column(SQLITE_TABLE).op("MATCH")(fts_query), literal_column("kind", String) == kind)
+    condition, rank, fts = match(DOCUMENTS, terms)
+    found = select(FulltextDocument.doc_id.label("doc_id"), rank.label("rank")).where(
+        FulltextDocument.kind == kind, condition
     )
+    return join_fts(found, DOCUMENTS, fts, FulltextDocument)
 
 
-__all__ = ["FulltextDocument", "include_object", "index", "matches", "remove", "stems", "words"]
+__all__ = [
+    "DOCUMENTS",
+    "SOURCES",
+    "FulltextDocument",
+    "Source",
+    "ensure_sqlite",
+    "include_object",
+    "index",
+    "install_sqlite",
+    "join_fts",
+    "match",
+    "matches",
+    "remove",
+    "words",
+]

@@ -50,11 +50,16 @@ def index():  # type: ignore[no-untyped-def]
     policy.require_planning(current_user)
     today = local_today()
     include_planned = request.args.get("include_planned") == "1"
-    plans = services.planning(current_user, today=today, include_planned=include_planned, **filters(request.args))
     number = parse_page(request.args.get("page"))
-    page = Page(
-        items=plans[(number - 1) * PER_PAGE : number * PER_PAGE], page=number, per_page=PER_PAGE, total=len(plans)
+    items, total = services.planning_page(
+        current_user,
+        today=today,
+        page=number,
+        per_page=PER_PAGE,
+        include_planned=include_planned,
+        **filters(request.args),
     )
+    page = Page(items=items, page=number, per_page=PER_PAGE, total=total)
     return render_template(
         "planning/index.html",
         page=page,

@@ -4,7 +4,7 @@ findings, follow-ups and messages.
 Visibility is never decided here: every kind starts from its domain's getter (``units.policy.visible_units``,
 ``visits.policy.visible_visits`` with ``visit_content_condition``, ``followups.policy.visible_follow_ups``,
 ``dialogue.policy.message_visibility``), so a unit member finds nothing of another unit and no internal note,
-and a peer reviewer never finds their own unit's draft. Words match in any Swedish word form (app.search.fulltext).
+and a peer reviewer never finds their own unit's draft. Words match in any Swedish word form (app.core.fulltext).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from app.core import fulltext
 from app.dialogue import policy as dialogue_policy
 from app.dialogue.models import Message, Thread
 from app.extensions import db
 from app.followups import policy as followups_policy
 from app.followups.models import FollowUp
-from app.search import fulltext
 from app.units import policy as units_policy
 from app.units.models import Unit
 from app.visits import policy as visits_policy

@@ -9,7 +9,7 @@ Create Date: 2026-11-30 08:10:00
 from alembic import op
 import sqlalchemy as sa
 
-from app.search.fulltext import Source, drop_sqlite, install_sqlite, postgres_index_sql
+from app.core.fulltext import Source, drop_sqlite, install_sqlite, postgres_index_sql
 
 
 # revision identifiers, used by Alembic.
@@ -18,7 +18,7 @@ down_revision = '0012_two_parties'
 branch_labels = None
 depends_on = None
 
-# As of this revision (app.search.fulltext.SOURCES may grow later, with a migration of its own).
+# As of this revision (app.core.fulltext.SOURCES may grow later, with a migration of its own).
 SOURCES = [
     Source("units", "{name}"),
     Source("visits", "{case_number} || ' ' || coalesce({aim}, '')"),

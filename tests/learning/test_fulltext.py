@@ -1,5 +1,6 @@
 """Swedish word forms in the full-text search (app.core.fulltext): PostgreSQL's Swedish configuration with prefix
-matching, and SQLite FTS5 with the Snowball stems (run the file on both: TEST_DB=postgres for PostgreSQL)."""
+matching, and SQLite FTS5 with the Snowball stems as prefixes — the mechanism of the search too (run the file on both:
+TEST_DB=postgres for PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -62,9 +63,9 @@ def test_the_embedded_default_uses_fts5_and_postgresql_the_swedish_configuration
 
     if db.session.get_bind().dialect.name == "postgresql":
         index = db.session.scalar(
-            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_fulltext_documents_swedish'")
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_fulltext_documents_fulltext'")
         )
         assert "gin" in index and "swedish" in index
     else:
-        sql = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'fulltext_fts'"))
+        sql = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'fulltext_documents_fts'"))
         assert "fts5" in sql.lower()

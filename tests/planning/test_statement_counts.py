@@ -70,3 +70,51 @@ def test_planning_statements_do_not_grow_with_the_units(
     assert small == large
     assert api_small.count == api_large.count
     assert body["total"] == 1000
+
+
+def test_every_sort_and_filter_loads_only_the_page_of_units(app, db, make_user, make_template):
+    """The units list and the planning page sort and filter in the database over the stored plans (issue 17): no
+    sort (the latest or next visit included) and no filter (reviewer, due before) loads every unit into Python,
+    and the page is the right slice of the whole ordered list."""
+    from app.planning import services
+
+    coordinator = make_user("coordinator")
+    lead = make_user("reviewer", name="Lena Lead")
+    add_units(db, make_template().current, lead, 0, 120)
+    today = date(2026, 11, 30)
+    coordinator_id, lead_id = coordinator.id, lead.id
+
+    def units_loaded(call):
+        from app.auth.models import User
+
+        db.session.expunge_all()
+        with app.test_request_context():
+            items, total = call(db.session.get(User, coordinator_id))
+            loaded = sum(isinstance(o, Unit) for o in db.session.identity_map.values())
+        return items, total, loaded
+
+    for sort in services.UNIT_SORTS:
+        for descending in (False, True):
+            with app.test_request_context():
+                plans = services.unit_list(coordinator, today=today, sort=sort, descending=descending)
+                whole = [p.unit.id for p in plans]
+            items, total, loaded = units_loaded(
+                lambda actor, s=sort, d=descending: services.unit_list_page(
+                    actor, today=today, page=3, per_page=25, sort=s, descending=d
+                )
+            )
+            assert total == 120 and loaded <= 25, (sort, descending, loaded)
+            assert [p.unit.id for p in items] == whole[50:75], (sort, descending)
+    items, total, loaded = units_loaded(
+        lambda actor: services.unit_list_page(
+            actor, today=today, page=1, per_page=25, reviewer_id=lead_id, due_before=date(2026, 2, 15)
+        )
+    )
+    assert loaded <= 25 and total == 45  # due 1 January 2026 + n days for unit n
+    assert all(p.next_due < date(2026, 2, 15) and lead_id in p.reviewer_ids for p in items)
+    items, total, loaded = units_loaded(
+        lambda actor: services.planning_page(actor, today=today, page=2, per_page=20, reviewer_id=lead_id)
+    )
+    assert loaded <= 20 and total == 80  # every third unit has a planned visit and leaves the due list
+    dues = [p.next_due for p in items]
+    assert dues == sorted(dues)
