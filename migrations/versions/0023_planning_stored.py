@@ -7,6 +7,7 @@ Revises: 0013_learning
 Create Date: 2026-11-30 10:30:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,8 +16,8 @@ from app.core.fulltext import Source, drop_sqlite, install_sqlite, postgres_inde
 
 
 # revision identifiers, used by Alembic.
-revision = '0023_planning_stored'
-down_revision = '0013_learning'
+revision = "0023_planning_stored"
+down_revision = "0021_self_assessment_truncate"
 branch_labels = None
 depends_on = None
 
@@ -33,27 +34,32 @@ OLD_POSTGRES_INDEX = "ix_fulltext_documents_swedish"
 
 
 def upgrade():
-    plans = op.create_table('unit_plans',
-    sa.Column('unit_id', sa.Uuid(), nullable=False),
-    sa.Column('interval_months', sa.Integer(), nullable=False),
-    sa.Column('interval_reason', sa.String(length=30), nullable=False),
-    sa.Column('interval_since', sa.Date(), nullable=True),
-    sa.Column('next_visit_due', sa.Date(), nullable=False),
-    sa.Column('changes_on', sa.Date(), nullable=True),
-    sa.Column('later_interval_months', sa.Integer(), nullable=True),
-    sa.Column('later_interval_reason', sa.String(length=30), nullable=True),
-    sa.Column('later_next_visit_due', sa.Date(), nullable=True),
-    sa.Column('last_visit_date', sa.Date(), nullable=True),
-    sa.Column('last_lead_id', sa.Uuid(), nullable=True),
-    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['last_lead_id'], ['users.id'], name=op.f('fk_unit_plans_last_lead_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_unit_plans_unit_id_units'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('unit_id', name=op.f('pk_unit_plans'))
+    plans = op.create_table(
+        "unit_plans",
+        sa.Column("unit_id", sa.Uuid(), nullable=False),
+        sa.Column("interval_months", sa.Integer(), nullable=False),
+        sa.Column("interval_reason", sa.String(length=30), nullable=False),
+        sa.Column("interval_since", sa.Date(), nullable=True),
+        sa.Column("next_visit_due", sa.Date(), nullable=False),
+        sa.Column("changes_on", sa.Date(), nullable=True),
+        sa.Column("later_interval_months", sa.Integer(), nullable=True),
+        sa.Column("later_interval_reason", sa.String(length=30), nullable=True),
+        sa.Column("later_next_visit_due", sa.Date(), nullable=True),
+        sa.Column("last_visit_date", sa.Date(), nullable=True),
+        sa.Column("last_lead_id", sa.Uuid(), nullable=True),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["last_lead_id"], ["users.id"], name=op.f("fk_unit_plans_last_lead_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_unit_plans_unit_id_units"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("unit_id", name=op.f("pk_unit_plans")),
     )
-    with op.batch_alter_table('unit_plans', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_unit_plans_last_lead_id'), ['last_lead_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_unit_plans_last_visit_date'), ['last_visit_date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_unit_plans_next_visit_due'), ['next_visit_due'], unique=False)
+    with op.batch_alter_table("unit_plans", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_unit_plans_last_lead_id"), ["last_lead_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_unit_plans_last_visit_date"), ["last_visit_date"], unique=False)
+        batch_op.create_index(batch_op.f("ix_unit_plans_next_visit_due"), ["next_visit_due"], unique=False)
 
     # Every existing unit's plan, by the rule of DESIGN.md 4.7 with today's settings (reading columns only).
     from app.core.models import local_today, utcnow
@@ -99,8 +105,8 @@ def downgrade():
                 "INSERT INTO fulltext_fts (kind, doc_id, body) VALUES (?, ?, ?)",
                 (kind, doc_id, " ".join(stemmer.stemWord(w) for w in words(body))),
             )
-    with op.batch_alter_table('unit_plans', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_unit_plans_next_visit_due'))
-        batch_op.drop_index(batch_op.f('ix_unit_plans_last_visit_date'))
-        batch_op.drop_index(batch_op.f('ix_unit_plans_last_lead_id'))
-    op.drop_table('unit_plans')
+    with op.batch_alter_table("unit_plans", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_unit_plans_next_visit_due"))
+        batch_op.drop_index(batch_op.f("ix_unit_plans_last_visit_date"))
+        batch_op.drop_index(batch_op.f("ix_unit_plans_last_lead_id"))
+    op.drop_table("unit_plans")
