@@ -65,6 +65,7 @@ from app.dialogue.services.summaries import (
     ThreadSummary,
     _summary_query,
     thread_list,
+    thread_page,
     visit_summaries,
 )
 from app.dialogue.services.threads import (
@@ -112,6 +113,7 @@ __all__ = [
     "set_notification_mode",
     "subject",
     "thread_list",
+    "thread_page",
     "thread_path",
     "thread_title",
     "thread_view",
