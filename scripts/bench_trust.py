@@ -111,15 +111,28 @@ def set_up(db: Any, units: int) -> tuple[list[uuid.UUID], dict[str, Any]]:
     db.session.execute(
         Unit.__table__.insert(),
         [
-            {"id": u, "name": f"Enhet {i:05d}", "name_key": f"enhet {i:05d}", "kind": UnitKind.elderly_care.name, "trust_level": "baseline", **stamp}
+            {
+                "id": u,
+                "name": f"Enhet {i:05d}",
+                "name_key": f"enhet {i:05d}",
+                "kind": UnitKind.elderly_care.name,
+                "trust_level": "baseline",
+                **stamp,
+            }
             for i, u in enumerate(unit_ids)
         ],
     )
     db.session.execute(
         User.__table__.insert(),
         [
-            {"id": m, "email": f"enhet{i:05d}@bench.se", "name": f"Medlem {i}", "name_key": f"medlem {i}",
-             "is_active_account": True, **stamp}
+            {
+                "id": m,
+                "email": f"enhet{i:05d}@bench.se",
+                "name": f"Medlem {i}",
+                "name_key": f"medlem {i}",
+                "is_active_account": True,
+                **stamp,
+            }
             for i, m in enumerate(member_ids)
         ],
     )
@@ -135,8 +148,13 @@ def set_up(db: Any, units: int) -> tuple[list[uuid.UUID], dict[str, Any]]:
         for key, comparator, threshold, k, _mean, _spread in INDICATORS:
             boundary_id = uuid.uuid4()
             boundaries.append(
-                {"id": boundary_id, "unit_id": unit_id, "kind": BoundaryKind.indicator.name, "created_at": now,
-                 "agreed_at": now}
+                {
+                    "id": boundary_id,
+                    "unit_id": unit_id,
+                    "kind": BoundaryKind.indicator.name,
+                    "created_at": now,
+                    "agreed_at": now,
+                }
             )
             versions.append(
                 {
@@ -181,7 +199,10 @@ def store_all(app: Any, db: Any, unit_ids: list[uuid.UUID], months: list[str], r
     started = time.perf_counter()
     for unit_id in unit_ids:
         result = services.record_readings(
-            unit_id, readings_for(rng, months), actor=access.OPERATOR, source="cli"  # type: ignore[arg-type]
+            unit_id,
+            readings_for(rng, months),
+            actor=access.OPERATOR,
+            source="cli",  # type: ignore[arg-type]
         )
         db.session.commit()
         stored += len(result.readings)
@@ -239,8 +260,14 @@ def next_month_as_rows(db: Any, unit_ids: list[uuid.UUID], month: str, rng: rand
 
     ids = {i.key: i.id for i in db.session.query(Indicator).all()}
     rows = [
-        {"id": uuid.uuid4(), "unit_id": unit_id, "indicator_id": ids[key], "period": month,
-         "value": round(rng.gauss(mean, spread), 1), "source": "cli"}
+        {
+            "id": uuid.uuid4(),
+            "unit_id": unit_id,
+            "indicator_id": ids[key],
+            "period": month,
+            "value": round(rng.gauss(mean, spread), 1),
+            "source": "cli",
+        }
         for unit_id in unit_ids
         for key, _comparator, _threshold, _k, mean, spread in INDICATORS
     ]
@@ -258,8 +285,13 @@ def breach_state(db: Any) -> set[tuple[str, str, tuple[str, ...], bool, bool]]:
     return {
         (str(u), str(v), tuple(k), c is None, cl is not None)
         for u, v, k, c, cl in db.session.execute(
-            select(Breach.unit_id, Breach.boundary_version_id, Breach.trigger_keys, Breach.closed_at,
-                   Breach.condition_cleared_at)
+            select(
+                Breach.unit_id,
+                Breach.boundary_version_id,
+                Breach.trigger_keys,
+                Breach.closed_at,
+                Breach.condition_cleared_at,
+            )
         )
     }
 
@@ -279,12 +311,20 @@ def compare_sweeps(db: Any, counter: StatementCounter) -> dict[str, Any]:
     for mode in ("unit by unit", "set-wise"):
         started = time.perf_counter()
         with counter.counting():
-            chosen = services.units_to_evaluate() if mode == "unit by unit" else services.units_whose_verdict_may_change()
+            chosen = (
+                services.units_to_evaluate() if mode == "unit by unit" else services.units_whose_verdict_may_change()
+            )
             decided = time.perf_counter() - started
             opened = sum(len(services.evaluate_unit(unit_id)) for unit_id in chosen)
         elapsed = time.perf_counter() - started
-        result[mode] = {"seconds": elapsed, "decided": decided, "units": len(chosen), "opened": opened, "statements": counter.count,
-                        "state": breach_state(db)}
+        result[mode] = {
+            "seconds": elapsed,
+            "decided": decided,
+            "units": len(chosen),
+            "opened": opened,
+            "statements": counter.count,
+            "state": breach_state(db),
+        }
         db.session.rollback()
     started = time.perf_counter()
     crossed = services.crossed_indicator_boundaries()
@@ -321,7 +361,6 @@ def main() -> int:
     from app.core import audit
     from app.core.models import local_today
     from app.extensions import db
-    from app.trust import services
 
     app = create_app(
         {
@@ -406,8 +445,10 @@ def report_sweeps(compared: dict[str, Any]) -> None:
     same = compared["unit by unit"]["state"] == compared["set-wise"]["state"]
     share = 100 * lateral["seconds"] / compared["set-wise"]["seconds"]
     choosing = 100 * lateral["seconds"] / compared["set-wise"]["decided"]
-    print(f"  same breaches afterwards: {'yes' if same else 'NO'}; the set-wise sweep at {share:.0f} % of the LATERAL "
-          f"statement's readings/s, its choice of units alone at {choosing:.0f} % (target ≥ 25 %)")
+    print(
+        f"  same breaches afterwards: {'yes' if same else 'NO'}; the set-wise sweep at {share:.0f} % of the LATERAL "
+        f"statement's readings/s, its choice of units alone at {choosing:.0f} % (target ≥ 25 %)"
+    )
 
 
 if __name__ == "__main__":
