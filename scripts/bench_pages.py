@@ -61,14 +61,16 @@ def app_config(url: str) -> dict[str, Any]:
         "CELERY_EMBEDDED_BROKER": "memory://",
         "SMTP_HOST": None,
         "SESSION_COOKIE_SECURE": False,
+        "DB_STATEMENT_TIMEOUT_SECONDS": 0,  # the bulk load and VACUUM take longer than a request may
     }
 
 
 # Every statement takes the scale from :visits and :units; "B-" marks the bulk rows.
 BULK = [
     # units, numbered after the demo's
-    """INSERT INTO units (id, name, kind, contact_email, trust_level, created_at, updated_at)
-       SELECT gen_random_uuid(), 'Enhet ' || lpad(g::text, 5, '0'), 'school', NULL, 'baseline', now(), now()
+    """INSERT INTO units (id, name, name_key, kind, contact_email, trust_level, created_at, updated_at)
+       SELECT gen_random_uuid(), 'Enhet ' || lpad(g::text, 5, '0'), 'enhet ' || lpad(g::text, 5, '0'), 'school',
+              NULL, 'baseline', now(), now()
        FROM generate_series(1, :units - (SELECT count(*) FROM units)) g""",
     # visits spread over every unit and every status
     """INSERT INTO visits (id, case_number, unit_id, template_version_id, purpose, status, visit_date, aim,
@@ -174,10 +176,12 @@ def build(url: str, size: dict[str, int]) -> Any:
         demo.load()
         db.session.commit()
         for statement in BULK:
+            db.session.execute(text("SET LOCAL statement_timeout = 0"))  # a bulk load, not a request
             db.session.execute(text(statement), size)
             db.session.commit()
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("ANALYZE"))  # as autovacuum would: the next statement's plan needs it
+        db.session.execute(text("SET LOCAL statement_timeout = 0"))
         dialogue_services.count_unread_for_everyone()
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -400,12 +404,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--large-units", type=int, default=SIZES["LARGE"]["units"])
     parser.add_argument("--large-visits", type=int, default=SIZES["LARGE"]["visits"])
+    parser.add_argument("--db-prefix", default="bench_", help="database names: PREFIX small and PREFIX large")
     args = parser.parse_args()
     SIZES["LARGE"] = {"units": args.large_units, "visits": args.large_visits}
 
     apps, urls = {}, {}
     for name, size in SIZES.items():
-        urls[name] = f"{args.base_url}bench_{name.lower()}"
+        urls[name] = f"{args.base_url}{args.db_prefix}{name.lower()}"
         started = time.perf_counter()
         apps[name], counts = build(urls[name], size)
         print(

@@ -9,7 +9,13 @@ It drops and creates its own database (``bench_trust`` by default), migrates it,
   * the full sweep's time (``services.evaluate_unit`` for every unit, one transaction each: what
     ``flask trust evaluate`` does; beat's sweep fans the same calls out to the workers);
   * SQL statements per evaluated unit, at 12 and at 36 months of readings: the same, because the evaluation reads
-    only the k newest readings of each boundary through the (unit, indicator, period) index.
+    only the k newest readings of each boundary through the (unit, indicator, period) index;
+  * after one more month inserted as rows (facts the sweep must catch): the sweep unit by unit (every unit with a
+    boundary in force, as before issue 17) against the sweep decided set-wise (``units_whose_verdict_may_change``:
+    one ``LATERAL … LIMIT k`` statement over every boundary, then only the units that change), each from the same
+    state and rolled back, in readings/s (readings in the database / seconds), with the ``LATERAL`` statement alone
+    as the reference and whether both leave the same breaches. ``--sweep-only`` inserts the 36 months as rows
+    instead of through the service and prints only this comparison.
 Units, people and the agreed boundaries are inserted directly (set-up, not measured); after each bulk load the
 script runs ANALYZE, as autovacuum would, so that the planner has statistics.
 """
@@ -105,14 +111,28 @@ def set_up(db: Any, units: int) -> tuple[list[uuid.UUID], dict[str, Any]]:
     db.session.execute(
         Unit.__table__.insert(),
         [
-            {"id": u, "name": f"Enhet {i:05d}", "kind": UnitKind.elderly_care.name, "trust_level": "baseline", **stamp}
+            {
+                "id": u,
+                "name": f"Enhet {i:05d}",
+                "name_key": f"enhet {i:05d}",
+                "kind": UnitKind.elderly_care.name,
+                "trust_level": "baseline",
+                **stamp,
+            }
             for i, u in enumerate(unit_ids)
         ],
     )
     db.session.execute(
         User.__table__.insert(),
         [
-            {"id": m, "email": f"enhet{i:05d}@bench.se", "name": f"Medlem {i}", "is_active_account": True, **stamp}
+            {
+                "id": m,
+                "email": f"enhet{i:05d}@bench.se",
+                "name": f"Medlem {i}",
+                "name_key": f"medlem {i}",
+                "is_active_account": True,
+                **stamp,
+            }
             for i, m in enumerate(member_ids)
         ],
     )
@@ -128,8 +148,13 @@ def set_up(db: Any, units: int) -> tuple[list[uuid.UUID], dict[str, Any]]:
         for key, comparator, threshold, k, _mean, _spread in INDICATORS:
             boundary_id = uuid.uuid4()
             boundaries.append(
-                {"id": boundary_id, "unit_id": unit_id, "kind": BoundaryKind.indicator.name, "created_at": now,
-                 "agreed_at": now}
+                {
+                    "id": boundary_id,
+                    "unit_id": unit_id,
+                    "kind": BoundaryKind.indicator.name,
+                    "created_at": now,
+                    "agreed_at": now,
+                }
             )
             versions.append(
                 {
@@ -174,7 +199,10 @@ def store_all(app: Any, db: Any, unit_ids: list[uuid.UUID], months: list[str], r
     started = time.perf_counter()
     for unit_id in unit_ids:
         result = services.record_readings(
-            unit_id, readings_for(rng, months), actor=access.OPERATOR, source="cli"  # type: ignore[arg-type]
+            unit_id,
+            readings_for(rng, months),
+            actor=access.OPERATOR,
+            source="cli",  # type: ignore[arg-type]
         )
         db.session.commit()
         stored += len(result.readings)
@@ -225,6 +253,86 @@ def sweep(db: Any, counter: StatementCounter) -> dict[str, float]:
     }
 
 
+def next_month_as_rows(db: Any, unit_ids: list[uuid.UUID], month: str, rng: random.Random) -> int:
+    """One more month of readings for every unit, inserted as rows (an import that bypassed the evaluation, or facts
+    the sweep is there to catch): what the two sweeps below then have to find."""
+    from app.trust.models import Indicator, Reading
+
+    ids = {i.key: i.id for i in db.session.query(Indicator).all()}
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "unit_id": unit_id,
+            "indicator_id": ids[key],
+            "period": month,
+            "value": round(rng.gauss(mean, spread), 1),
+            "source": "cli",
+        }
+        for unit_id in unit_ids
+        for key, _comparator, _threshold, _k, mean, spread in INDICATORS
+    ]
+    db.session.execute(Reading.__table__.insert(), rows)
+    db.session.commit()
+    return len(rows)
+
+
+def breach_state(db: Any) -> set[tuple[str, str, tuple[str, ...], bool, bool]]:
+    from sqlalchemy import select
+
+    from app.trust.models import Breach
+
+    db.session.flush()
+    return {
+        (str(u), str(v), tuple(k), c is None, cl is not None)
+        for u, v, k, c, cl in db.session.execute(
+            select(
+                Breach.unit_id,
+                Breach.boundary_version_id,
+                Breach.trigger_keys,
+                Breach.closed_at,
+                Breach.condition_cleared_at,
+            )
+        )
+    }
+
+
+def compare_sweeps(db: Any, counter: StatementCounter) -> dict[str, Any]:
+    """The sweep unit by unit (every unit with a boundary in force, as before issue 17) against the sweep decided
+    set-wise (``units_whose_verdict_may_change``, then only those units), each from the same state in one
+    transaction that is rolled back; and the ``LATERAL … LIMIT k`` statement alone, the reference."""
+    from sqlalchemy import func, select
+
+    from app.trust import services
+    from app.trust.models import Reading
+
+    readings = db.session.scalar(select(func.count()).select_from(Reading))
+    db.session.commit()
+    result: dict[str, Any] = {"readings": readings}
+    for mode in ("unit by unit", "set-wise"):
+        started = time.perf_counter()
+        with counter.counting():
+            chosen = (
+                services.units_to_evaluate() if mode == "unit by unit" else services.units_whose_verdict_may_change()
+            )
+            decided = time.perf_counter() - started
+            opened = sum(len(services.evaluate_unit(unit_id)) for unit_id in chosen)
+        elapsed = time.perf_counter() - started
+        result[mode] = {
+            "seconds": elapsed,
+            "decided": decided,
+            "units": len(chosen),
+            "opened": opened,
+            "statements": counter.count,
+            "state": breach_state(db),
+        }
+        db.session.rollback()
+    started = time.perf_counter()
+    crossed = services.crossed_indicator_boundaries()
+    result["lateral"] = {"seconds": time.perf_counter() - started, "crossed": len(crossed)}
+    db.session.rollback()
+    return result
+
+
 def analyze(db: Any) -> None:
     """What autovacuum does in production after a bulk load: fresh planner statistics."""
     from sqlalchemy import text
@@ -239,6 +347,11 @@ def main() -> int:
     parser.add_argument("--units", type=int, default=2000)
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_trust")
     parser.add_argument("--singles", type=int, default=1000, help="single-reading corrections to time")
+    parser.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="insert the 36 months as rows (no service, no evaluation) and compare only the two sweeps",
+    )
     args = parser.parse_args()
 
     recreate_database(args.database_url)
@@ -246,8 +359,8 @@ def main() -> int:
 
     from app import create_app
     from app.core import audit
+    from app.core.models import local_today
     from app.extensions import db
-    from app.trust import services
 
     app = create_app(
         {
@@ -269,7 +382,15 @@ def main() -> int:
         print(f"setting up {args.units} units × {len(INDICATORS)} agreed boundaries …", flush=True)
         unit_ids, _indicators = set_up(db, args.units)
         analyze(db)
-        months = months_before(services.local_today(), 36)
+        months = months_before(local_today(), 36)
+        if args.sweep_only:
+            print("inserting 36 months of readings as rows …", flush=True)
+            for month in months:
+                next_month_as_rows(db, unit_ids, month, rng)
+            next_month_as_rows(db, unit_ids, f"{local_today():%Y-%m}", rng)
+            analyze(db)
+            report_sweeps(compare_sweeps(db, counter))
+            return 0
 
         print("storing the first 12 months of readings through the service …", flush=True)
         first = store_all(app, db, unit_ids, months[:12], rng)
@@ -279,6 +400,10 @@ def main() -> int:
         second = store_all(app, db, unit_ids, months[12:], rng)
         analyze(db)
         large = sweep(db, counter)
+        print("one more month as rows, then the sweep unit by unit against the sweep decided set-wise …", flush=True)
+        next_month_as_rows(db, unit_ids, f"{local_today():%Y-%m}", rng)
+        analyze(db)
+        compared = compare_sweeps(db, counter)
         print(f"timing {args.singles} single readings (corrections) …", flush=True)
         singles = single_readings(db, unit_ids, months, rng, args.singles)
         totals = {k: first[k] + second[k] for k in ("readings", "seconds", "breaches")}
@@ -299,7 +424,31 @@ def main() -> int:
             f"min {int(result['statements_min'])}, max {int(result['statements_max'])}"
         )
     print(f"e-mails queued for delivery: {queued.count('mail.deliver')}")
+    report_sweeps(compared)
     return 0
+
+
+def report_sweeps(compared: dict[str, Any]) -> None:
+    total = compared["readings"]
+    print(f"\nthe sweep after one more month of readings stored as rows ({total} readings in all):")
+    for mode in ("unit by unit", "set-wise"):
+        r = compared[mode]
+        print(
+            f"  {mode}: {r['seconds']:.2f} s, {total / r['seconds']:.0f} readings/s, {r['units']} units evaluated, "
+            f"{r['opened']} breaches opened, {r['statements']} SQL statements (choosing the units: {r['decided']:.2f} s)"
+        )
+    lateral = compared["lateral"]
+    print(
+        f"  the LATERAL … LIMIT k statement alone: {lateral['seconds']:.2f} s, "
+        f"{total / lateral['seconds']:.0f} readings/s, {lateral['crossed']} boundaries crossed now"
+    )
+    same = compared["unit by unit"]["state"] == compared["set-wise"]["state"]
+    share = 100 * lateral["seconds"] / compared["set-wise"]["seconds"]
+    choosing = 100 * lateral["seconds"] / compared["set-wise"]["decided"]
+    print(
+        f"  same breaches afterwards: {'yes' if same else 'NO'}; the set-wise sweep at {share:.0f} % of the LATERAL "
+        f"statement's readings/s, its choice of units alone at {choosing:.0f} % (target ≥ 25 %)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Tasks of the trust domain: the periodic sweep fans out one evaluation per unit with a boundary in force.
+"""Tasks of the trust domain: the periodic sweep decides set-wise which units' boundaries may change verdict
+(``services.units_whose_verdict_may_change``, a fixed number of statements) and fans out one evaluation per such unit.
 Both are safe to run twice: an evaluation never opens a second breach for the same facts."""
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ MAX_RETRIES = 5
 
 @shared_task(name="trust.sweep")
 def sweep() -> int:
-    """Beat's entry: select what is due (every unit with a boundary in force) and fan out."""
-    unit_ids = services.units_to_evaluate()
+    """Beat's entry: select what is due (the units whose boundaries in force may change verdict) and fan out."""
+    unit_ids = services.units_whose_verdict_may_change()
     db.session.rollback()
     for unit_id in unit_ids:
         evaluate_unit.delay(str(unit_id))

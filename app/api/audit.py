@@ -13,7 +13,8 @@ from app.api.visits_schemas import (
     AuditQueryArgs,
 )
 from app.core import access
-from app.core.pagination import paginate
+from app.core.models import AuditEvent
+from app.core.pagination import paginate_deferred
 from app.core.timeline import sentence
 
 # ---- the audit trail ------------------------------------------------------------------------------
@@ -46,7 +47,7 @@ def list_audit_events(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     accounts: 403 for those). A unit member reads only their own units' events of the kinds a unit may see,
     without the review team's working text; any other object is a 404."""
     query = access.audit_events(current_user, object_type=args.get("object_type"), object_id=args.get("object_id"))
-    page = paginate(query, args, per_page=50)
+    page = paginate_deferred(query, args, AuditEvent, per_page=50)  # a deep page reads the index, not the rows before
     return {
         "items": [AuditOut(e) for e in page.items],
         "page": page.page,

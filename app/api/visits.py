@@ -36,9 +36,10 @@ from app.api.visits_schemas import (
     VisitQueryArgs,
 )
 from app.core.errors import InvalidInput
-from app.core.pagination import paginate
+from app.core.pagination import paginate, paginate_deferred
 from app.visits import policy as visits_policy
 from app.visits import services
+from app.visits.models import Visit
 from app.visits.report_views import pdf_response
 
 # ---- the operations (shared by the endpoints and POST /sync) --------------------------------------
@@ -120,7 +121,7 @@ def list_visits(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     query = services.visit_query(
         current_user, status=args.get("status"), unit_id=args.get("unit"), reviewer_id=reviewer_id
     ).options(*visit_list_options())
-    page = paginate(query, args, per_page=50)
+    page = paginate_deferred(query, args, Visit, per_page=50)  # a deep page reads the index, not the rows before
     return {
         "items": [VisitOut(v) for v in page.items],
         "page": page.page,

@@ -40,7 +40,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.core.models import OutboxEmail, OutboxStatus, utcnow
 from app.core.organisation import current_organisation
-from app.core.pagination import Page, paginate
+from app.core.pagination import Key, KeysetPage, keyset_page
 from app.core.tasks import enqueue_after_commit
 from app.extensions import db
 
@@ -297,13 +297,13 @@ def release_for_retry(outbox_id: uuid.UUID, *, error: str, delay: float, now: da
 # ---- reading the outbox (the coordinators' /admin/outbox) ----------------------------------------------
 
 
-def outbox_page(args: Mapping[str, Any], *, per_page: int = 50) -> Page:
-    """The outbox's e-mails, newest first, a ``Page`` of ``OutboxEmail`` (``?page=``): read from the table by its
-    ``created_at`` index, so the page costs the same at 30 or 300,000 e-mails (DESIGN.md 4.9; issue 17). Who may
-    read it is the caller's check."""
-    return paginate(
-        select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc()), args, per_page=per_page
-    )
+def outbox_page(args: Mapping[str, Any], *, per_page: int = 50) -> KeysetPage:
+    """The outbox's e-mails, newest first, a ``KeysetPage`` of ``OutboxEmail`` (``?after=`` / ``?before=`` an
+    e-mail's (created_at, id)): read from the table by its ``created_at`` index with no OFFSET and no count, so
+    every page costs the same at 30 or 300,000 e-mails (DESIGN.md 4.9; issue 17). Who may read it is the
+    caller's check; a bad cursor raises ``InvalidInput`` (422)."""
+    keys = [Key(OutboxEmail.created_at, descending=True), Key(OutboxEmail.id, descending=True)]
+    return keyset_page(select(OutboxEmail), args, keys, per_page=per_page)
 
 
 def outbox_email(outbox_id: uuid.UUID) -> OutboxEmail | None:

@@ -126,6 +126,8 @@ class AuditEvent(IdMixin, Model):
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_parent", "parent_type", "parent_id"),
+        # The whole trail in its order (API /audit): a page's ids from the index alone (issue 17).
+        Index("ix_audit_events_occurred_at_id", "occurred_at", "id"),
     )
 
 

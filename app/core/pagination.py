@@ -1,13 +1,27 @@
-"""One way to page a query, for the UI and the API (``?page=1&per_page=50``, at most 200)."""
+"""Paging a query, for the UI and the API.
+
+* ``paginate``: ``?page=1&per_page=50`` (at most 200) with a total — API.md's convention for every API list;
+* ``paginate_deferred``: the same convention, the page's ids chosen first over the order's index (the long API
+  lists: a deep page costs an index scan, not the rows before it);
+* ``keyset_page``: the long lists of the UI, ``?after=`` / ``?before=`` a row's key (an opaque cursor), the same
+  cost for every page and links that stay stable while rows are added (issue 17)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import binascii
+import enum
+import json
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
 
+from app.core.errors import InvalidInput
 from app.core.input import parse_page
 from app.extensions import db
 
@@ -44,3 +58,189 @@ def paginate(query: Select[Any], args: Mapping[str, Any], *, per_page: int = 25)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(db.session.scalars(query.limit(size).offset((page - 1) * size)))
     return Page(items=items, page=page, per_page=size, total=total)
+
+
+# ---- keyset pages (issue 17): the same cost for the first page and the thousandth ---------------------------
+
+CURSOR_MAX_LENGTH = 600
+
+
+@dataclass(frozen=True)
+class Key:
+    """One part of a list's order: the SQL ``column`` (or expression) and its direction. The keys together must
+    make the order total (end with an id). Their values are read back from the database with each row, so the
+    cursor holds exactly what the database compares (its own lower-casing, its own dates)."""
+
+    column: Any
+    descending: bool = False
+
+
+@dataclass
+class KeysetPage:
+    """A page of a list read after (or before) a row's key, not at an OFFSET: ``items``; ``next_cursor`` /
+    ``prev_cursor`` (opaque strings for ``?after=`` / ``?before=``, None at either end); ``total`` when the caller
+    counted (or knew) it, else None. Links stay stable while rows are added: a page starts after the row it was
+    asked for, wherever that row now is."""
+
+    items: list[Any]
+    per_page: int
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    total: int | None = None
+    is_first: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+
+def _encode_value(value: Any) -> list[str]:
+    if isinstance(value, datetime):
+        return ["t", value.isoformat()]
+    if isinstance(value, date):
+        return ["d", value.isoformat()]
+    if isinstance(value, uuid.UUID):
+        return ["u", str(value)]
+    if isinstance(value, bool):
+        return ["b", "1" if value else "0"]
+    if isinstance(value, int):
+        return ["i", str(value)]
+    if isinstance(value, enum.Enum):
+        return ["e", str(value.name)]
+    return ["s", str(value)]
+
+
+def _decode_value(tag: str, text: str) -> Any:
+    if tag == "t":
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if tag == "d":
+        return date.fromisoformat(text)
+    if tag == "u":
+        return uuid.UUID(text)
+    if tag == "b":
+        return text == "1"
+    if tag == "i":
+        return int(text)
+    if tag in ("e", "s"):
+        return text
+    raise ValueError(tag)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """A row's key values as an opaque, URL-safe string (``?after=`` / ``?before=``)."""
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, field: str, size: int) -> list[Any]:
+    """The key values of a cursor made by ``encode_cursor``; anything else raises ``InvalidInput`` (422) naming the
+    field (``after`` or ``before``)."""
+    try:
+        if len(cursor) > CURSOR_MAX_LENGTH:
+            raise ValueError(field)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+        if not isinstance(parts, list) or len(parts) != size:
+            raise ValueError(field)
+        return [_decode_value(str(tag), str(text)) for tag, text in parts]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        message = _("This link to a page of the list is not valid. Start again from the first page.")
+        raise InvalidInput({field: [message]}, message=f"{field}: {message}") from None
+
+
+def _type_of(key: Key) -> Any:
+    kind = getattr(key.column, "type", None)
+    return None if kind is None or kind.__class__.__name__ == "NullType" else kind
+
+
+def _beyond(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> Any:
+    """The rows after ``values`` in the keys' order (before them when ``backwards``): a row comparison when every
+    key runs the same way (one index range), else the expanded form."""
+    directions = {k.descending for k in keys}
+    later = lambda key: key.descending == backwards  # noqa: E731  (ascending forwards: greater)
+    if len(directions) == 1:
+        left, right = (
+            tuple_(*(k.column for k in keys)),
+            tuple_(*(literal(v, _type_of(k)) for k, v in zip(keys, values, strict=True))),
+        )
+        return left > right if later(keys[0]) else left < right
+    alternatives = []
+    for index, key in enumerate(keys):
+        equal = [keys[i].column == values[i] for i in range(index)]
+        step = key.column > values[index] if later(key) else key.column < values[index]
+        alternatives.append(and_(*equal, step))
+    return or_(*alternatives)
+
+
+def keyset_page(
+    query: Select[Any],
+    args: Mapping[str, Any],
+    keys: Sequence[Key],
+    *,
+    per_page: int = 25,
+    count: bool = False,
+    total: int | None = None,
+) -> KeysetPage:
+    """One page of ``query`` (without an ORDER BY: the keys give it) in the keys' order, starting after the row of
+    ``?after=`` or ending before the row of ``?before=`` (cursors of this function's earlier pages), ``per_page``
+    rows (``?per_page=``, at most 200). Each page costs one index range scan of ``per_page + 1`` rows, whether it
+    is the first or the thousandth; ``count=True`` also counts the whole list (one more statement), ``total`` passes
+    a count the caller keeps elsewhere. A bad cursor or size raises ``InvalidInput`` (422) naming the field."""
+    size = min(parse_page(args.get("per_page"), field="per_page", default=per_page), MAX_PER_PAGE)
+    after, before = args.get("after") or None, args.get("before") or None
+    backwards = before is not None and after is None
+    cursor = before if backwards else after
+    ordered = query
+    if cursor is not None:
+        values = decode_cursor(str(cursor), field="before" if backwards else "after", size=len(keys))
+        ordered = ordered.where(_beyond(keys, values, backwards=backwards))
+    order = [(k.column.asc() if k.descending == backwards else k.column.desc()) for k in keys]
+    found = list(db.session.execute(ordered.add_columns(*(k.column for k in keys)).order_by(*order).limit(size + 1)))
+    more = len(found) > size
+    found = found[:size]
+    if backwards:
+        found.reverse()
+    rows = [row[0] for row in found]
+    key_values = {id(row[0]): list(row[1:]) for row in found}
+
+    def cursor_of(item: Any) -> str:
+        return encode_cursor(key_values[id(item)])
+
+    if backwards:
+        prev_cursor = cursor_of(rows[0]) if more and rows else None
+        next_cursor = cursor_of(rows[-1]) if rows else None
+    else:
+        prev_cursor = cursor_of(rows[0]) if cursor is not None and rows else None
+        next_cursor = cursor_of(rows[-1]) if more else None
+    if count and total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return KeysetPage(
+        items=rows,
+        per_page=size,
+        next_cursor=next_cursor,
+        prev_cursor=prev_cursor,
+        total=total,
+        is_first=prev_cursor is None,
+    )
+
+
+def paginate_deferred(
+    query: Select[Any], args: Mapping[str, Any], entity: Any, *, per_page: int = 25, total: int | None = None
+) -> Page:
+    """``paginate`` for the API's ``?page=`` convention (API.md) with a bounded cost per page: the page's ids are
+    chosen first over the ordered query's key columns alone (an index-only plan where the order is indexed), then
+    only those rows are loaded, in the same order. ``entity``: the mapped class whose ``id`` the query pages."""
+    page = parse_page(args.get("page"))
+    size = min(parse_page(args.get("per_page"), field="per_page", default=per_page), MAX_PER_PAGE)
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if (page - 1) * size >= total:
+        return Page(items=[], page=page, per_page=size, total=total)
+    ids = list(db.session.scalars(query.with_only_columns(entity.id).limit(size).offset((page - 1) * size)))
+    found = {item.id: item for item in db.session.scalars(query.order_by(None).where(entity.id.in_(ids)))}
+    return Page(items=[found[i] for i in ids if i in found], page=page, per_page=size, total=total)

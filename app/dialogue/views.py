@@ -149,7 +149,7 @@ def read_finding_thread(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def index():  # type: ignore[no-untyped-def]
     """Every conversation the person may read, the newest activity first."""
     unread_only = request.args.get("unread") == "1"
-    page = services.thread_list(current_user, unread_only=unread_only, page=_page_number() or 1)
+    page = services.thread_page(current_user, request.args, unread_only=unread_only)
     return render_template("dialogue/index.html", page=page, unread_only=unread_only)
 
 

@@ -47,6 +47,7 @@ from app.followups.models import (
     FollowUpStatus,
     Reminder,
     ReminderStatus,
+    ReminderStatusCount,
     ReminderSweep,
 )
 from app.units.models import Membership
@@ -324,12 +325,20 @@ def last_sweep() -> ReminderSweep | None:
     return db.session.get(ReminderSweep, SWEEP_NAME)
 
 
+def status_counts() -> dict[str, int]:
+    """How many reminders have each status, ``{"pending": n, …, "failed": n}`` (every status, 0 when none): read
+    from ``reminder_status_counts``, which database triggers keep in the same transaction as each insert, change
+    of status and delete (migration 0024), so the cost is one small table whatever the number of reminders."""
+    stored = dict(db.session.execute(select(ReminderStatusCount.status, ReminderStatusCount.total)).all())
+    return {s.value: max(0, int(stored.get(s.value, 0))) for s in ReminderStatus}
+
+
 def failed_count() -> int:
-    """Reminders that need a coordinator (the start page says how many)."""
-    return int(
-        db.session.scalar(select(func.count()).select_from(Reminder).where(Reminder.status == ReminderStatus.failed))
-        or 0
+    """Reminders that need a coordinator (the start page says how many), from the per-status counters."""
+    total = db.session.scalar(
+        select(ReminderStatusCount.total).where(ReminderStatusCount.status == ReminderStatus.failed.value)
     )
+    return max(0, int(total or 0))
 
 
 # ---- sending, step by step (the send task commits after each) --------------------------------------------

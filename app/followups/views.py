@@ -20,7 +20,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.files import stored_file_response
 from app.core.forms import EmptyForm
 from app.core.models import local_today
-from app.core.pagination import paginate
+from app.core.pagination import Key, keyset_page, paginate
 from app.core.run import form_errors, run_service
 from app.extensions import db
 from app.followups import bp, calendar, reminders, services
@@ -347,15 +347,21 @@ def reminder_list():  # type: ignore[no-untyped-def]
             selectinload(Reminder.follow_up).selectinload(FollowUp.owner),
             selectinload(Reminder.visit),
         )
-        .order_by(Reminder.send_after.desc(), Reminder.id)
     )
-    page = paginate(query, request.args)
-    counts = dict(db.session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
+    # The tabs' counts from the per-status counters and the page after a row's (send_after, id) key through the
+    # (status, send_after, id) index: the same cost at 800 or 200,000 reminders (issue 17).
+    counts = reminders.status_counts()
+    page = keyset_page(
+        query,
+        request.args,
+        [Key(Reminder.send_after, descending=True), Key(Reminder.id, descending=True)],
+        total=counts[status],
+    )
     return render_template(
         "followups/reminders.html",
         page=page,
         status=status,
-        counts={s.value: counts.get(s, 0) for s in ReminderStatus},
+        counts=counts,
         sweep=reminders.last_sweep(),
         retry_form=EmptyForm(),
     )

@@ -31,11 +31,12 @@ def _unit_id(reference: str):  # type: ignore[no-untyped-def]
     "--unit", "unit_ref", default=None, help="A unit's name or id; every unit with a boundary in force if left out."
 )
 def evaluate(unit_ref: str | None) -> None:
-    """Evaluate the boundaries in force once, now (what the periodic sweep does); commits unit by unit."""
+    """Evaluate the boundaries in force once, now (what the periodic sweep does: only the units whose verdict may
+    change, decided set-wise); commits unit by unit."""
     from app.trust import services
 
     operator_context()
-    unit_ids = [_unit_id(unit_ref)] if unit_ref else services.units_to_evaluate()
+    unit_ids = [_unit_id(unit_ref)] if unit_ref else services.units_whose_verdict_may_change()
     opened = 0
     for unit_id in unit_ids:
         try:

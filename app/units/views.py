@@ -16,7 +16,7 @@ from app.core import access, audit, csvexport
 from app.core.errors import InvalidInput
 from app.core.input import parse_page
 from app.core.models import AuditEvent, local_today
-from app.core.pagination import Page, paginate
+from app.core.pagination import Key, KeysetPage, Page, keyset_page
 from app.core.run import run_service
 from app.extensions import db
 from app.planning import services as planning
@@ -116,16 +116,17 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         .where(Membership.unit_id == unit.id)
         .order_by(func.lower(User.name))
     ).all()
-    history = Page(items=[], page=1, per_page=HISTORY_PER_PAGE, total=0)
+    history = KeysetPage(items=[], per_page=HISTORY_PER_PAGE)
     if access.may_see_audit_of_unit(current_user, unit.id):
         query = audit.unit_history_query(
             unit.id,
             for_unit_member=not access.supervises(current_user, unit.id),
             with_internal=access.supervises(current_user, unit.id),  # internal notes: the supervising side's
         )
-        # A unit's history grows with every reading and message: the newest first, a page at a time.
-        newest_first = query.order_by(None).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        history = paginate(newest_first, request.args, per_page=HISTORY_PER_PAGE)
+        # A unit's history grows with every reading and message: the newest first, a page after (or before) an
+        # event's (occurred_at, id) key, so an old page costs what the first does (issue 17).
+        keys = [Key(AuditEvent.occurred_at, descending=True), Key(AuditEvent.id, descending=True)]
+        history = keyset_page(query.order_by(None), request.args, keys, per_page=HISTORY_PER_PAGE)
     return render_template(
         "units/show.html",
         unit=unit,

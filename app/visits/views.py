@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import Date, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User, UserRole
@@ -17,7 +18,7 @@ from app.core import access, audit, csvexport
 from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm
 from app.core.models import AuditEvent, local_today
-from app.core.pagination import paginate
+from app.core.pagination import Key, keyset_page
 from app.core.run import form_errors, run_service
 from app.extensions import db
 from app.units.models import Unit
@@ -147,6 +148,12 @@ VISIT_SORTS = {
     "visit_date": (Visit.visit_date, Visit.case_number),
     "status": (Visit.status, Visit.case_number),
 }
+# The list's own order (``visit_query``'s): the newest first, those without a date (to be planned) at the top.
+DEFAULT_VISIT_KEYS = [
+    Key(func.coalesce(Visit.visit_date, literal(date(9999, 12, 31), Date)), descending=True),
+    Key(Visit.case_number, descending=True),
+    Key(Visit.id, descending=True),
+]
 
 
 @bp.get("/visits")
@@ -171,10 +178,11 @@ def index():  # type: ignore[no-untyped-def]
     if unit_q:
         query = query.where(func.lower(Unit.name).contains(unit_q.lower(), autoescape=True))
     if sort in VISIT_SORTS:
-        columns = VISIT_SORTS[sort]
-        query = query.order_by(None).order_by(*(c.desc() if descending else c.asc() for c in columns))
+        keys = [Key(c, descending) for c in (*VISIT_SORTS[sort], Visit.id)]
     else:
         sort = ""
+        keys = DEFAULT_VISIT_KEYS
+    query = query.order_by(None).order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
     if csvexport.wants_csv():
         return csvexport.csv_response(
             "besok.csv",
@@ -191,7 +199,8 @@ def index():  # type: ignore[no-untyped-def]
                 for v in db.session.scalars(query.limit(CSV_MAX_ROWS))
             ],
         )
-    page = paginate(query, request.args)
+    # A page after (or before) a row's key, not at an OFFSET: the last page costs what the first does (issue 17).
+    page = keyset_page(query.order_by(None), request.args, keys, count=True)
     reviewers = _reviewer_choices() if current_user.is_staff else []
     return render_template(
         "visits/index.html",

@@ -349,3 +349,103 @@ def test_the_follow_up_page_names_the_proposing_party_with_a_capital_letter(peop
     page = browser.get(f"/follow-ups/{follow_up.id}").text
     proposed = re.search(r"<dt>Proposed by</dt><dd>([^<,(]+)", page)
     assert proposed is not None and proposed.group(1).strip() == "The supervising body"
+
+
+def _grouped_counts(db) -> dict[str, int]:
+    """The old way: count every reminder by status."""
+    from sqlalchemy import func
+
+    rows = dict(db.session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
+    return {s.value: int(rows.get(s, 0)) for s in ReminderStatus}
+
+
+def test_the_status_counters_equal_counting_every_reminder(people, make_follow_up, db):
+    """The per-status counters (kept by triggers, migration 0024) against a GROUP BY over the table, through
+    inserts, changes by the ORM and by bulk UPDATE, and deletes."""
+    from sqlalchemy import delete, update
+
+    from app.followups import reminders
+
+    follow_ups = [make_follow_up("agreed", title=f"Rutin {n}") for n in range(4)]
+    assert reminders.status_counts() == _grouped_counts(db)
+    assert sum(reminders.status_counts().values()) > 0
+    rows = db.session.scalars(select(Reminder).order_by(Reminder.id)).all()
+    rows[0].status = ReminderStatus.failed
+    rows[1].status = ReminderStatus.sent
+    rows[2].attempts = 3  # no change of status
+    db.session.commit()
+    assert reminders.status_counts() == _grouped_counts(db)
+    db.session.execute(
+        update(Reminder).where(Reminder.follow_up_id == follow_ups[1].id).values(status=ReminderStatus.obsolete)
+    )
+    db.session.commit()
+    assert reminders.status_counts() == _grouped_counts(db)
+    db.session.execute(delete(Reminder).where(Reminder.follow_up_id == follow_ups[2].id))
+    db.session.commit()
+    counts = reminders.status_counts()
+    assert counts == _grouped_counts(db)
+    assert reminders.failed_count() == counts["failed"] == 1
+    rolled = db.session.scalars(select(Reminder).where(Reminder.status == ReminderStatus.pending)).first()
+    rolled.status = ReminderStatus.failed
+    db.session.flush()
+    db.session.rollback()  # a change rolled back leaves the counters as they were
+    assert reminders.status_counts() == counts
+
+
+def test_the_reminder_page_shows_the_counts_and_every_reminder_once_across_its_pages(
+    people, make_follow_up, browser, db
+):
+    import html
+    import re
+
+    for n in range(5):
+        make_follow_up("agreed", title=f"Rutin {n}")
+    browser.login(people.coordinator)
+    counts = _grouped_counts(db)
+    page = browser.get("/reminders?status=pending&per_page=4").text
+    assert f"({counts['pending']})" in page and "(0)" in page  # the statuses without reminders too
+    rows = len(re.findall(r'href="/(?:follow-ups|visits)/[0-9a-f-]{36}"', page))
+    link = re.search(r'href="([^"]+)" rel="next"', page)
+    pages = 1
+    while link:
+        page = browser.get(html.unescape(link.group(1))).text
+        rows += len(re.findall(r'href="/(?:follow-ups|visits)/[0-9a-f-]{36}"', page))
+        link = re.search(r'href="([^"]+)" rel="next"', page)
+        pages += 1
+    assert rows == counts["pending"] and pages == -(-counts["pending"] // 4)
+
+
+def test_the_start_page_counts_equal_counting_each_status_separately(people, make_follow_up, db):
+    """``services.summary`` in one statement against the three separate counts it replaced (issue 17)."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import func
+
+    from app.followups import services
+    from app.followups.models import FollowUp, FollowUpStatus
+    from app.followups.services import ListFilter, _filtered
+
+    for n, status in enumerate(["proposed", "proposed", "agreed", "agreed", "done_reported", "verified"]):
+        make_follow_up(status, title=f"Rutin {n}", visit=people.visit if n % 2 else None)
+    db.session.execute(
+        FollowUp.__table__.update().where(FollowUp.status == FollowUpStatus.agreed).values(due_date=date(2020, 1, 1))
+    )
+    db.session.commit()
+    today = date.today() + timedelta(days=1)
+    for actor in (people.coordinator, people.lead, people.owner):
+        mine = actor.is_reviewer and not actor.is_coordinator
+        ids = _filtered(actor, ListFilter(status="all", mine=mine), today).with_only_columns(FollowUp.id)
+
+        def count(*conditions, ids=ids):
+            counted = select(func.count()).select_from(FollowUp).where(FollowUp.id.in_(ids), *conditions)
+            return db.session.scalar(counted)
+
+        side = FollowUp.supervisor_accepted_at if actor.is_staff else FollowUp.unit_accepted_at
+        expected = (
+            count(FollowUp.status == FollowUpStatus.proposed, side.is_(None)),
+            count(FollowUp.status == FollowUpStatus.done_reported) if actor.is_staff else 0,
+            count(FollowUp.status == FollowUpStatus.agreed, FollowUp.due_date < today),
+        )
+        got = services.summary(actor, today=today)
+        assert (got.waiting_for_acceptance, got.waiting_for_verification, got.overdue) == expected, actor.name
+        assert got.overdue >= 1

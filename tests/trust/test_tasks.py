@@ -1,5 +1,5 @@
-"""The periodic sweep fans out one evaluation per unit with a boundary in force; each evaluation task is safe to run
-twice; beat runs the sweep."""
+"""The periodic sweep fans out one evaluation per unit whose boundaries in force may change verdict (decided
+set-wise, tests/trust/test_sweep_setwise.py); each evaluation task is safe to run twice; beat runs the sweep."""
 
 from __future__ import annotations
 
@@ -26,14 +26,18 @@ def units_with_boundaries(db, make_unit, make_indicator, make_boundary, make_vis
     return crossed, calm
 
 
-def test_the_sweep_fans_out_one_task_per_unit_with_a_boundary_in_force(units_with_boundaries, monkeypatch):
-    crossed, calm = units_with_boundaries
+def test_the_sweep_fans_out_one_task_per_unit_whose_verdict_may_change(units_with_boundaries, monkeypatch):
+    crossed, _calm = units_with_boundaries  # the calm unit has a boundary in force but nothing that crosses it
     queued: list[str] = []
     monkeypatch.setattr(workers.trust.evaluate_unit, "delay", lambda unit_id: queued.append(unit_id))
 
-    assert workers.trust.sweep.apply().get() == 2
+    assert workers.trust.sweep.apply().get() == 1
+    assert queued == [str(crossed.id)]
 
-    assert sorted(queued) == sorted([str(crossed.id), str(calm.id)])
+    workers.trust.evaluate_unit.apply(args=[str(crossed.id)]).get()
+    queued.clear()
+    assert workers.trust.sweep.apply().get() == 0  # its breach is open: nothing left to change
+    assert queued == []
 
 
 def test_the_evaluation_task_is_safe_to_run_twice(db, units_with_boundaries):

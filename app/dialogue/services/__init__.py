@@ -70,6 +70,7 @@ from app.dialogue.services.summaries import (
     ThreadSummary,
     _summary_query,
     thread_list,
+    thread_page,
     visit_summaries,
 )
 from app.dialogue.services.threads import (
@@ -119,6 +120,7 @@ __all__ = [
     "set_notification_mode",
     "subject",
     "thread_list",
+    "thread_page",
     "thread_path",
     "thread_title",
     "thread_view",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.core.pagination import MAX_PER_PAGE, Page
+from app.core.pagination import MAX_PER_PAGE, Key, KeysetPage, Page, keyset_page
 from app.core.urls import external_url
 from app.dialogue import policy as dialogue_policy
 from app.dialogue.models import (
@@ -139,25 +139,57 @@ def thread_list(
 
     The page is chosen first over the threads' last-activity columns (an index), and only its rows are
     aggregated: the cost does not grow with the number of conversations beyond counting them."""
-    key, visible = _last_visible_activity(actor)
-    threads = select(Thread.id).join(Visit, Visit.id == Thread.visit_id).where(visible)
-    if unit_ids is not None:
-        threads = threads.where(Thread.unit_id.in_(list(unit_ids)))
-    if unread_only:
-        if actor.id is None:
-            return Page([], 1, per_page, 0)
-        new_here = select(Message.id).where(Message.thread_id == Thread.id, _new_to_person(actor.id)).exists()
-        threads = threads.where(new_here)
+    threads = _visible_threads(actor, select(Thread.id), unread_only=unread_only, unit_ids=unit_ids)
+    if threads is None:
+        return Page([], 1, per_page, 0)
+    key, _visible = _last_visible_activity(actor)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     total = int(db.session.scalar(select(func.count()).select_from(threads.subquery())) or 0)
-    page_ids = threads.order_by(key.desc(), Thread.id).limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.execute(
-        _summary_query(actor)
-        .where(Thread.id.in_(page_ids.scalar_subquery()))
-        .order_by(func.max(Message.created_at).desc(), Thread.id)
-    ).all()
-    return Page(_summaries(rows), page, per_page, total)
+    page_ids = threads.order_by(key.desc(), Thread.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    return Page(_page_summaries(actor, list(db.session.scalars(page_ids))), page, per_page, total)
+
+
+def _visible_threads(
+    actor: User, query: Select[Any], *, unread_only: bool, unit_ids: Iterable[uuid.UUID] | None
+) -> Select[Any] | None:
+    """``query`` (over ``Thread``) narrowed to the conversations the actor may read that have a message for them;
+    the visit is joined only when the rule needs its status (a unit member's view). None: nothing to list."""
+    _key, visible = _last_visible_activity(actor)
+    if not actor.is_staff or unread_only:  # the visit's status: the unit's view and "new to the person"
+        query = query.join(Visit, Visit.id == Thread.visit_id)
+    query = query.where(visible)
+    if unit_ids is not None:
+        query = query.where(Thread.unit_id.in_(list(unit_ids)))
+    if unread_only:
+        if actor.id is None:
+            return None
+        new_here = select(Message.id).where(Message.thread_id == Thread.id, _new_to_person(actor.id)).exists()
+        query = query.where(new_here)
+    return query
+
+
+def _page_summaries(actor: User, ids: Sequence[uuid.UUID]) -> list[ThreadSummary]:
+    """The summaries of a page's threads (aggregated over those threads' messages only), in the page's order."""
+    if not ids:
+        return []
+    rows = db.session.execute(_summary_query(actor).where(Thread.id.in_(list(ids)))).all()
+    by_id = {s.thread.id: s for s in _summaries(rows)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def thread_page(actor: User, args: Mapping[str, Any], *, unread_only: bool = False, per_page: int = 25) -> KeysetPage:
+    """The conversation list of the UI (/messages): a ``KeysetPage`` of ``ThreadSummary``, the newest activity
+    first, read after (``?after=``) or before (``?before=``) a conversation's key — (last visible activity, id)
+    — so every page costs one index range scan and links stay put while new messages arrive (issue 17). No count:
+    it would read every visible conversation. A bad cursor raises ``InvalidInput`` (422)."""
+    key, _visible = _last_visible_activity(actor)
+    threads = _visible_threads(actor, select(Thread), unread_only=unread_only, unit_ids=None)
+    if threads is None:
+        return KeysetPage(items=[], per_page=per_page)
+    page = keyset_page(threads, args, [Key(key, descending=True), Key(Thread.id, descending=True)], per_page=per_page)
+    page.items = _page_summaries(actor, [t.id for t in page.items])
+    return page
 
 
 def visit_summaries(actor: User, visit: Visit) -> dict[uuid.UUID | None, ThreadSummary]:

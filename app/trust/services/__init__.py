@@ -102,6 +102,7 @@ from app.trust.services.readings import (
     unit_kind_label,
     withdraw_reading,
 )
+from app.trust.services.sweep import crossed_indicator_boundaries, units_whose_verdict_may_change
 
 __all__ = [
     "CSV_HEADERS",
@@ -129,6 +130,7 @@ __all__ = [
     "connect_signals",
     "counted_boundaries",
     "create_indicator",
+    "crossed_indicator_boundaries",
     "evaluate_unit",
     "field_label",
     "find_indicator",
@@ -148,6 +150,7 @@ __all__ = [
     "trust_history_query",
     "unit_kind_label",
     "units_to_evaluate",
+    "units_whose_verdict_may_change",
     "update_indicator",
     "withdraw_reading",
     "withdraw_version",

@@ -315,7 +315,8 @@ def evaluate_unit(
 
 
 def units_to_evaluate() -> list[uuid.UUID]:
-    """Units with at least one boundary in force: what the periodic sweep fans out over."""
+    """Units with at least one boundary in force, sorted. The periodic sweep fans out over fewer: only those whose
+    verdict may change (``sweep.units_whose_verdict_may_change``); this is the whole set it is checked against."""
     return list(
         db.session.scalars(
             select(Boundary.unit_id)

@@ -1,0 +1,138 @@
+"""Keyset pages (app.core.pagination.keyset_page, issue 17): every row once, in order, across pages with equal
+keys; links that stay put while rows are added; previous pages; a bad cursor is a 422 naming the field. And the
+API's deferred pages keep API.md's convention."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.core.errors import InvalidInput
+from app.core.models import OutboxEmail, OutboxStatus
+from app.core.pagination import Key, decode_cursor, encode_cursor, keyset_page, paginate, paginate_deferred
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+KEYS = [Key(OutboxEmail.created_at, descending=True), Key(OutboxEmail.id, descending=True)]
+
+
+def add_emails(db, count: int, *, start: datetime = START, same_time_every: int = 3) -> None:
+    """E-mails whose created_at repeats for each run of ``same_time_every`` (ties broken by the id)."""
+    for n in range(count):
+        db.session.add(
+            OutboxEmail(
+                id=uuid.uuid4(),
+                message_id=f"<{uuid.uuid4()}@test>",
+                recipient=f"p{n}@example.se",
+                subject=f"E-post {n}",
+                text="Text",
+                html="<p>Text</p>",
+                source="test",
+                status=OutboxStatus.sent,
+                created_at=start + timedelta(minutes=n // same_time_every),
+            )
+        )
+    db.session.commit()
+
+
+def newest_first(db) -> list[uuid.UUID]:
+    return list(db.session.scalars(select(OutboxEmail.id).order_by(*(k.column.desc() for k in KEYS))))
+
+
+def walk(db, *, per_page: int) -> list[uuid.UUID]:
+    seen, args = [], {"per_page": str(per_page)}
+    while True:
+        page = keyset_page(select(OutboxEmail), args, KEYS)
+        seen.extend(e.id for e in page.items)
+        if not page.has_next:
+            return seen
+        args = {"per_page": str(per_page), "after": page.next_cursor}
+
+
+def test_pages_hold_every_row_once_in_order_also_when_keys_are_equal(db):
+    add_emails(db, 23)
+    assert walk(db, per_page=5) == newest_first(db)
+    assert walk(db, per_page=1) == newest_first(db)
+    assert walk(db, per_page=200) == newest_first(db)
+
+
+def test_the_next_page_stays_the_same_when_newer_rows_arrive(db):
+    add_emails(db, 12)
+    order = newest_first(db)
+    first = keyset_page(select(OutboxEmail), {"per_page": "5"}, KEYS)
+    add_emails(db, 4, start=START + timedelta(days=1))  # newer: at the top of the list
+    second = keyset_page(select(OutboxEmail), {"per_page": "5", "after": first.next_cursor}, KEYS)
+    assert [e.id for e in second.items] == order[5:10]  # OFFSET 5 would have shown 4 rows again
+
+
+def test_previous_leads_back_to_the_same_rows_and_the_first_page_has_none(db):
+    add_emails(db, 12)
+    order = newest_first(db)
+    first = keyset_page(select(OutboxEmail), {"per_page": "5"}, KEYS)
+    assert not first.has_prev and first.has_next
+    second = keyset_page(select(OutboxEmail), {"per_page": "5", "after": first.next_cursor}, KEYS)
+    third = keyset_page(select(OutboxEmail), {"per_page": "5", "after": second.next_cursor}, KEYS)
+    assert [e.id for e in third.items] == order[10:] and not third.has_next
+    back = keyset_page(select(OutboxEmail), {"per_page": "5", "before": third.prev_cursor}, KEYS)
+    assert [e.id for e in back.items] == order[5:10] and back.has_prev
+    start = keyset_page(select(OutboxEmail), {"per_page": "5", "before": back.prev_cursor}, KEYS)
+    assert [e.id for e in start.items] == order[:5] and not start.has_prev
+
+
+def test_counting_is_asked_for_or_given(db):
+    add_emails(db, 7)
+    assert keyset_page(select(OutboxEmail), {}, KEYS).total is None
+    assert keyset_page(select(OutboxEmail), {}, KEYS, count=True).total == 7
+    assert keyset_page(select(OutboxEmail), {}, KEYS, total=99).total == 99
+
+
+@pytest.mark.parametrize("cursor", ["x", "bm90IGpzb24", encode_cursor(["only one value"]), "A" * 700])
+def test_a_bad_cursor_is_refused_naming_the_field(db, cursor):
+    with pytest.raises(InvalidInput) as refused:
+        keyset_page(select(OutboxEmail), {"after": cursor}, KEYS)
+    assert "after" in refused.value.errors
+    with pytest.raises(InvalidInput) as refused:
+        keyset_page(select(OutboxEmail), {"before": cursor}, KEYS)
+    assert "before" in refused.value.errors
+
+
+def test_a_cursor_keeps_the_values_exactly():
+    moment, ident = START + timedelta(microseconds=7), uuid.uuid4()
+    assert decode_cursor(encode_cursor([moment, ident, "Åby", 3]), field="after", size=4) == [
+        moment,
+        ident,
+        "Åby",
+        3,
+    ]
+
+
+def test_the_outbox_page_answers_422_for_a_bad_cursor(browser, make_user):
+    browser.login(make_user("coordinator"))
+    assert browser.get("/admin/outbox?after=%%%").status_code == 422
+
+
+def test_deferred_pages_are_the_pages_of_paginate(db):
+    add_emails(db, 23)
+    query = select(OutboxEmail).order_by(*(k.column.desc() for k in KEYS))
+    for number in ("1", "2", "3", "4", "9"):
+        args = {"page": number, "per_page": "7"}
+        plain, deferred = paginate(query, args), paginate_deferred(query, args, OutboxEmail)
+        assert [e.id for e in deferred.items] == [e.id for e in plain.items]
+        assert (deferred.page, deferred.per_page, deferred.total) == (plain.page, plain.per_page, plain.total)
+
+
+def test_the_visit_list_pages_stay_put_while_visits_are_added(browser, make_user, make_visit, make_unit):
+    unit = make_unit("Lärkans skola")
+    visits = [make_visit("planned", unit=unit) for _ in range(30)]
+    browser.login(make_user("coordinator"))
+    first = browser.get("/visits").text
+    shown_first = set(re.findall(r"/visits/([0-9a-f-]{36})\"", first))
+    make_visit("planned", unit=unit)
+    second = browser.get(html.unescape(re.search(r'href="([^"]+)" rel="next"', first).group(1))).text
+    shown_second = set(re.findall(r"/visits/([0-9a-f-]{36})\"", second))
+    assert shown_first and shown_second and not shown_first & shown_second
+    assert shown_first | shown_second == {str(v.id) for v in visits}
