@@ -372,7 +372,7 @@ def people():  # type: ignore[no-untyped-def]
     filters = _people_filter()
     query = services.people_query(current_user, filters)
     if csvexport.wants_csv():
-        names = dict(db.session.execute(select(Unit.id, Unit.name)).tuples().all())
+        names = {i: n for i, n in db.session.execute(select(Unit.id, Unit.name))}
         return csvexport.csv_response(
             "personer.csv",
             [_("Name"), _("E-mail address"), _("Roles"), _("Units"), _("Status")],

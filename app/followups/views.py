@@ -111,7 +111,7 @@ def _list_page(unit: Unit | None):  # type: ignore[no-untyped-def]
     today = local_today()
     query = services.list_query(current_user, filters, today=today)
     if csvexport.wants_csv():
-        return _csv(query, today, "atgarder.csv")
+        return _csv(query, today, "uppfoljningar.csv")
     page = paginate(query, request.args)
     units = [] if unit else db.session.scalars(units_policy.visible_units(current_user).order_by(Unit.name_key)).all()
     return render_template(
