@@ -38,7 +38,10 @@ def read_upload(form: ImportForm) -> str:
     text that can be stored (naming the lines)."""
     upload: Any = form.file.data
     if upload is not None and hasattr(upload, "read") and upload.filename:
-        data = upload.read(MAX_IMPORT_BYTES + 1)
+        try:
+            data = upload.read(MAX_IMPORT_BYTES + 1)
+        finally:
+            upload.close()
         if len(data) > MAX_IMPORT_BYTES:
             raise InvalidInput({"file": [_("The file is larger than 1 MB. Split it into smaller files.")]})
     elif form.content.data:
