@@ -106,7 +106,11 @@ def test_someone_registered_gets_the_units_but_jav_over_time_is_refused(app, db,
     rita = make_user("reviewer", name="Rita Granskare", email="rita@tillsyn.se")
     visit = make_visit("in_progress", lead=rita)
     unit_name = visit.unit.name
-    text = f"email,name,role,units\nrita@tillsyn.se,Rita,unit_member,{unit_name}\nny@aby.se,Ny Person,unit_member,{unit_name}\n"
+    text = (
+        "email,name,role,units\n"
+        f"rita@tillsyn.se,Rita,unit_member,{unit_name}\n"
+        f"ny@aby.se,Ny Person,unit_member,{unit_name}\n"
+    )
 
     result = run_import(app, tmp_path, text)
 

@@ -33,7 +33,7 @@ def many_units(make_unit, db):
 
 
 def test_the_chosen_units_come_first_and_the_list_is_short(browser, make_user, many_units):
-    aby, ostra = many_units
+    _aby, ostra = many_units
     person = make_user("unit_member", units=[ostra], name="Per Person")
     browser.login(make_user("coordinator"))
 
