@@ -357,6 +357,7 @@ def _people_filter() -> services.PeopleFilter:
         role=Role(role) if role in Role.__members__ else None,
         unit_id=unit_id[0] if unit_id else None,
         unit_owner=(args.get("owner") or "").strip()[:200] or None,
+        unit_name=(args.get("unit_name") or "").strip()[:200],
         active={"active": True, "inactive": False}.get(status),
         sort=str(args.get("sort")) if args.get("sort") in services.PEOPLE_SORTS else "name",
         descending=args.get("dir") == "desc",
@@ -372,19 +373,14 @@ def people():  # type: ignore[no-untyped-def]
     filters = _people_filter()
     query = services.people_query(current_user, filters)
     if csvexport.wants_csv():
-        names = {i: n for i, n in db.session.execute(select(Unit.id, Unit.name))}
+        role_names = {key: str(label) for key, label in ROLE_LABELS.items()}  # translated once, not per row
+        status_names = {True: _("Active"), False: _("Deactivated")}
         return csvexport.csv_response(
             "personer.csv",
             [_("Name"), _("E-mail address"), _("Roles"), _("Units"), _("Status")],
             [
-                (
-                    p.name,
-                    p.email,
-                    ", ".join(str(ROLE_LABELS[r.value]) for r in sorted(p.roles)),
-                    ", ".join(sorted((names[u] for u in p.unit_ids if u in names), key=str.casefold)),
-                    _("Active") if p.is_active_account else _("Deactivated"),
-                )
-                for p in db.session.scalars(query)
+                (name, email, ", ".join(role_names[r.value] for r in roles), ", ".join(units), status_names[active])
+                for name, email, roles, units, active in services.people_rows(current_user, filters)
             ],
         )
     page = paginate(query, request.args)
@@ -394,7 +390,7 @@ def people():  # type: ignore[no-untyped-def]
         q=filters.q,
         filters=filters,
         role_labels=ROLE_LABELS,
-        units=db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name_key)).all(),
+        chosen_unit=db.session.get(Unit, filters.unit_id) if filters.unit_id else None,  # coordinators see all
         owners=units_policy.owners(current_user),
     )
 

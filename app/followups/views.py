@@ -28,7 +28,7 @@ from app.followups import bp, calendar, reminders, services
 from app.followups import policy as followups_policy
 from app.followups.forms import CancelForm, FollowUpForm, ReopenForm, ReportDoneForm, VerifyForm
 from app.followups.labels import FOLLOW_UP_STATUS
-from app.followups.models import FollowUp, Reminder, ReminderStatus
+from app.followups.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus
 from app.units import policy as units_policy
 from app.units.forms import KIND_LABELS
 from app.units.models import Unit, UnitKind
@@ -69,15 +69,18 @@ def _list_filter(unit_id: uuid.UUID | None = None) -> services.ListFilter:
         mine=mine,
         unit_kind=UnitKind(kind) if kind in UnitKind.__members__ else None,
         unit_owner=(args.get("owner") or "").strip()[:200] or None,
+        unit_name=(args.get("unit_name") or "").strip()[:200],
         reviewer_id=_uuid(args.get("reviewer")) if current_user.is_staff else None,
         due_from=_date(args.get("due_from")),
         due_to=_date(args.get("due_to")),
     )
 
 
-def _csv(query: Any, today: date, filename: str) -> Response:
-    """The list as CSV (app.core.csvexport): every row of the filtered list, in its order."""
-    rows = db.session.scalars(query).all()
+def _csv(filters: services.ListFilter, today: date, filename: str) -> Response:
+    """The list as CSV (app.core.csvexport): every row of the filtered list, in its order, in one statement."""
+    kinds = {key: str(label) for key, label in KIND_LABELS.items()}  # translated once, not per row
+    statuses = {key: str(label) for key, label in FOLLOW_UP_STATUS.items()}
+    overdue = {True: _("yes"), False: _("no")}
     return csvexport.csv_response(
         filename,
         [
@@ -92,16 +95,18 @@ def _csv(query: Any, today: date, filename: str) -> Response:
         ],
         [
             (
-                f.title,
-                f.visit.case_number if f.visit else "",
-                f.unit.name,
-                KIND_LABELS[f.unit.kind.value],
-                f.owner.name,
-                f.due_date,
-                FOLLOW_UP_STATUS[f.status.value],
-                _("yes") if f.is_overdue(today) else _("no"),
+                title,
+                case_number or "",
+                unit_name,
+                kinds[kind.value],
+                owner_name,
+                due_date,
+                statuses[status.value],
+                overdue[status == FollowUpStatus.agreed and due_date < today],
             )
-            for f in rows
+            for title, case_number, unit_name, kind, owner_name, due_date, status in services.list_rows(
+                current_user, filters, today=today
+            )
         ],
     )
 
@@ -109,17 +114,20 @@ def _csv(query: Any, today: date, filename: str) -> Response:
 def _list_page(unit: Unit | None):  # type: ignore[no-untyped-def]
     filters = _list_filter(unit.id if unit else None)
     today = local_today()
-    query = services.list_query(current_user, filters, today=today)
     if csvexport.wants_csv():
-        return _csv(query, today, "uppfoljningar.csv")
-    page = paginate(query, request.args)
-    units = [] if unit else db.session.scalars(units_policy.visible_units(current_user).order_by(Unit.name_key)).all()
+        return _csv(filters, today, "uppfoljningar.csv")
+    page = paginate(services.list_query(current_user, filters, today=today), request.args)
+    chosen = (  # the unit a link chose (its name shown; another unit's never)
+        db.session.scalar(units_policy.visible_units(current_user).where(Unit.id == filters.unit_id))
+        if filters.unit_id and not unit
+        else None
+    )
     return render_template(
         "followups/index.html",
         page=page,
         filters=filters,
         today=today,
-        units=units,
+        chosen_unit=chosen,
         unit=unit,
         columns=services.SORT_COLUMNS,
         kind_labels=KIND_LABELS,

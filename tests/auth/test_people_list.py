@@ -37,6 +37,7 @@ def test_filters_by_role_unit_municipality_and_status(browser, crowd):
 
     assert set(shown("role=unit_member")) == {"Anna Ek", "Örjan Öst", "cmd|"}
     assert shown(f"unit={crowd['aby'].id}") == ["Örjan Öst"]
+    assert shown("unit_name=ÅBY") == ["Örjan Öst"]
     assert shown("owner=Byns AB&status=active") == ["cmd|"]
     assert shown("status=inactive") == ["Anna Ek"]
     assert set(shown("role=castle&unit=nope")) == set(NAMES)  # an unknown value filters nothing

@@ -63,6 +63,7 @@ def test_filters_by_kind_municipality_reviewer_and_due_window(browser, people, s
     assert shown("owner=Åby kommun") == ["Brandrutin", "Larmkedja", "Arkivering"]
     assert shown(f"reviewer={people.lead.id}") == ["Larmkedja"]
     assert shown(f"unit={spread['other'].unit_id}") == ["HYPERLINK"]
+    assert shown("unit_name=ÄLDRE") == ["HYPERLINK"]  # part of the unit's name, any case
     window = f"due_from={today + timedelta(days=15)}&due_to={today + timedelta(days=30)}"
     assert shown(window) == ["HYPERLINK", "Larmkedja"]
     assert shown("unit_kind=castle&due_from=not-a-date") == ["Brandrutin", "HYPERLINK", "Larmkedja", "Arkivering"]
