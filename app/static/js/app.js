@@ -204,6 +204,7 @@
     return li;
   }
   function render(found) {
+    var focused = list.contains(document.activeElement) ? document.activeElement.value : null;
     var chosen = [];
     Array.prototype.forEach.call(list.querySelectorAll("input[type=checkbox]"), function (box) {
       if (box.checked) { chosen.push({ id: box.value, name: box.parentNode.querySelector("label").textContent }); }
@@ -214,6 +215,10 @@
     chosen.forEach(function (u) { list.appendChild(item(u.id, u.name, true)); });
     var shown = 0;
     found.forEach(function (u) { if (!ids[u.id]) { list.appendChild(item(u.id, u.name, false)); shown += 1; } });
+    if (focused) {  // a re-rendered list keeps the keyboard where it was
+      var again = document.getElementById("unit-" + focused);
+      (again || search).focus();
+    }
     var template = strings.many;
     if (status && template) { status.textContent = template.replace("%(n)d", String(shown)); }
   }
