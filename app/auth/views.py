@@ -406,12 +406,13 @@ def people_import():  # type: ignore[no-untyped-def]
         ImportForm(),
         run=lambda text, dry_run: services.import_people(actor=current_user, text=text, dry_run=dry_run),
         summary=lambda r: _(
-            "%(created)d people added and e-mailed a link to choose a password; %(updated)d given more units or roles.",
+            "Imported. New people: %(created)d (each e-mailed a link to choose a password). People given more "
+            "units or roles: %(updated)d.",
             created=len(r.created),
             updated=len(r.updated),
         ),
         preview_summary=lambda r: _(
-            "%(created)d people would be added and %(updated)d given more units or roles.",
+            "New people: %(created)d. People given more units or roles: %(updated)d.",
             created=len(r.created),
             updated=len(r.updated),
         ),

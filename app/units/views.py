@@ -202,12 +202,12 @@ def import_units():  # type: ignore[no-untyped-def]
         form,
         run=lambda text, dry_run: services.import_units(actor=current_user, text=text, dry_run=dry_run),
         summary=lambda r: _(
-            "%(created)d units created, %(updated)d updated.", created=len(r.created), updated=len(r.updated)
-        ),
-        preview_summary=lambda r: _(
-            "%(created)d units would be created and %(updated)d updated.",
+            "Imported. New units: %(created)d. Units updated: %(updated)d.",
             created=len(r.created),
             updated=len(r.updated),
+        ),
+        preview_summary=lambda r: _(
+            "New units: %(created)d. Units updated: %(updated)d.", created=len(r.created), updated=len(r.updated)
         ),
         done_url=url_for("units.index"),
         template_args={

@@ -151,7 +151,7 @@ def test_the_upload_previews_then_imports_on_confirmation(browser, make_user, un
     preview = upload(browser, "/people/import", GOOD.encode())
 
     assert preview.status_code == 200
-    assert "3 personer skulle läggas till" in preview.text and "Åsa Östberg" in preview.text
+    assert "Nya personer: 3." in preview.text and "Åsa Östberg" in preview.text
     assert emails(db)[:0] == [] and "elin@aby.se" not in emails(db)  # the preview saved nothing
     content = preview.text.split('<textarea name="content" hidden>')[1].split("</textarea>")[0]
     import html
@@ -214,7 +214,7 @@ def test_the_units_upload_previews_and_imports(browser, make_user, db):
     text = "name;kind;email;address;organisation_number;owner\nÖsterns förskola;preschool;;;212000-1355;Åby kommun\n"
 
     preview = upload(browser, "/units/import", text.encode("utf-8"))
-    assert preview.status_code == 200 and "1 enheter skulle skapas" in preview.text
+    assert preview.status_code == 200 and "Nya enheter: 1." in preview.text
     done = browser.post("/units/import", {"content": text, "confirm": "1"})
 
     assert done.status_code == 302
