@@ -139,6 +139,38 @@ def users_add_unit(email: str, units: tuple[str, ...]) -> None:
     click.echo(f"{person.email}: member of {len(set(unit_ids))} unit(s)")
 
 
+@users_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; change nothing.")
+@as_operator
+def users_import(file: str, dry_run: bool) -> None:
+    """Create people from a CSV file (email,name,role,units; several roles or units separated by |): all or
+    nothing, every bad line named; new people are e-mailed a set-password link."""
+    from app.auth import services
+    from app.core.errors import InvalidInput
+
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise click.ClickException("the file is not UTF-8 text") from None
+    try:
+        report = services.import_people(actor=access.OPERATOR, text=text, dry_run=dry_run)
+    except InvalidInput as exc:
+        for messages in exc.errors.values():
+            for message in messages:
+                click.echo(message, err=True)
+        raise click.ClickException("nothing was imported") from None
+    if dry_run:
+        db.session.rollback()
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{len(report.created)} people {verb} created, {len(report.updated)} {verb} given more units or roles.")
+    for label in report.created:
+        click.echo(f"+ {label}")
+    for label in report.updated:
+        click.echo(f"~ {label}")
+
+
 @tokens_cli.command("create")
 @click.argument("email")
 @click.option("--label", default="CLI", show_default=True)

@@ -21,6 +21,7 @@ from app.followups import calendar, services
 from app.followups import policy as followups_policy
 from app.followups.models import FollowUp, FollowUpStatus, Side
 from app.units import policy as units_policy
+from app.units.models import UnitKind
 
 # ---- schemas ----------------------------------------------------------------------------------------------
 
@@ -93,14 +94,33 @@ class ReasonSchema(ApiSchema):
 
 class FollowUpQueryArgs(PageArgs):
     status = fields.String(load_default="all", validate=validate.OneOf(services.STATUS_FILTERS))
-    sort = fields.String(load_default="due", validate=validate.OneOf(["due", "-due"]))
+    sort = fields.String(load_default="due", validate=validate.OneOf([*services.SORT_COLUMNS, "-due"]))
+    dir = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    unit = fields.UUID(load_default=None, metadata={"description": "one unit's follow-ups"})
+    unit_kind = fields.Enum(UnitKind, by_value=True, load_default=None)
+    owner = fields.String(
+        load_default=None, validate=validate.Length(max=200), metadata={"description": "the unit's owner (huvudman)"}
+    )
+    reviewer = fields.UUID(load_default=None, metadata={"description": "on the visit's team or responsible"})
+    due_from = fields.Date(load_default=None)
+    due_to = fields.Date(load_default=None)
 
 
 FollowUpPage = page_of(FollowUpSchema, "FollowUpPage")
 
 
 def _page(args: dict[str, Any], unit_id: uuid.UUID | None = None) -> dict[str, Any]:
-    filters = services.ListFilter(status=args["status"], sort=args["sort"], unit_id=unit_id)
+    filters = services.ListFilter(
+        status=args["status"],
+        sort=args["sort"],
+        descending=args["dir"] == "desc",
+        unit_id=unit_id or args.get("unit"),
+        unit_kind=args.get("unit_kind"),
+        unit_owner=args.get("owner") or None,
+        reviewer_id=args.get("reviewer"),
+        due_from=args.get("due_from"),
+        due_to=args.get("due_to"),
+    )
     page = paginate(services.list_query(current_user, filters), args, per_page=50)
     return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
 

@@ -115,6 +115,12 @@ class UnitQueryArgs(PageArgs):
         load_default=None, validate=validate.Length(max=200), metadata={"description": "part of the name, any case"}
     )
     trust_level = fields.Enum(TrustLevel, by_value=True, load_default=None)
+    unit_kind = fields.Enum(UnitKind, by_value=True, load_default=None)
+    owner = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "the owner (huvudman), for example the municipality; the whole name"},
+    )
 
 
 UnitPage = page_of(UnitSchema, "UnitPage")

@@ -21,11 +21,15 @@ from app.units.models import Unit
 @blp.response(200, UnitPage)
 def list_units(args: dict):  # type: ignore[no-untyped-def]
     """Units the caller may see (own units for a unit member), with their trust level."""
-    query = units_policy.visible_units(current_user).order_by(Unit.name_key)
+    query = units_policy.visible_units(current_user).order_by(Unit.name_key, Unit.id)
     if args.get("q"):
         query = query.where(Unit.name_key.contains(fold(args["q"]), autoescape=True))
     if args.get("trust_level"):
         query = query.where(Unit.trust_level == args["trust_level"])
+    if args.get("unit_kind"):
+        query = query.where(Unit.kind == args["unit_kind"])
+    if args.get("owner"):
+        query = query.where(Unit.owner == args["owner"])
     page = paginate(query, args, per_page=50)
     return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
 

@@ -89,3 +89,24 @@ ROLE_LABELS = {
     "reviewer": _l("Reviewer"),
     "unit_member": _l("Unit member"),
 }
+
+
+class RepresentativeForm(BaseForm):
+    """A unit page's "add a representative" (issue 16): someone already registered is found by their address."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter an e-mail address.")), Length(max=320)],
+        description=_l("Someone already registered is added to the unit with their account as it is."),
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Needed for someone new."),
+    )
+    language = SelectField(
+        _l("Language"),
+        choices=[("", _l("Browser's choice (Swedish by default)")), ("sv", "Svenska"), ("en", "English")],
+        validators=[Optional()],
+    )
+    send_link = BooleanField(_l("E-mail someone new a link to choose a password"), default=True)

@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.input import fold
@@ -44,6 +44,9 @@ class User(IdMixin, TimestampMixin, Auditable, Model):
     # HMAC-SHA256 (key PERSONAL_NUMBER_HMAC_KEY) of the 12-digit personal identity number, for e-legitimation
     # (SAML); the number itself is never stored (app.auth.identity).
     personal_number_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    # The people list's default order (folded name, then id: issue 16), read in index order a page at a time.
+    __table_args__ = (Index("ix_users_name_key_id", "name_key", "id"),)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

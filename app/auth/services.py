@@ -2,27 +2,106 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy.orm import selectinload
 
 from app.auth import passwords
 from app.auth import policy as auth_policy
 from app.auth.models import ApiToken, AuthSession, Role, SetPasswordToken, User, UserRole, hash_secret
 from app.core import access, audit, mail, signals
 from app.core.errors import DomainError, InvalidInput
+from app.core.input import fold
 from app.core.models import utcnow
 from app.core.urls import external_url
 from app.extensions import db
+from app.units import policy as units_policy
 from app.units.models import Membership, Unit
 from app.units.services import normalise_email
 
 # ---- people ---------------------------------------------------------------------------------------
+
+PEOPLE_SORTS = ("name", "email", "roles", "status")
+
+
+@dataclass
+class PeopleFilter:
+    """What the people list shows (issue 16), kept in the URL: part of the name or e-mail ``q``, a ``role``,
+    membership of a unit (or of a unit whose name holds ``unit_name``), of any unit of an owner (huvudman: the
+    municipality), active or deactivated accounts, sorted by one of ``PEOPLE_SORTS`` either way."""
+
+    q: str = ""
+    role: Role | None = None
+    unit_id: uuid.UUID | None = None
+    unit_owner: str | None = None
+    unit_name: str = ""  # part of a unit's name, any case
+    active: bool | None = None
+    sort: str = "name"
+    descending: bool = False
+
+
+def people_rows(actor: User, filters: PeopleFilter) -> list[tuple[str, str, list[Role], list[str], bool]]:
+    """The whole filtered people list in its order as plain rows for a CSV download, in three statements however
+    long: ``(name, email, roles, unit names sorted, active)``."""
+    query = people_query(actor, filters, with_memberships=False)
+    people = db.session.execute(query.with_only_columns(User.id, User.name, User.email, User.is_active_account)).all()
+    ids = query.with_only_columns(User.id).order_by(None)
+    roles: dict[uuid.UUID, list[Role]] = {}
+    for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_(ids))):
+        roles.setdefault(user_id, []).append(role)
+    units: dict[uuid.UUID, list[str]] = {}
+    for user_id, name in db.session.execute(
+        select(Membership.user_id, Unit.name)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Membership.user_id.in_(ids))
+        .order_by(Unit.name_key)
+    ):
+        units.setdefault(user_id, []).append(name)
+    return [(n, e, sorted(roles.get(i, [])), units.get(i, []), a) for i, n, e, a in people]
+
+
+def people_query(actor: User, filters: PeopleFilter, *, with_memberships: bool = True) -> Select[User]:
+    """The people the actor may see (``auth_policy.visible_users``) under ``filters``, sorted by the column with
+    the person's id as the unique tiebreaker (so an offset page never repeats or skips anyone). Roles sort by
+    the first of the person's roles in the order coordinator, reviewer, unit member."""
+    query = auth_policy.visible_users(actor)
+    if with_memberships:
+        query = query.options(selectinload(User.memberships))
+    if filters.q:
+        key = fold(filters.q)
+        query = query.where(User.name_key.contains(key, autoescape=True) | User.email.contains(key, autoescape=True))
+    if filters.role is not None:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == filters.role)))
+    if filters.unit_id is not None:
+        query = query.where(User.id.in_(select(Membership.user_id).where(Membership.unit_id == filters.unit_id)))
+    if filters.unit_name:
+        named = select(Unit.id).where(Unit.name_key.contains(fold(filters.unit_name), autoescape=True))
+        query = query.where(User.id.in_(select(Membership.user_id).where(Membership.unit_id.in_(named))))
+    if filters.unit_owner:
+        of_owner = select(Unit.id).where(Unit.owner == filters.unit_owner)
+        query = query.where(User.id.in_(select(Membership.user_id).where(Membership.unit_id.in_(of_owner))))
+    if filters.active is not None:
+        query = query.where(User.is_active_account.is_(filters.active))
+    rank = case((UserRole.role == Role.coordinator, 1), (UserRole.role == Role.reviewer, 2), else_=3)
+    columns: dict[str, Any] = {
+        "name": User.name_key,
+        "email": User.email,
+        "roles": select(func.min(rank)).where(UserRole.user_id == User.id).scalar_subquery(),
+        "status": User.is_active_account,
+    }
+    sort = filters.sort if filters.sort in columns else "name"
+    order = [columns[sort]] + ([User.name_key] if sort != "name" else []) + [User.id]
+    return query.order_by(*(c.desc() for c in order) if filters.descending else order)
 
 
 def _validate_person(
@@ -131,6 +210,39 @@ def update_user(
     _sync_roles_and_units(person, data["roles"], data["units"])
     db.session.flush()
     return person
+
+
+def add_representative(
+    *, actor: User, unit_id: uuid.UUID, email: str, name: str, language: str | None = None, send_link: bool = True
+) -> tuple[User, bool]:
+    """Make someone a representative (a unit member) of the unit (issue 16; coordinators). An e-mail address
+    already registered attaches that person (their name kept; the unit-member role added if missing), refused as
+    ``InvalidInput`` on ``units`` where they review an open visit of the unit (jäv over time, DESIGN.md 4.6) and
+    as ``InvalidInput`` on ``email`` where they already belong to it. Otherwise a new person is created and, with
+    ``send_link``, e-mailed a set-password link through the outbox in the same transaction, as the person form
+    does. Returns ``(person, created)``."""
+    access.require_role(actor, Role.coordinator)
+    unit = units_policy.get_unit(actor, unit_id)
+    address = normalise_email(email, "email", required=True)
+    existing = db.session.scalar(select(User).where(User.email == address))
+    if existing is None:
+        person = create_user(
+            actor=actor,
+            email=address or "",
+            name=name,
+            roles=[Role.unit_member.value],
+            unit_ids=[unit.id],
+            language=language,
+        )
+        if send_link:
+            issue_set_password_link(person.id)
+        return person, True
+    if unit.id in existing.unit_ids:
+        raise InvalidInput({"email": [_("%(name)s already belongs to this unit.", name=existing.name)]})
+    current = list(db.session.scalars(select(Unit).where(Unit.id.in_(list(existing.unit_ids)))))
+    _sync_roles_and_units(existing, set(existing.roles) | {Role.unit_member}, [*current, unit])
+    db.session.flush()
+    return existing, False
 
 
 def set_language(*, actor: User, language: str | None) -> User:
@@ -381,3 +493,179 @@ def person_for_api_token(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         token.last_used_at = now
     return token.user
+
+
+# ---- importing people (issue 16; API.md: flask users import) ---------------------------------------
+
+IMPORT_COLUMNS = ("email", "name", "role", "units")
+
+
+@dataclass
+class PeopleImport:
+    """What an import did, or would do in a dry run: "Name <email>" of the people created and of those who
+    were given more units or roles, in file order."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+@dataclass
+class _PlannedPerson:
+    line: int
+    existing: User | None
+    email: str
+    name: str
+    roles: set[Role]
+    units: list[Unit]
+
+
+def _import_rows(text: str) -> list[tuple[int, dict[str, str]]]:
+    """The CSV's rows by line number (the header is line 1), comma- or semicolon-separated, a BOM allowed;
+    ``InvalidInput`` on ``file`` when the header is not ``email,name,role,units`` (any order, units optional)."""
+    text = text.lstrip("\ufeff")
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if any(c not in header for c in ("email", "name", "role")) or any(h not in IMPORT_COLUMNS for h in header):
+        raise InvalidInput(
+            {
+                "file": [
+                    _(
+                        "Line 1: the columns must be %(columns)s (units may be left out).",
+                        columns=", ".join(IMPORT_COLUMNS),
+                    )
+                ]
+            }
+        )
+    reader.fieldnames = header
+    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+
+
+def _plan_line(
+    line: int,
+    row: dict[str, str],
+    *,
+    people: dict[str, User],
+    units_by_key: dict[str, Unit],
+    units_by_id: dict[str, Unit],
+) -> tuple[_PlannedPerson | None, list[tuple[str, str]]]:
+    """One line checked: the planned person, or the (column, message) pairs of what is wrong with it."""
+    errors: list[tuple[str, str]] = []
+    email = ""
+    try:
+        email = normalise_email(row.get("email"), "email", required=True) or ""
+    except InvalidInput as exc:
+        errors.extend(("email", m) for m in exc.errors["email"])
+    name = row.get("name", "")
+    if not name:
+        errors.append(("name", _("Enter the person's name.")))
+    elif len(name) > 200:
+        errors.append(("name", _("The name may be at most %(n)d characters long.", n=200)))
+    roles: set[Role] = set()
+    for value in filter(None, (r.strip().lower() for r in row.get("role", "").split("|"))):
+        if value not in Role.__members__:
+            errors.append(("role", _("Use coordinator, reviewer or unit_member (several separated by |).")))
+            break
+        roles.add(Role(value))
+    if not roles and not any(c == "role" for c, _m in errors):
+        errors.append(("role", _("Choose at least one role.")))
+    units: list[Unit] = []
+    for ref in filter(None, (u.strip() for u in row.get("units", "").split("|"))):
+        unit = units_by_id.get(ref.lower()) or units_by_key.get(fold(ref))
+        if unit is None:
+            errors.append(("units", _("There is no unit named %(name)s.", name=ref)))
+        elif unit not in units:
+            units.append(unit)
+    existing = people.get(email)
+    unit_errors = any(c == "units" for c, _m in errors)
+    if Role.unit_member in roles and not units and not unit_errors and not (existing and existing.unit_ids):
+        errors.append(("units", _("A unit member must belong to at least one unit.")))
+    if existing is not None and not errors:
+        joined = [u.id for u in units if u.id not in existing.unit_ids]
+        if joined:
+            try:  # jäv over time (DESIGN.md 4.6): refused as the person form and users add-unit refuse it
+                signals.before_membership_added.send(existing, unit_ids=joined)
+            except InvalidInput as exc:
+                errors.extend(("units", m) for messages in exc.errors.values() for m in messages)
+    if errors:
+        return None, errors
+    return _PlannedPerson(line, existing, email, name, roles, units), []
+
+
+def import_people(*, actor: User | access.Operator, text: str, dry_run: bool = False) -> PeopleImport:
+    """Create people from CSV text (``email,name,role,units``, several roles or units separated by ``|``, a unit
+    by its name in any case or its id; API.md ``users import``), all or nothing. A line whose e-mail address
+    belongs to someone already gives that person the line's roles and units in addition (their name is kept),
+    refused where jäv forbids the membership (DESIGN.md 4.6). Every bad line is named in one
+    ``InvalidInput({"file": ["Line 3, role: …", …]})`` and nothing is written; an address twice in the file is
+    an error on its second line. New people are e-mailed a set-password link through the outbox, in the same
+    transaction. ``dry_run`` checks everything and reports what would change, writing nothing. Coordinators
+    and the operator only."""
+    access.require_role(actor, Role.coordinator)  # type: ignore[arg-type]
+    rows = _import_rows(text)
+    emails = set()
+    for _line, row in rows:
+        try:
+            emails.add(normalise_email(row.get("email"), "email", required=True))
+        except InvalidInput:
+            continue
+    people = {p.email: p for p in db.session.scalars(select(User).where(User.email.in_(emails)))} if emails else {}
+    all_units = list(db.session.scalars(select(Unit)))
+    units_by_key = {u.name_key: u for u in all_units}
+    units_by_id = {str(u.id): u for u in all_units}
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    plan: list[_PlannedPerson] = []
+    for line, row in rows:
+        planned, problems = _plan_line(line, row, people=people, units_by_key=units_by_key, units_by_id=units_by_id)
+        errors.extend(
+            _("Line %(line)d, %(column)s: %(message)s", line=line, column=column, message=message)
+            for column, message in problems
+        )
+        if planned is None:
+            continue
+        if planned.email in seen:
+            errors.append(
+                _(
+                    "Line %(line)d: %(email)s is also on line %(first)d.",
+                    line=line,
+                    email=planned.email,
+                    first=seen[planned.email],
+                )
+            )
+            continue
+        seen[planned.email] = line
+        plan.append(planned)
+    if not rows:
+        errors.append(_("The file has no people."))
+    if errors:
+        raise InvalidInput({"file": errors})
+    report = PeopleImport(dry_run=dry_run)
+    for planned in plan:
+        label = f"{planned.existing.name if planned.existing else planned.name} <{planned.email}>"
+        if planned.existing is None:
+            report.created.append(label)
+        elif (planned.roles - planned.existing.roles) or any(
+            u.id not in planned.existing.unit_ids for u in planned.units
+        ):
+            report.updated.append(label)
+        if dry_run:
+            continue
+        if planned.existing is None:
+            person = User(email=planned.email, name=planned.name, language=None, is_active_account=True)
+            db.session.add(person)
+            _sync_roles_and_units(person, planned.roles, planned.units)
+            db.session.flush()
+            issue_set_password_link(person.id)
+        else:
+            person = planned.existing
+            current_units = list(db.session.scalars(select(Unit).where(Unit.id.in_(list(person.unit_ids)))))
+            _sync_roles_and_units(
+                person,
+                set(person.roles) | planned.roles,
+                current_units + [u for u in planned.units if u not in current_units],
+            )
+    db.session.flush()
+    return report

@@ -19,19 +19,22 @@ from app.auth.forms import (
     LanguageForm,
     LoginForm,
     PersonForm,
+    RepresentativeForm,
     SetPasswordForm,
     TokenForm,
 )
 from app.auth.login import begin_session
 from app.auth.models import ApiToken, Role, User
-from app.core import access, audit
+from app.core import access, audit, csvexport
 from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm
+from app.core.imports import ImportForm, upload_page
 from app.core.input import fold
 from app.core.pagination import paginate
 from app.core.run import form_errors, run_service
 from app.core.web import SESSION_KEY, client_address
 from app.extensions import db, limiter
+from app.units import policy as units_policy
 from app.units.models import Unit
 
 
@@ -277,6 +280,58 @@ def _person_form(obj: User | None = None) -> PersonForm:
     return form
 
 
+PICKER_LIMIT = 50
+
+
+def _unit_picker(form: PersonForm) -> dict[str, Any]:
+    """What the person form's unit picker shows (issue 16): the chosen units first (checked), then the units
+    matching the search ``unit_q`` (every unit when it is empty), at most ``PICKER_LIMIT``, by name. Works
+    without JavaScript: the "Find" button posts the form back and nothing is saved."""
+    chosen_ids = set(_unit_ids(form.units.data))
+    query = (request.values.get("unit_q") or "").strip()[:200]
+    chosen = (
+        [
+            (str(i), n)
+            for i, n in db.session.execute(
+                select(Unit.id, Unit.name).where(Unit.id.in_(chosen_ids)).order_by(Unit.name_key)
+            )
+        ]
+        if chosen_ids
+        else []
+    )
+    others = select(Unit.id, Unit.name).order_by(Unit.name_key, Unit.id)
+    if query:
+        others = others.where(Unit.name_key.contains(fold(query), autoescape=True))
+    if chosen_ids:
+        others = others.where(Unit.id.not_in(chosen_ids))
+    matches = [(str(i), n) for i, n in db.session.execute(others.limit(PICKER_LIMIT + 1))]
+    return {
+        "picker_query": query,
+        "picker_chosen": chosen,
+        "picker_matches": matches[:PICKER_LIMIT],
+        "picker_more": len(matches) > PICKER_LIMIT,
+        "picker_limit": PICKER_LIMIT,
+    }
+
+
+def _searching_units() -> bool:
+    """The person form was posted back by the unit picker's "Find" button (nothing to save yet)."""
+    return request.method == "POST" and "search_units" in request.form
+
+
+@bp.get("/people/unit-options")
+@login_required
+def unit_options():  # type: ignore[no-untyped-def]
+    """The unit picker's progressive enhancement: units whose name holds ``q`` as JSON ``[{"id", "name"}]``, at
+    most ``PICKER_LIMIT``, by name (coordinators, who see every unit)."""
+    access.require_role(current_user, Role.coordinator)
+    query = (request.args.get("q") or "").strip()[:200]
+    rows = select(Unit.id, Unit.name).order_by(Unit.name_key, Unit.id).limit(PICKER_LIMIT)
+    if query:
+        rows = rows.where(Unit.name_key.contains(fold(query), autoescape=True))
+    return jsonify([{"id": str(i), "name": n} for i, n in db.session.execute(rows)])
+
+
 def _unit_ids(values: list[str] | None) -> list[uuid.UUID]:
     ids = []
     for value in values or []:
@@ -291,17 +346,121 @@ def _personal_number_options() -> dict[str, Any]:
     return {"personal_numbers_enabled": identity.personal_numbers_enabled()}
 
 
+def _people_filter() -> services.PeopleFilter:
+    """The people list's filters and order from the query string; an unknown value is ignored."""
+    args = request.args
+    role = args.get("role") or ""
+    unit_id = _unit_ids([args.get("unit") or ""])
+    status = args.get("status") or ""
+    return services.PeopleFilter(
+        q=(args.get("q") or "").strip()[:200],
+        role=Role(role) if role in Role.__members__ else None,
+        unit_id=unit_id[0] if unit_id else None,
+        unit_owner=(args.get("owner") or "").strip()[:200] or None,
+        unit_name=(args.get("unit_name") or "").strip()[:200],
+        active={"active": True, "inactive": False}.get(status),
+        sort=str(args.get("sort")) if args.get("sort") in services.PEOPLE_SORTS else "name",
+        descending=args.get("dir") == "desc",
+    )
+
+
 @bp.get("/people")
 @login_required
 def people():  # type: ignore[no-untyped-def]
+    """The people, filtered (role, unit, municipality, active or not) and sorted by every column in the URL;
+    ``Accept: text/csv`` or ``?format=csv``: the same list as CSV (issue 16). Coordinators only."""
     access.require_role(current_user, Role.coordinator)
-    query = auth_policy.visible_users(current_user).order_by(User.name_key)
-    q = (request.args.get("q") or "").strip()
-    if q:
-        key = fold(q)
-        query = query.where(User.name_key.contains(key, autoescape=True) | User.email.contains(key, autoescape=True))
+    filters = _people_filter()
+    query = services.people_query(current_user, filters)
+    if csvexport.wants_csv():
+        role_names = {key: str(label) for key, label in ROLE_LABELS.items()}  # translated once, not per row
+        status_names = {True: _("Active"), False: _("Deactivated")}
+        return csvexport.csv_response(
+            "personer.csv",
+            [_("Name"), _("E-mail address"), _("Roles"), _("Units"), _("Status")],
+            [
+                (name, email, ", ".join(role_names[r.value] for r in roles), ", ".join(units), status_names[active])
+                for name, email, roles, units, active in services.people_rows(current_user, filters)
+            ],
+        )
     page = paginate(query, request.args)
-    return render_template("auth/people.html", page=page, q=q, role_labels=ROLE_LABELS)
+    return render_template(
+        "auth/people.html",
+        page=page,
+        q=filters.q,
+        filters=filters,
+        role_labels=ROLE_LABELS,
+        chosen_unit=db.session.get(Unit, filters.unit_id) if filters.unit_id else None,  # coordinators see all
+        owners=units_policy.owners(current_user),
+    )
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@login_required
+def people_import():  # type: ignore[no-untyped-def]
+    """The coordinators' people import (issue 16): a file is checked as a dry run showing who would be added or
+    every bad line (422); confirming imports the checked text, all or nothing, and e-mails the new people their
+    set-password links through the outbox."""
+    access.require_role(current_user, Role.coordinator)
+    return upload_page(
+        ImportForm(),
+        run=lambda text, dry_run: services.import_people(actor=current_user, text=text, dry_run=dry_run),
+        summary=lambda r: _(
+            "Imported. New people: %(created)d (each e-mailed a link to choose a password). People given more "
+            "units or roles: %(updated)d.",
+            created=len(r.created),
+            updated=len(r.updated),
+        ),
+        preview_summary=lambda r: _(
+            "New people: %(created)d. People given more units or roles: %(updated)d.",
+            created=len(r.created),
+            updated=len(r.updated),
+        ),
+        done_url=url_for("auth.people"),
+        template_args={
+            "title": _("Import people"),
+            "columns": ", ".join(services.IMPORT_COLUMNS),
+            "explanation": _(
+                "role is coordinator, reviewer or unit_member; units are the units' names. Several roles or units "
+                "are separated by |. Someone whose e-mail address is already registered keeps their name and is "
+                "given the line's roles and units as well."
+            ),
+            "back_url": url_for("auth.people"),
+            "back_label": _("Back to the people"),
+        },
+    )
+
+
+@bp.route("/units/<uuid:unit_id>/representatives/new", methods=["GET", "POST"])
+@login_required
+def representative_new(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """A unit page's "add a representative" (coordinators): create someone new as a member of the unit, or
+    attach someone registered (jäv over time applies), with the set-password e-mail through the outbox."""
+    unit = units_policy.get_unit(current_user, unit_id)
+    access.require_role(current_user, Role.coordinator)
+    form = RepresentativeForm()
+    if form.validate_on_submit():
+        added = run_service(
+            lambda: services.add_representative(
+                actor=current_user,
+                unit_id=unit.id,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                language=form.language.data,
+                send_link=bool(form.send_link.data),
+            ),
+            form=form,
+        )
+        if added.value is not None:
+            person, created = added.value
+            flash(
+                _("%(name)s is added as a representative of %(unit)s.", name=person.name, unit=unit.name)
+                if created
+                else _("%(name)s now also represents %(unit)s.", name=person.name, unit=unit.name),
+                "success",
+            )
+            return redirect(url_for("units.show", unit_id=unit.id))
+    return render_template("auth/representative_form.html", form=form, unit=unit), 422 if form.errors else 200
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -309,7 +468,7 @@ def people():  # type: ignore[no-untyped-def]
 def person_new():  # type: ignore[no-untyped-def]
     access.require_role(current_user, Role.coordinator)
     form = _person_form()
-    if form.validate_on_submit():
+    if not _searching_units() and form.validate_on_submit():
 
         def add() -> User:
             person = services.create_user(
@@ -330,7 +489,7 @@ def person_new():  # type: ignore[no-untyped-def]
             flash(_("%(name)s is added.", name=person.name), "success")
             return redirect(url_for("auth.person", user_id=person.id))
     return render_template(
-        "auth/person_form.html", form=form, person=None, **_personal_number_options()
+        "auth/person_form.html", form=form, person=None, **_personal_number_options(), **_unit_picker(form)
     ), 422 if form.errors else 200
 
 
@@ -356,7 +515,7 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     person = auth_policy.get_user(current_user, user_id)
     access.require_role(current_user, Role.coordinator)
     form = _person_form(person)
-    if form.validate_on_submit():
+    if not _searching_units() and form.validate_on_submit():
 
         def save() -> None:
             services.update_user(
@@ -376,7 +535,7 @@ def person_edit(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
             flash(_("The changes are saved."), "success")
             return redirect(url_for("auth.person", user_id=person.id))
     return render_template(
-        "auth/person_form.html", form=form, person=person, **_personal_number_options()
+        "auth/person_form.html", form=form, person=person, **_personal_number_options(), **_unit_picker(form)
     ), 422 if form.errors else 200
 
 

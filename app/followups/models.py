@@ -117,7 +117,11 @@ class FollowUp(IdMixin, TimestampMixin, Auditable, Model):
         back_populates="follow_up", cascade="all, delete-orphan", order_by="FollowUpEvidence.created_at"
     )
 
-    __table_args__ = (Index("ix_follow_ups_unit_status_due", "unit_id", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_follow_ups_unit_status_due", "unit_id", "status", "due_date"),
+        # The lists' default order (due date, then creation, then id: issue 16), read in index order a page at a time.
+        Index("ix_follow_ups_due_order", "due_date", "created_at", "id"),
+    )
 
     def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:
         return self.unit_id, (("visit", self.visit_id) if self.visit_id else None)

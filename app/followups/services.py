@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.core import client_ids, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from app.core.input import fold
 from app.core.models import local_today, utcnow
 from app.extensions import db
 from app.followups import evidence as follow_up_evidence
@@ -33,7 +34,7 @@ from app.followups import policy as followups_policy
 from app.followups import reminders
 from app.followups.models import AGREED_STATUSES, FollowUp, FollowUpStatus, Side
 from app.units import policy as units_policy
-from app.units.models import Membership
+from app.units.models import Membership, Unit, UnitKind
 from app.visits import policy as visits_policy
 from app.visits.models import Finding, FindingKind, Severity, TeamMember, Visit, VisitStatus
 
@@ -453,13 +454,48 @@ OPEN_STATUSES = (FollowUpStatus.proposed, FollowUpStatus.agreed, FollowUpStatus.
 STATUS_FILTERS = ("open", "overdue", "all", *FollowUpStatus.__members__)
 
 
+# The list's columns, each sortable both ways (issue 16); ties broken by the follow-up's id, so a page is stable.
+SORT_COLUMNS = ("title", "unit", "responsible", "due", "status")
+
+
 @dataclass
 class ListFilter:
+    """What a follow-ups list shows (issue 16), all kept in the URL: ``status`` (one of ``STATUS_FILTERS``),
+    ``sort`` (one of ``SORT_COLUMNS``, or ``-due`` for due date latest first) and ``descending``, the unit, the
+    unit's kind, the unit's owner (huvudman: the municipality), part of the unit's name, the reviewer (on the
+    visit's team or responsible for it), a due window ``due_from``..``due_to`` (both days included) and "mine"."""
+
     status: str = "open"  # one of STATUS_FILTERS
-    sort: str = "due"  # "due" (soonest first) or "-due"
+    sort: str = "due"  # one of SORT_COLUMNS ("-due": due date, latest first)
     unit_id: uuid.UUID | None = None
     # A reviewer's own: on the visit's team, responsible for it, or nobody's yet; a unit member's own: as owner.
     mine: bool = False
+    descending: bool = False
+    unit_kind: UnitKind | None = None
+    unit_owner: str | None = None
+    unit_name: str = ""  # part of the unit's name, any case
+    reviewer_id: uuid.UUID | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.sort == "-due":
+            self.sort, self.descending = "due", True
+        elif self.sort not in SORT_COLUMNS:
+            self.sort = "due"
+
+
+def reviewer_choices() -> list[tuple[str, str]]:
+    """Active reviewers as (id, name) by name: the choices of the list's reviewer filter."""
+    from app.auth.models import Role, UserRole
+
+    people = db.session.execute(
+        select(User.id, User.name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.reviewer, User.is_active_account.is_(True))
+        .order_by(User.name_key)
+    ).all()
+    return [(str(i), n) for i, n in people]
 
 
 def list_options() -> list[Any]:
@@ -475,6 +511,15 @@ def _filtered(actor: User, filters: ListFilter, today: date) -> Select[FollowUp]
     query = followups_policy.visible_follow_ups(actor)
     if filters.unit_id is not None:
         query = query.where(FollowUp.unit_id == filters.unit_id)
+    if filters.unit_kind is not None or filters.unit_owner or filters.unit_name:
+        units = select(Unit.id)
+        if filters.unit_name:
+            units = units.where(Unit.name_key.contains(fold(filters.unit_name), autoescape=True))
+        if filters.unit_kind is not None:
+            units = units.where(Unit.kind == filters.unit_kind)
+        if filters.unit_owner:
+            units = units.where(Unit.owner == filters.unit_owner)
+        query = query.where(FollowUp.unit_id.in_(units))
     status = filters.status if filters.status in STATUS_FILTERS else "open"
     if status == "open":
         query = query.where(FollowUp.status.in_(OPEN_STATUSES))
@@ -482,6 +527,13 @@ def _filtered(actor: User, filters: ListFilter, today: date) -> Select[FollowUp]
         query = query.where(FollowUp.status == FollowUpStatus.agreed, FollowUp.due_date < today)
     elif status != "all":
         query = query.where(FollowUp.status == FollowUpStatus(status))
+    if filters.due_from is not None:
+        query = query.where(FollowUp.due_date >= filters.due_from)
+    if filters.due_to is not None:
+        query = query.where(FollowUp.due_date <= filters.due_to)
+    if filters.reviewer_id is not None and actor.is_staff:
+        on_their_team = select(TeamMember.visit_id).where(TeamMember.user_id == filters.reviewer_id)
+        query = query.where(or_(FollowUp.reviewer_id == filters.reviewer_id, FollowUp.visit_id.in_(on_their_team)))
     if filters.mine and actor.id is not None:
         if actor.is_staff:
             on_team = select(TeamMember.visit_id).where(TeamMember.user_id == actor.id)
@@ -492,11 +544,40 @@ def _filtered(actor: User, filters: ListFilter, today: date) -> Select[FollowUp]
     return query
 
 
+def _order(filters: ListFilter) -> list[Any]:
+    columns: dict[str, Any] = {
+        "title": FollowUp.title,
+        "due": FollowUp.due_date,
+        "status": FollowUp.status,
+        "unit": select(Unit.name_key).where(Unit.id == FollowUp.unit_id).scalar_subquery(),
+        "responsible": select(User.name_key).where(User.id == FollowUp.owner_id).scalar_subquery(),
+    }
+    order = [columns[filters.sort]] + ([FollowUp.due_date] if filters.sort != "due" else [])
+    order += [FollowUp.created_at, FollowUp.id]
+    return [c.desc() for c in order] if filters.descending else order
+
+
+def list_rows(actor: User, filters: ListFilter, *, today: date | None = None) -> list[Any]:
+    """The whole filtered list in its order as plain rows for a CSV download, in one statement however long:
+    ``(title, case_number or None, unit name, unit kind, responsible's name, due_date, status)``."""
+    query = (
+        _filtered(actor, filters, today or local_today())
+        .with_only_columns(
+            FollowUp.title, Visit.case_number, Unit.name, Unit.kind, User.name, FollowUp.due_date, FollowUp.status
+        )
+        .join(Unit, Unit.id == FollowUp.unit_id)
+        .join(User, User.id == FollowUp.owner_id)
+        .outerjoin(Visit, Visit.id == FollowUp.visit_id)
+    )
+    return list(db.session.execute(query.order_by(*_order(filters))))
+
+
 def list_query(actor: User, filters: ListFilter, *, today: date | None = None) -> Select[FollowUp]:
-    """A list for the unit, the reviewer or the coordinator, sorted by due date (then oldest first)."""
+    """A list for the unit, the reviewer or the coordinator, filtered by ``filters`` and sorted by its column
+    (the unit's and the responsible person's by their folded names) both ways, ties by due date and then the
+    creation and the follow-up's id (unique, so offset pages never repeat or skip a row)."""
     query = _filtered(actor, filters, today or local_today()).options(*list_options())
-    due = FollowUp.due_date.desc() if filters.sort == "-due" else FollowUp.due_date.asc()
-    return query.order_by(due, FollowUp.created_at, FollowUp.id)
+    return query.order_by(*_order(filters))
 
 
 def of_visit(actor: User, visit: Visit) -> list[FollowUp]:

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app.auth.models import Role
-from app.core import access, audit
+from app.core import access, audit, csvexport
 from app.core.errors import DomainError, Forbidden
 from app.core.files import stored_file_response
 from app.core.forms import EmptyForm
@@ -26,9 +27,11 @@ from app.extensions import db
 from app.followups import bp, calendar, reminders, services
 from app.followups import policy as followups_policy
 from app.followups.forms import CancelForm, FollowUpForm, ReopenForm, ReportDoneForm, VerifyForm
-from app.followups.models import FollowUp, Reminder, ReminderStatus
+from app.followups.labels import FOLLOW_UP_STATUS
+from app.followups.models import FollowUp, FollowUpStatus, Reminder, ReminderStatus
 from app.units import policy as units_policy
-from app.units.models import Unit
+from app.units.forms import KIND_LABELS
+from app.units.models import Unit, UnitKind
 from app.visits import policy as visits_policy
 from app.visits.models import Finding
 
@@ -45,37 +48,106 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 # ---- lists ----------------------------------------------------------------------------------------------
 
 
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _list_filter(unit_id: uuid.UUID | None = None) -> services.ListFilter:
+    """The list's filters and order from the query string; an unknown value is ignored (the list unfiltered)."""
     args = request.args
     default_mine = current_user.is_reviewer and not current_user.is_coordinator and unit_id is None
     mine = args.get("mine", "1" if default_mine else "") == "1"
+    kind = args.get("unit_kind") or ""
     return services.ListFilter(
         status=args.get("status") or "open",
-        sort="-due" if args.get("sort") == "-due" else "due",
+        sort=args.get("sort") or "due",
+        descending=args.get("dir") == "desc",
         unit_id=unit_id or _uuid(args.get("unit")),
         mine=mine,
+        unit_kind=UnitKind(kind) if kind in UnitKind.__members__ else None,
+        unit_owner=(args.get("owner") or "").strip()[:200] or None,
+        unit_name=(args.get("unit_name") or "").strip()[:200],
+        reviewer_id=_uuid(args.get("reviewer")) if current_user.is_staff else None,
+        due_from=_date(args.get("due_from")),
+        due_to=_date(args.get("due_to")),
+    )
+
+
+def _csv(filters: services.ListFilter, today: date, filename: str) -> Response:
+    """The list as CSV (app.core.csvexport): every row of the filtered list, in its order, in one statement."""
+    kinds = {key: str(label) for key, label in KIND_LABELS.items()}  # translated once, not per row
+    statuses = {key: str(label) for key, label in FOLLOW_UP_STATUS.items()}
+    overdue = {True: _("yes"), False: _("no")}
+    return csvexport.csv_response(
+        filename,
+        [
+            _("Follow-up"),
+            _("Case number"),
+            _("Unit"),
+            _("Kind of unit"),
+            _("Responsible"),
+            _("Due date"),
+            _("Status"),
+            _("Overdue"),
+        ],
+        [
+            (
+                title,
+                case_number or "",
+                unit_name,
+                kinds[kind.value],
+                owner_name,
+                due_date,
+                statuses[status.value],
+                overdue[status == FollowUpStatus.agreed and due_date < today],
+            )
+            for title, case_number, unit_name, kind, owner_name, due_date, status in services.list_rows(
+                current_user, filters, today=today
+            )
+        ],
+    )
+
+
+def _list_page(unit: Unit | None):  # type: ignore[no-untyped-def]
+    filters = _list_filter(unit.id if unit else None)
+    today = local_today()
+    if csvexport.wants_csv():
+        return _csv(filters, today, "uppfoljningar.csv")
+    page = paginate(services.list_query(current_user, filters, today=today), request.args)
+    chosen = (  # the unit a link chose (its name shown; another unit's never)
+        db.session.scalar(units_policy.visible_units(current_user).where(Unit.id == filters.unit_id))
+        if filters.unit_id and not unit
+        else None
+    )
+    return render_template(
+        "followups/index.html",
+        page=page,
+        filters=filters,
+        today=today,
+        chosen_unit=chosen,
+        unit=unit,
+        columns=services.SORT_COLUMNS,
+        kind_labels=KIND_LABELS,
+        owners=[] if unit else units_policy.owners(current_user),
+        reviewers=services.reviewer_choices() if current_user.is_staff else [],
     )
 
 
 @bp.get("/follow-ups")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    """The reviewer's (own by default), the coordinator's (all) and the unit member's (their units') list."""
-    filters = _list_filter()
-    today = local_today()
-    page = paginate(services.list_query(current_user, filters, today=today), request.args)
-    units = db.session.scalars(units_policy.visible_units(current_user).order_by(func.lower(Unit.name))).all()
-    return render_template("followups/index.html", page=page, filters=filters, today=today, units=units, unit=None)
+    """The reviewer's (own by default), the coordinator's (all) and the unit member's (their units') list,
+    filtered and sorted in the URL; ``Accept: text/csv`` or ``?format=csv``: the same list as CSV (issue 16)."""
+    return _list_page(None)
 
 
 @bp.get("/units/<uuid:unit_id>/follow-ups")
 @login_required
 def unit_list(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    unit = units_policy.get_unit(current_user, unit_id)
-    filters = _list_filter(unit.id)
-    today = local_today()
-    page = paginate(services.list_query(current_user, filters, today=today), request.args)
-    return render_template("followups/index.html", page=page, filters=filters, today=today, units=[], unit=unit)
+    return _list_page(units_policy.get_unit(current_user, unit_id))
 
 
 # ---- proposing and changing -----------------------------------------------------------------------------

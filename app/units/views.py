@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.auth.models import Role, User
 from app.core import access, audit, csvexport
 from app.core.errors import InvalidInput
+from app.core.imports import ImportForm, upload_page
 from app.core.input import parse_page
 from app.core.models import AuditEvent, local_today
 from app.core.pagination import Key, KeysetPage, Page, keyset_page
@@ -189,3 +190,36 @@ def edit(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             flash(_("The changes are saved."), "success")
             return redirect(url_for("units.show", unit_id=unit.id))
     return render_template("units/form.html", form=form, unit=unit), 422 if form.errors else 200
+
+
+@bp.route("/units/import", methods=["GET", "POST"])
+@login_required
+def import_units():  # type: ignore[no-untyped-def]
+    """The coordinators' units import (issue 16): a file is checked as a dry run showing what would change or
+    every bad line (422); confirming imports the checked text, all or nothing."""
+    access.require_role(current_user, Role.coordinator)
+    form = ImportForm()
+    return upload_page(
+        form,
+        run=lambda text, dry_run: services.import_units(actor=current_user, text=text, dry_run=dry_run),
+        summary=lambda r: _(
+            "Imported. New units: %(created)d. Units updated: %(updated)d.",
+            created=len(r.created),
+            updated=len(r.updated),
+        ),
+        preview_summary=lambda r: _(
+            "New units: %(created)d. Units updated: %(updated)d.", created=len(r.created), updated=len(r.updated)
+        ),
+        done_url=url_for("units.index"),
+        template_args={
+            "title": _("Import units"),
+            "columns": ", ".join(services.IMPORT_COLUMNS),
+            "explanation": _(
+                "A unit whose name is already in the register (any case) is updated; the others are created. "
+                "kind is one of school, preschool, elderly_care, disability_care, social_services, "
+                "municipal_office, other."
+            ),
+            "back_url": url_for("units.index"),
+            "back_label": _("Back to the units"),
+        },
+    )

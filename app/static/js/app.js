@@ -174,3 +174,79 @@
   });
   dialog.querySelector("[data-logout-cancel]").addEventListener("click", function () { dialog.close(); });
 })();
+/* The person form's unit picker (issue 16): without this file "Find" posts the form back and the server lists the
+   chosen units first and then those matching the search. With it, the list follows the search field as one types:
+   ticked units stay first, the others are replaced by the units whose name holds the text (GET
+   /people/unit-options), and the count is announced in the role=status line. Enter searches at once instead of
+   submitting; ArrowDown from the field goes to the list, ArrowUp/ArrowDown move between the checkboxes. */
+(function () {
+  "use strict";
+  var picker = document.querySelector("[data-unit-picker]");
+  if (!picker || typeof fetch !== "function") { return; }
+  var search = picker.querySelector("[data-unit-search]");
+  var list = picker.querySelector("[data-unit-list]");
+  var status = picker.querySelector("[data-unit-status]");
+  var button = picker.querySelector("[data-unit-search-button]");
+  var url = picker.getAttribute("data-options-url");
+  var texts = document.getElementById("unit-picker-texts");
+  var strings = texts ? JSON.parse(texts.textContent) : {};
+  if (button) { button.hidden = true; }
+  var timer = null;
+  var asked = 0;
+  function item(id, name, checked) {
+    var li = document.createElement("li");
+    var box = document.createElement("input");
+    box.type = "checkbox"; box.name = "units"; box.id = "unit-" + id; box.value = id; box.checked = checked;
+    var label = document.createElement("label");
+    label.htmlFor = box.id; label.textContent = name;
+    li.appendChild(box); li.appendChild(document.createTextNode(" ")); li.appendChild(label);
+    if (checked) { li.setAttribute("data-chosen", ""); }
+    return li;
+  }
+  function render(found) {
+    var focused = list.contains(document.activeElement) ? document.activeElement.value : null;
+    var chosen = [];
+    Array.prototype.forEach.call(list.querySelectorAll("input[type=checkbox]"), function (box) {
+      if (box.checked) { chosen.push({ id: box.value, name: box.parentNode.querySelector("label").textContent }); }
+    });
+    var ids = {};
+    chosen.forEach(function (u) { ids[u.id] = true; });
+    list.textContent = "";
+    chosen.forEach(function (u) { list.appendChild(item(u.id, u.name, true)); });
+    var shown = 0;
+    found.forEach(function (u) { if (!ids[u.id]) { list.appendChild(item(u.id, u.name, false)); shown += 1; } });
+    if (focused) {  // a re-rendered list keeps the keyboard where it was
+      var again = document.getElementById("unit-" + focused);
+      (again || search).focus();
+    }
+    var template = strings.many;
+    if (status && template) { status.textContent = template.replace("%(n)d", String(shown)); }
+  }
+  function run() {
+    var ticket = ++asked;
+    fetch(url + "?q=" + encodeURIComponent(search.value), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (found) { if (ticket === asked) { render(found); } })
+      .catch(function () { if (button) { button.hidden = false; } });
+  }
+  search.addEventListener("input", function () {
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(run, 200);
+  });
+  search.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); if (timer) { clearTimeout(timer); } run(); }
+    if (event.key === "ArrowDown") {
+      var first = list.querySelector("input[type=checkbox]");
+      if (first) { event.preventDefault(); first.focus(); }
+    }
+  });
+  list.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") { return; }
+    var boxes = Array.prototype.slice.call(list.querySelectorAll("input[type=checkbox]"));
+    var at = boxes.indexOf(document.activeElement);
+    if (at < 0) { return; }
+    event.preventDefault();
+    if (event.key === "ArrowDown" && at + 1 < boxes.length) { boxes[at + 1].focus(); }
+    if (event.key === "ArrowUp") { (at > 0 ? boxes[at - 1] : search).focus(); }
+  });
+})();
