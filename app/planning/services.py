@@ -496,6 +496,7 @@ def _filtered(
     *,
     q: str = "",
     unit_kind: UnitKind | None = None,
+    owner: str | None = None,
     trust_level: TrustLevel | None = None,
     reviewer_id: uuid.UUID | None = None,
     due_before: date | None = None,
@@ -507,6 +508,8 @@ def _filtered(
         query = query.where(Unit.name_key.contains(fold(q), autoescape=True))
     if unit_kind is not None:
         query = query.where(Unit.kind == unit_kind)
+    if owner:
+        query = query.where(Unit.owner == owner)
     if trust_level is not None:
         query = query.where(Unit.trust_level == trust_level)
     if reviewer_id is not None:
@@ -704,6 +707,7 @@ def unit_list_query(
     today: date,
     q: str = "",
     unit_kind: UnitKind | None = None,
+    owner: str | None = None,
     trust_level: TrustLevel | None = None,
     reviewer_id: uuid.UUID | None = None,
     due_before: date | None = None,
@@ -711,13 +715,15 @@ def unit_list_query(
     descending: bool = False,
 ) -> Any:
     """The units list (issue 16) as an ordered ``Select`` of (Unit, StoredPlan): the units the actor may see,
-    filtered by name (``q``, case-insensitive part of the name), kind, trust level, reviewer and "due before",
+    filtered by name (``q``, case-insensitive part of the name), kind, owner (huvudman: the municipality, exact),
+    trust level, reviewer and "due before",
     sorted by ``sort`` (one of ``UNIT_SORTS``; anything else sorts by name), ties by name."""
     query = _filtered(
         actor,
         today,
         q=q,
         unit_kind=unit_kind,
+        owner=owner,
         trust_level=trust_level,
         reviewer_id=reviewer_id,
         due_before=due_before,

@@ -44,6 +44,7 @@ def index():  # type: ignore[no-untyped-def]
     filters: dict[str, Any] = {
         "q": q,
         "unit_kind": UnitKind(kind) if kind in UnitKind.__members__ else None,
+        "owner": (args.get("owner") or "").strip()[:200] or None,
         "trust_level": TrustLevel(trust) if trust in TrustLevel.__members__ else None,
         "reviewer_id": _uuid(args.get("reviewer")) if current_user.is_staff else None,
         "due_before": _date(args.get("due_before")),
@@ -81,6 +82,7 @@ def index():  # type: ignore[no-untyped-def]
         descending=descending,
         columns=UNIT_COLUMNS,
         reviewers=planning.active_reviewers() if current_user.is_staff else [],
+        owners=units_policy.owners(current_user),
         today=today,
         kind_labels=KIND_LABELS,
         trust_labels=TRUST_LABELS,

@@ -102,3 +102,30 @@ def test_visits_sort_by_unit_name(clock, browser, make_user, make_unit, make_vis
     html = browser.get("/visits?sort=unit").get_data(as_text=True)
 
     assert html.index(a.case_number) < html.index(b.case_number)
+
+
+def test_units_filter_by_municipality_on_the_page_and_in_the_csv(clock, browser, make_user, make_unit):
+    make_unit("Ekskolan", owner="Norrviks kommun")
+    make_unit("Björkskolan", owner="Söderå kommun")
+    make_unit("Friskolan Lärkan", owner="Lärkan AB")
+    browser.login(make_user("coordinator"))
+
+    html = browser.get("/units").get_data(as_text=True)
+    assert 'id="owner"' in html and "<option>Söderå kommun</option>" in html  # the choices are the owners
+    page = browser.get("/units?owner=Norrviks+kommun").get_data(as_text=True)
+    rows = parse(browser.get("/units?owner=Norrviks+kommun&format=csv"))
+
+    table = page[page.index("<table") : page.index("</table>")]
+    assert "Ekskolan" in table and "Björkskolan" not in table and "Lärkan" not in table
+    assert "<option selected>Norrviks kommun</option>" in page
+    assert [r[0] for r in rows[1:]] == ["Ekskolan"]
+
+
+def test_a_unit_member_sees_only_the_owners_of_their_own_units(clock, browser, make_user, make_unit):
+    own = make_unit("Ekskolan", owner="Norrviks kommun")
+    make_unit("Björkskolan", owner="Söderå kommun")
+    browser.login(make_user("unit_member", units=[own]))
+
+    html = browser.get("/units").get_data(as_text=True)
+
+    assert "Norrviks kommun" in html and "Söderå kommun" not in html
