@@ -73,6 +73,8 @@ class Key:
 
     column: Any
     descending: bool = False
+    # Only with ``descending``: NULLs come first (``DESC NULLS FIRST``, a backward scan of a plain index).
+    nulls_first: bool = False
 
 
 @dataclass
@@ -99,6 +101,8 @@ class KeysetPage:
 
 
 def _encode_value(value: Any) -> list[str]:
+    if value is None:
+        return ["n", ""]
     if isinstance(value, datetime):
         return ["t", value.isoformat()]
     if isinstance(value, date):
@@ -115,6 +119,8 @@ def _encode_value(value: Any) -> list[str]:
 
 
 def _decode_value(tag: str, text: str) -> Any:
+    if tag == "n":
+        return None
     if tag == "t":
         moment = datetime.fromisoformat(text)
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -163,6 +169,8 @@ def _beyond(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> A
     key runs the same way (one index range), else the expanded form."""
     directions = {k.descending for k in keys}
     later = lambda key: key.descending == backwards  # noqa: E731  (ascending forwards: greater)
+    if any(k.nulls_first for k in keys):
+        return _beyond_with_nulls(keys, values, backwards=backwards)
     if len(directions) == 1:
         left, right = (
             tuple_(*(k.column for k in keys)),
@@ -175,6 +183,35 @@ def _beyond(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> A
         step = key.column > values[index] if later(key) else key.column < values[index]
         alternatives.append(and_(*equal, step))
     return or_(*alternatives)
+
+
+def _beyond_with_nulls(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> Any:
+    """``_beyond`` when a descending key puts NULLs first: NULL is equal to NULL and comes before every value."""
+    alternatives = []
+    for index, key in enumerate(keys):
+        equal = [
+            keys[i].column.is_(None) if keys[i].nulls_first and values[i] is None else keys[i].column == values[i]
+            for i in range(index)
+        ]
+        value = values[index]
+        if key.nulls_first:
+            if not backwards:
+                step = key.column.is_not(None) if value is None else key.column < value
+            elif value is None:
+                continue  # nothing comes before the NULLs but other NULLs (the next keys decide)
+            else:
+                step = or_(key.column.is_(None), key.column > value)
+        else:
+            step = key.column > value if key.descending == backwards else key.column < value
+        alternatives.append(and_(*equal, step))
+    return or_(*alternatives) if alternatives else literal(False)
+
+
+def keyset_order(key: Key, backwards: bool = False) -> Any:
+    """The ORDER BY term of a key (reversed for a page read backwards)."""
+    if key.nulls_first:
+        return key.column.asc().nulls_last() if backwards else key.column.desc().nulls_first()
+    return key.column.asc() if key.descending == backwards else key.column.desc()
 
 
 def keyset_page(
@@ -199,7 +236,7 @@ def keyset_page(
     if cursor is not None:
         values = decode_cursor(str(cursor), field="before" if backwards else "after", size=len(keys))
         ordered = ordered.where(_beyond(keys, values, backwards=backwards))
-    order = [(k.column.asc() if k.descending == backwards else k.column.desc()) for k in keys]
+    order = [keyset_order(k, backwards) for k in keys]
     found = list(db.session.execute(ordered.add_columns(*(k.column for k in keys)).order_by(*order).limit(size + 1)))
     more = len(found) > size
     found = found[:size]

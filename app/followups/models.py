@@ -248,8 +248,9 @@ class ReminderSweep(Model):
 
 class ReminderStatusCount(Model):
     """How many reminders have each status: one small row per status, kept by database triggers on ``reminders``
-    (migration 0024: insert, a change of status, delete) in the same transaction as the change, so /reminders
-    reads its tabs' counts in one primary-key scan whatever the number of reminders (issue 17, cause 5)."""
+    (migration 0024: insert, a change of status, delete; statement-level over the transition tables on
+    PostgreSQL, one grouped upsert per statement) in the same transaction as the change, so /reminders reads its
+    tabs' counts in one primary-key scan whatever the number of reminders (issue 17, cause 5)."""
 
     __tablename__ = "reminder_status_counts"
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import Date, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User, UserRole
@@ -18,7 +17,7 @@ from app.core import access, audit, csvexport
 from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm
 from app.core.models import AuditEvent, local_today
-from app.core.pagination import Key, keyset_page
+from app.core.pagination import Key, keyset_order, keyset_page
 from app.core.run import form_errors, run_service
 from app.extensions import db
 from app.units.models import Unit
@@ -150,7 +149,7 @@ VISIT_SORTS = {
 }
 # The list's own order (``visit_query``'s): the newest first, those without a date (to be planned) at the top.
 DEFAULT_VISIT_KEYS = [
-    Key(func.coalesce(Visit.visit_date, literal(date(9999, 12, 31), Date)), descending=True),
+    Key(Visit.visit_date, descending=True, nulls_first=True),  # a backward scan of the visit_date index
     Key(Visit.case_number, descending=True),
     Key(Visit.id, descending=True),
 ]
@@ -182,7 +181,7 @@ def index():  # type: ignore[no-untyped-def]
     else:
         sort = ""
         keys = DEFAULT_VISIT_KEYS
-    query = query.order_by(None).order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
+    query = query.order_by(None).order_by(*(keyset_order(k) for k in keys))
     if csvexport.wants_csv():
         return csvexport.csv_response(
             "besok.csv",

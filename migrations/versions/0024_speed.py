@@ -19,20 +19,52 @@ depends_on = None
 
 STATUSES = ("pending", "queued", "sending", "sent", "skipped", "obsolete", "failed")
 
-POSTGRES_FUNCTION = """
-CREATE OR REPLACE FUNCTION reminder_status_counts_keep() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE reminder_status_counts SET total = total - 1 WHERE status = OLD.status;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO reminder_status_counts (status, total) VALUES (NEW.status, 1)
-        ON CONFLICT (status) DO UPDATE SET total = reminder_status_counts.total + 1;
-    END IF;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql
-"""
+# PostgreSQL: statement-level triggers over the transition tables, one grouped upsert per statement (a row-level
+# trigger would update the same counter row once per reminder: a bulk statement of 200,000 rows then writes 200,000
+# versions of one row in one transaction, which PostgreSQL's MVCC makes quadratic).
+POSTGRES_FUNCTIONS = [
+    """CREATE OR REPLACE FUNCTION reminder_status_counts_add() RETURNS trigger AS $$
+    BEGIN
+        INSERT INTO reminder_status_counts AS c (status, total)
+        SELECT status, count(*) FROM new_rows GROUP BY status
+        ON CONFLICT (status) DO UPDATE SET total = c.total + EXCLUDED.total;
+        RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql""",
+    """CREATE OR REPLACE FUNCTION reminder_status_counts_remove() RETURNS trigger AS $$
+    BEGIN
+        UPDATE reminder_status_counts AS c SET total = c.total - gone.n
+        FROM (SELECT status, count(*) AS n FROM old_rows GROUP BY status) AS gone
+        WHERE c.status = gone.status;
+        RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql""",
+    """CREATE OR REPLACE FUNCTION reminder_status_counts_move() RETURNS trigger AS $$
+    BEGIN
+        WITH moved AS (
+            SELECT o.status AS was, n.status AS now FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE o.status IS DISTINCT FROM n.status
+        ), delta AS (
+            SELECT status, sum(d) AS d FROM (
+                SELECT was AS status, -1 AS d FROM moved UNION ALL SELECT now, 1 FROM moved
+            ) AS parts GROUP BY status
+        )
+        INSERT INTO reminder_status_counts AS c (status, total)
+        SELECT status, d FROM delta
+        ON CONFLICT (status) DO UPDATE SET total = c.total + EXCLUDED.total;
+        RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql""",
+]
+POSTGRES_TRIGGERS = [
+    "CREATE TRIGGER reminder_status_counts_insert AFTER INSERT ON reminders REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION reminder_status_counts_add()",
+    "CREATE TRIGGER reminder_status_counts_delete AFTER DELETE ON reminders REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION reminder_status_counts_remove()",
+    "CREATE TRIGGER reminder_status_counts_update AFTER UPDATE ON reminders "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION reminder_status_counts_move()",
+]
 
 SQLITE_TRIGGERS = [
     """CREATE TRIGGER reminder_status_counts_insert AFTER INSERT ON reminders BEGIN
@@ -62,11 +94,8 @@ def upgrade():
         "INSERT INTO reminder_status_counts (status, total) SELECT status, count(*) FROM reminders GROUP BY status"
     )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_FUNCTION)
-        op.execute(
-            "CREATE TRIGGER reminder_status_counts_change AFTER INSERT OR DELETE OR UPDATE OF status ON reminders "
-            "FOR EACH ROW EXECUTE FUNCTION reminder_status_counts_keep()"
-        )
+        for statement in [*POSTGRES_FUNCTIONS, *POSTGRES_TRIGGERS]:
+            op.execute(statement)
     else:
         for statement in SQLITE_TRIGGERS:
             op.execute(statement)
@@ -78,8 +107,10 @@ def downgrade():
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_events_occurred_at_id")
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS reminder_status_counts_change ON reminders")
-        op.execute("DROP FUNCTION IF EXISTS reminder_status_counts_keep()")
+        for name in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS reminder_status_counts_{name} ON reminders")
+        for name in ("add", "remove", "move"):
+            op.execute(f"DROP FUNCTION IF EXISTS reminder_status_counts_{name}()")
     else:
         for name in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS reminder_status_counts_{name}")

@@ -136,3 +136,41 @@ def test_the_visit_list_pages_stay_put_while_visits_are_added(browser, make_user
     shown_second = set(re.findall(r"/visits/([0-9a-f-]{36})\"", second))
     assert shown_first and shown_second and not shown_first & shown_second
     assert shown_first | shown_second == {str(v.id) for v in visits}
+
+
+def test_a_key_with_nulls_first_pages_through_every_row_once(db, make_visit, make_unit):
+    """The visit list's own order: those without a date first, then the newest date; forwards and back."""
+    from datetime import date
+
+    from app.visits.models import Visit
+    from app.visits.views import DEFAULT_VISIT_KEYS
+
+    unit = make_unit("Tallens skola")
+    for day in (None, date(2026, 3, 1), None, date(2026, 3, 1), date(2026, 1, 5), None, date(2026, 5, 2)):
+        visit = make_visit("planned", unit=unit)
+        visit.visit_date = day
+    db.session.commit()
+    expected = [
+        v.id
+        for v in sorted(
+            db.session.scalars(select(Visit)).all(),
+            key=lambda v: (v.visit_date is not None, -(v.visit_date.toordinal() if v.visit_date else 0)),
+        )
+    ]
+    assert sum(1 for v in db.session.scalars(select(Visit)) if v.visit_date is None) == 3
+    for size in ("1", "2", "3"):
+        seen, pages, args = [], [], {"per_page": size}
+        while True:
+            page = keyset_page(select(Visit), args, DEFAULT_VISIT_KEYS)
+            seen.extend(v.id for v in page.items)
+            pages.append(page)
+            if not page.has_next:
+                break
+            args = {"per_page": size, "after": page.next_cursor}
+        assert len(seen) == len(set(seen)) == len(expected)
+        dates = [db.session.get(Visit, i).visit_date for i in seen]
+        assert dates == [db.session.get(Visit, i).visit_date for i in expected]  # NULLs first, then newest
+        back = [v.id for v in pages[-2].items] if len(pages) > 1 else []
+        if back:
+            again = keyset_page(select(Visit), {"per_page": size, "before": pages[-1].prev_cursor}, DEFAULT_VISIT_KEYS)
+            assert [v.id for v in again.items] == back
