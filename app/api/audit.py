@@ -14,7 +14,7 @@ from app.api.visits_schemas import (
 )
 from app.core import access
 from app.core.pagination import paginate
-from app.core.timeline import sentence
+from app.core.timeline import prefetch, sentence
 
 # ---- the audit trail ------------------------------------------------------------------------------
 
@@ -48,7 +48,7 @@ def list_audit_events(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     query = access.audit_events(current_user, object_type=args.get("object_type"), object_id=args.get("object_id"))
     page = paginate(query, args, per_page=50)
     return {
-        "items": [AuditOut(e) for e in page.items],
+        "items": [AuditOut(e) for e in prefetch(page.items)],
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,
