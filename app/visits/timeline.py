@@ -185,6 +185,10 @@ def _evidence_sentence(event: AuditEvent, who: str) -> str | None:
 
 def _team_member_sentence(event: AuditEvent, who: str) -> str | None:
     person = timeline.reference_name("user", timeline.value_of(event, "user_id")) or _("a reviewer")
+    if event.action == "create" and person == who:
+        if timeline.value_of(event, "is_lead"):
+            return _("%(who)s joined the review team as lead reviewer.", who=who)
+        return _("%(who)s joined the review team.", who=who)
     if event.action == "create":
         if timeline.value_of(event, "is_lead"):
             return _("%(who)s added %(person)s to the review team as lead reviewer.", who=who, person=person)
