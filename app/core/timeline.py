@@ -315,5 +315,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(sentence, "audit_sentence")
     app.add_template_filter(change_lines, "audit_changes")
     app.add_template_filter(prefetch, "timeline_prefetch")
+    app.add_template_filter(moment, "audit_moment")
     app.add_template_filter(field_label, "audit_field")
     app.add_template_filter(change_value, "audit_value")
