@@ -15,7 +15,7 @@ from app.api.visits_schemas import (
 from app.core import access
 from app.core.models import AuditEvent
 from app.core.pagination import paginate_deferred
-from app.core.timeline import sentence
+from app.core.timeline import prefetch, sentence
 
 # ---- the audit trail ------------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ def list_audit_events(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     query = access.audit_events(current_user, object_type=args.get("object_type"), object_id=args.get("object_id"))
     page = paginate_deferred(query, args, AuditEvent, per_page=50)  # a deep page reads the index, not the rows before
     return {
-        "items": [AuditOut(e) for e in page.items],
+        "items": [AuditOut(e) for e in prefetch(page.items)],
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,

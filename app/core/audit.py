@@ -109,6 +109,19 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
             raise RuntimeError("audit events are append-only")
 
 
+def _deleted(session: Session, flush_context: Any) -> list[Any]:
+    """What this flush deleted: what was marked with ``session.delete`` and the orphans the flush removed by
+    cascade (a membership taken out of ``person.memberships``), which ``session.deleted`` does not list."""
+    found = list(session.deleted)
+    seen = {id(obj) for obj in found}
+    for state, (is_delete, _list_only) in getattr(flush_context, "states", {}).items():
+        obj = state.obj()
+        if is_delete and obj is not None and id(obj) not in seen:
+            seen.add(id(obj))
+            found.append(obj)
+    return found
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
     """Foreign keys are set and attribute history is still intact here; the events are inserted on the
     flush's own connection, so they commit or roll back with the change."""
@@ -122,7 +135,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             changes = _column_changes(obj, mode="update")
             if changes:
                 events.append(_event_for(obj, "update", changes, ctx))
-    for obj in session.deleted:
+    for obj in _deleted(session, flush_context):
         if isinstance(obj, Auditable):
             events.append(_event_for(obj, "delete", _column_changes(obj, mode="delete"), ctx))
     if events:

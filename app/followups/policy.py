@@ -227,6 +227,15 @@ def can_propose_for_visit(actor: Actor, visit: Visit) -> bool:
     return visits_policy.can_edit_visit(actor, visit)
 
 
+def awaiting_acceptance(follow_ups: Sequence[FollowUp], finding_id: uuid.UUID) -> FollowUp | None:
+    """The proposed follow-up of a finding that waits for the other party's acceptance (DESIGN.md 4.4), if any:
+    the visit page then names it rather than asking for another proposal."""
+    return next(
+        (f for f in follow_ups if f.finding_id == finding_id and f.status == FollowUpStatus.proposed),
+        None,
+    )
+
+
 FOLLOW_UP_ACTIONS = ("accept", "update", "report_done", "verify", "reopen", "cancel")
 
 

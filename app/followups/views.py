@@ -482,13 +482,18 @@ def template_globals() -> dict[str, Any]:
     the report, the profile, the start pages), so those domains need not know about follow-ups."""
 
     def visit_follow_ups(visit: Any) -> dict[str, Any]:
+        items = services.of_visit(current_user, visit)
+        missing = (
+            services.serious_deviations_without_agreement(visit)
+            if access.supervises(current_user, visit.unit_id)
+            else []
+        )
+        waiting = [(f, followups_policy.awaiting_acceptance(items, f.id)) for f in missing]
         return {
-            "items": services.of_visit(current_user, visit),
-            "missing": (
-                services.serious_deviations_without_agreement(visit)
-                if access.supervises(current_user, visit.unit_id)
-                else []
-            ),
+            "items": items,
+            # Serious deviations with no follow-up proposed at all, and those whose proposal awaits acceptance.
+            "missing": [f for f, pending in waiting if pending is None],
+            "awaiting": [(f, pending) for f, pending in waiting if pending is not None],
             "may_propose": followups_policy.can_propose_for_visit(current_user, visit),
             "today": local_today(),
         }

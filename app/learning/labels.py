@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import format_decimal
+from typing import Any
+
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -44,6 +46,29 @@ FIELDS = {
     "named": _l("Shown with the unit's name"),
     "photo_ids": _l("Photos shown"),
     "year": _l("Year"),
+    "unit_id": _l("Unit"),
+    "visit_id": _l("Review visit"),
+    "user_id": _l("Person"),
+    "proposed_by_id": _l("Proposed by"),
+    "proposed_at": _l("Proposed on"),
+    "answered_by_id": _l("Answered by"),
+    "answered_at": _l("Answered"),
+    "withdrawn_at": _l("Withdrawn"),
+    "submitted_by_id": _l("Submitted by"),
+    "received_at": _l("Received"),
+    "given_at": _l("Given"),
+    "useful": _l("Useful"),
+    "respectful": _l("Respectful"),
+    "clear": _l("Clear"),
+    "text": _l("Text"),
+}
+REFS = {
+    "unit_id": "unit",
+    "visit_id": "visit",
+    "user_id": "user",
+    "proposed_by_id": "user",
+    "answered_by_id": "user",
+    "submitted_by_id": "user",
 }
 
 
@@ -69,17 +94,29 @@ def register_timeline() -> None:
         return None
 
     def self_assessment(event: AuditEvent, who: str) -> str | None:
-        return _("%(who)s submitted the unit's self-assessment.", who=who) if event.action == "create" else None
+        if event.action == "create":
+            return _("%(who)s submitted the unit's self-assessment.", who=who)
+        return _("%(who)s changed the unit's self-assessment.", who=who)
 
     def feedback(event: AuditEvent, who: str) -> str | None:
-        return _("%(who)s gave feedback on the supervision.", who=who) if event.action == "create" else None
+        if event.action == "create":
+            return _("%(who)s gave feedback on the supervision.", who=who)
+        return _("%(who)s changed their feedback on the supervision.", who=who)
 
-    timeline.register_object_type("supervision_feedback", _l("feedback on the supervision"), sentence=feedback)
-    timeline.register_object_type("self_assessment", _l("the self-assessment"), sentence=self_assessment)
+    def photos(event: AuditEvent, value: object) -> str:
+        count = len(value) if isinstance(value, list) else 0
+        return ngettext("%(num)d photo", "%(num)d photos", count) if count else _("No photos")
+
+    common: dict[str, Any] = {"fields": FIELDS, "refs": REFS, "hidden": {"finding_id"}}
+    timeline.register_object_type(
+        "supervision_feedback", _l("feedback on the supervision"), sentence=feedback, **common
+    )
+    timeline.register_object_type("self_assessment", _l("the self-assessment"), sentence=self_assessment, **common)
     timeline.register_object_type(
         "good_example",
         _l("a good example"),
-        fields=FIELDS,
         values={"status": EXAMPLE_STATUS},
+        formats={"photo_ids": photos},
         sentence=good_example,
+        **common,
     )

@@ -18,14 +18,37 @@ def init_app(app: Flask) -> None:
 
 def _register_timeline() -> None:
     """This domain's object type in the kernel's timeline registry."""
+    from flask_babel import gettext as _
     from flask_babel import lazy_gettext as _l
 
     from app.core import timeline
 
+    def report(event, who):  # type: ignore[no-untyped-def]
+        if event.action == "create":
+            return _("Someone reported an accessibility problem.")
+        handled = timeline.change(event, "handled_at")
+        if handled and handled[1]:
+            return _("%(who)s handled a report of an accessibility problem.", who=who)
+        return None
+
     timeline.register_object_type(
         "accessibility_report",
         _l("a report of an accessibility problem"),
-        fields={"handled_at": _l("Handled"), "handled_note": _l("What was done")},
+        fields={
+            "handled_at": _l("Handled"),
+            "handled_note": _l("What was done"),
+            "handled_by_id": _l("Handled by"),
+            "received_at": _l("Received"),
+            "description": _l("Description"),
+            "page": _l("Page"),
+            "contact_email": _l("Contact e-mail"),
+            "contact_name": _l("Contact name"),
+            "language": _l("Language"),
+            "reporter_id": _l("Reported by"),
+        },
+        refs={"handled_by_id": "user", "reporter_id": "user"},
+        values={"language": {"sv": "svenska", "en": "English"}},
+        sentence=report,
     )
 
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 if TYPE_CHECKING:
-    from app.core.models import AuditEvent
     from app.trust.models import BoundaryVersion, Indicator
 
 KIND = {
@@ -103,8 +102,274 @@ def title(version: BoundaryVersion) -> str:
     return str(KIND[version.boundary.kind.value])
 
 
-def register(app) -> None:  # type: ignore[no-untyped-def]
+SOURCE = {
+    "form": _l("the web form"),
+    "csv": _l("a CSV file"),
+    "api": _l("the API"),
+    "cli": _l("the command line"),
+}
+
+
+def month(period: str) -> str:
+    """ "2026-10" → "October 2026" in the reader's language (the period as written where it is no month)."""
+    from datetime import date
+
+    from flask_babel import format_date
+
+    try:
+        year, mon = (int(part) for part in str(period).split("-"))
+        return str(format_date(date(year, mon, 1), "LLLL yyyy"))
+    except (TypeError, ValueError):
+        return str(period)
+
+
+def _register_history(fields: dict) -> None:
+    """The trust domain's object types in the kernel's timeline registry: values with their unit of measure,
+    periods as months, what crossed a boundary in words (DESIGN.md 4.3)."""
+    import uuid
+    from typing import Any
+
+    from flask_babel import get_locale
+    from sqlalchemy import select
+
     from app.core import timeline
+    from app.extensions import db
+    from app.trust import models as m
+
+    def keys(ids):  # type: ignore[no-untyped-def]
+        return [uuid.UUID(i) for i in ids]
+
+    def localised(ids):  # type: ignore[no-untyped-def]
+        english = str(get_locale() or "sv") == "en"
+        rows = db.session.execute(
+            select(m.Indicator.id, m.Indicator.name_sv, m.Indicator.name_en).where(m.Indicator.id.in_(keys(ids)))
+        )
+        return {str(i): (en if english and en else sv) for i, sv, en in rows}
+
+    def units_of(model, join):  # type: ignore[no-untyped-def]
+        def load(ids):  # type: ignore[no-untyped-def]
+            query = select(model.id, m.Indicator.unit_of_measure).join(*join).where(model.id.in_(keys(ids)))
+            return {str(i): unit or "" for i, unit in db.session.execute(query)}
+
+        return load
+
+    timeline.register_reference("indicator", localised)
+    timeline.register_reference(
+        "indicator_unit",
+        lambda ids: {
+            str(i): unit or ""
+            for i, unit in db.session.execute(
+                select(m.Indicator.id, m.Indicator.unit_of_measure).where(m.Indicator.id.in_(keys(ids)))
+            )
+        },
+    )
+    timeline.register_reference(
+        "reading_unit", units_of(m.Reading, (m.Indicator, m.Indicator.id == m.Reading.indicator_id))
+    )
+    timeline.register_reference(
+        "version_unit", units_of(m.BoundaryVersion, (m.Indicator, m.Indicator.id == m.BoundaryVersion.indicator_id))
+    )
+    timeline.register_reference(
+        "breach_unit",
+        lambda ids: {
+            str(i): unit or ""
+            for i, unit in db.session.execute(
+                select(m.Breach.id, m.Indicator.unit_of_measure)
+                .join(m.BoundaryVersion, m.BoundaryVersion.id == m.Breach.boundary_version_id)
+                .join(m.Indicator, m.Indicator.id == m.BoundaryVersion.indicator_id)
+                .where(m.Breach.id.in_(keys(ids)))
+            )
+        },
+    )
+
+    def measured(kind: str, own: str | None = None):  # type: ignore[no-untyped-def]
+        """A value with the unit of measure of the indicator it belongs to ("83,5 %")."""
+
+        def fmt(event: Any, value: Any) -> str:
+            unit = timeline.value_of(event, own) if own else None
+            if unit is None:
+                ind = timeline.value_of(event, "indicator_id")
+                unit = timeline.reference_name("indicator_unit", ind) if ind else None
+            if unit is None:
+                unit = timeline.reference_name(kind, event.object_id)
+            try:
+                text = number(float(value))
+            except (TypeError, ValueError):
+                return "–"
+            return f"{text} {unit or ''}".strip()
+
+        return fmt
+
+    def evidence(event: Any, value: Any) -> str:
+        """What crossed a boundary, in words: the months and values, the findings' cases, the follow-ups."""
+        if not isinstance(value, dict):
+            return "–"
+        unit = timeline.reference_name("breach_unit", event.object_id) or ""
+        parts: list[str] = []
+        for period, amount_ in value.get("readings") or []:
+            parts.append(_("%(value)s in %(month)s", value=f"{number(amount_)} {unit}".strip(), month=month(period)))
+        for finding in value.get("findings") or []:
+            case = finding.get("case_number") if isinstance(finding, dict) else None
+            parts.append(_("a serious deviation in %(case)s", case=case or _("a review visit")))
+        for item in value.get("follow_ups") or []:
+            if not isinstance(item, dict):
+                continue
+            due = timeline.change_value(event, "due_date", item.get("due_date"))
+            parts.append(_("the follow-up “%(title)s”, due %(date)s", title=item.get("title", ""), date=due))
+        return "; ".join(parts) or "–"
+
+    def unit_kinds(event: Any, value: Any) -> str:
+        from app.units.forms import KIND_LABELS
+
+        kinds = [k for k in str(value or "").split(",") if k]
+        return ", ".join(str(KIND_LABELS.get(k, k)) for k in kinds) or _("every kind of unit")
+
+    people = "reported_by_id withdrawn_by_id proposed_by_id accepted_by_id rejected_by_id closed_by_id actor_id"
+    refs = {name: "user" for name in people.split()} | {
+        "unit_id": "unit",
+        "indicator_id": "indicator",
+        "visit_id": "visit",
+    }
+    hidden = {"boundary_id", "boundary_version_id", "breach_id", "trigger_keys", "key"}
+    common: dict[str, Any] = {"fields": fields, "refs": refs, "hidden": hidden}
+
+    def indicator_name(event: Any) -> str:
+        ind = timeline.value_of(event, "indicator_id")
+        return timeline.reference_name("indicator", ind) or _("an indicator") if ind else _("an indicator")
+
+    def reading(event: Any, who: str) -> str | None:
+        withdrawn = (event.changes or {}).get("withdrawn_at")
+        if event.action == "update" and withdrawn and withdrawn[1]:
+            reason = (event.changes.get("withdrawal_reason") or [None, ""])[1] or ""
+            return _("%(who)s withdrew a reading: %(reason)s", who=who, reason=reason)
+        value = timeline.change(event, "value")
+        if event.action == "create":
+            return _(
+                "%(who)s reported %(value)s for “%(indicator)s”, %(month)s.",
+                who=who,
+                value=timeline.words_of(event, "value"),
+                indicator=indicator_name(event),
+                month=month(timeline.value_of(event, "period") or ""),
+            )
+        if value:
+            return _(
+                "%(who)s corrected a reported value from %(before)s to %(after)s.",
+                who=who,
+                before=timeline.change_value(event, "value", value[0]),
+                after=timeline.change_value(event, "value", value[1]),
+            )
+        if event.action == "delete":
+            return _("%(who)s removed a reading.", who=who)
+        return _("%(who)s changed a reading.", who=who)
+
+    def boundary(event: Any, who: str) -> str | None:
+        kind = timeline.words_of(event, "kind")
+        if event.action == "create":
+            return _("%(who)s started a trust boundary: %(kind)s.", who=who, kind=kind)
+        if timeline.change(event, "ended_at") and timeline.value_of(event, "ended_at"):
+            return _("The parties agreed to end a trust boundary.")
+        if timeline.change(event, "agreed_at") and timeline.value_of(event, "agreed_at"):
+            return _("The parties agreed on a trust boundary; it is in force.")
+        if event.action == "delete":
+            return _("%(who)s removed a trust boundary.", who=who)
+        return _("%(who)s changed a trust boundary.", who=who)
+
+    def version(event: Any, who: str) -> str | None:
+        num = timeline.value_of(event, "number") or ""
+        if event.action == "create":
+            if timeline.value_of(event, "ends_boundary"):
+                return _("%(who)s proposed ending the trust boundary.", who=who)
+            if num:
+                return _("%(who)s proposed version %(number)s of a trust boundary.", who=who, number=num)
+            return _("%(who)s proposed a new version of a trust boundary.", who=who)
+        status = timeline.change(event, "status")
+        new = status[1] if status else None
+        if new in ("active", "ended"):
+            return _("%(who)s accepted the proposed trust boundary.", who=who)
+        if new == "rejected":
+            return _("%(who)s declined the proposed trust boundary.", who=who)
+        if new == "withdrawn":
+            return _("%(who)s withdrew the proposed trust boundary.", who=who)
+        if new == "superseded":
+            return _("An agreed later version replaced the trust boundary in force.")
+        if event.action == "delete":
+            return _("%(who)s removed a version of a trust boundary.", who=who)
+        return _("%(who)s changed a proposed trust boundary.", who=who)
+
+    def breach(event: Any, who: str) -> str | None:
+        if event.action == "create":
+            found = timeline.words_of(event, "evidence")
+            return _("A trust boundary was crossed: %(what)s.", what=found)
+        closed = timeline.change(event, "closed_at")
+        if closed and closed[1]:
+            note = timeline.value_of(event, "close_note") or ""
+            return _("%(who)s closed the boundary breach: %(note)s", who=who, note=note).strip()
+        cleared = timeline.change(event, "condition_cleared_at")
+        if cleared and cleared[1]:
+            return _("The boundary is no longer crossed; the breach stays open until a reviewer closes it.")
+        if cleared:
+            return _("The boundary is crossed again.")
+        if timeline.change(event, "evidence"):
+            return _("More crossed the trust boundary: %(what)s.", what=timeline.words_of(event, "evidence"))
+        if timeline.change(event, "visit_id"):
+            return _("A closer-review visit was linked to the boundary breach.")
+        return _("%(who)s changed a boundary breach.", who=who)
+
+    def trust_change(event: Any, who: str) -> str | None:
+        if event.action != "create":
+            return None
+        to = timeline.words_of(event, "to_level")
+        reason = timeline.value_of(event, "reason") or ""
+        if timeline.value_of(event, "actor_id") is None and event.actor_id is None:
+            return _("The unit moved to %(level)s: %(reason)s", level=to.lower(), reason=reason).strip()
+        return _(
+            "%(who)s changed the trust level to %(level)s: %(reason)s", who=who, level=to.lower(), reason=reason
+        ).strip()
+
+    timeline.register_object_type(
+        "indicator",
+        _l("an indicator"),
+        formats={
+            "min_value": measured("indicator_unit", "unit_of_measure"),
+            "max_value": measured("indicator_unit", "unit_of_measure"),
+            "unit_kinds": unit_kinds,
+        },
+        **common,
+    )
+    timeline.register_object_type(
+        "reading",
+        _l("a reading"),
+        sentence=reading,
+        values={"source": SOURCE},
+        formats={"value": measured("reading_unit"), "period": lambda event, value: month(value)},
+        **common,
+    )
+    timeline.register_object_type(
+        "boundary", _l("a trust boundary"), values={"kind": KIND}, sentence=boundary, **common
+    )
+    timeline.register_object_type(
+        "boundary_version",
+        _l("a version of a trust boundary"),
+        values={"status": VERSION_STATUS, "comparator": COMPARATOR, "proposed_by_side": SIDE},
+        formats={"threshold": measured("version_unit")},
+        sentence=version,
+        **common,
+    )
+    timeline.register_object_type(
+        "breach", _l("a boundary breach"), formats={"evidence": evidence}, sentence=breach, **common
+    )
+    from app.units.forms import TRUST_LABELS
+
+    timeline.register_object_type(
+        "trust_change",
+        _l("the trust level"),
+        values={"from_level": TRUST_LABELS, "to_level": TRUST_LABELS},
+        sentence=trust_change,
+        **common,
+    )
+
+
+def register(app) -> None:  # type: ignore[no-untyped-def]
     from app.units.forms import TRUST_LABELS
 
     fields = {
@@ -137,7 +402,7 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
         "ends_boundary": _l("Proposal to end the boundary"),
         "proposed_by_id": _l("Proposed by"),
         "proposed_by_side": _l("Proposed by the party"),
-        "proposed_at": _l("Proposed"),
+        "proposed_at": _l("Proposed on"),
         "accepted_by_id": _l("Accepted by"),
         "accepted_at": _l("Accepted"),
         "rejected_by_id": _l("Declined by"),
@@ -163,30 +428,7 @@ def register(app) -> None:  # type: ignore[no-untyped-def]
         "breach_id": _l("Boundary breach"),
         "changed_at": _l("Changed"),
     }
-    timeline.register_object_type("indicator", _l("an indicator"), fields=fields)
-
-    def reading(event: AuditEvent, who: str) -> str | None:
-        withdrawn = (event.changes or {}).get("withdrawn_at")
-        if event.action != "update" or not withdrawn or not withdrawn[1]:
-            return None
-        reason = (event.changes.get("withdrawal_reason") or [None, ""])[1] or ""
-        return _("%(who)s withdrew a reading: %(reason)s", who=who, reason=reason)
-
-    timeline.register_object_type("reading", _l("a reading"), fields=fields, sentence=reading)
-    timeline.register_object_type("boundary", _l("a trust boundary"), fields=fields, values={"kind": KIND})
-    timeline.register_object_type(
-        "boundary_version",
-        _l("a version of a trust boundary"),
-        fields=fields,
-        values={"status": VERSION_STATUS, "comparator": COMPARATOR, "proposed_by_side": SIDE},
-    )
-    timeline.register_object_type("breach", _l("a boundary breach"), fields=fields)
-    timeline.register_object_type(
-        "trust_change",
-        _l("the trust level"),
-        fields=fields,
-        values={"from_level": TRUST_LABELS, "to_level": TRUST_LABELS},
-    )
+    _register_history(fields)
 
     @app.context_processor
     def _labels() -> dict:

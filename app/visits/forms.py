@@ -41,7 +41,7 @@ class VisitForm(BaseForm):
     template = SelectField(
         _l("Review template"), choices=[], validators=[DataRequired(_l("Choose a review template."))]
     )
-    purpose = SelectField(_l("Purpose"), choices=list(PURPOSE.items()))
+    purpose = SelectField(_l("Kind of visit"), choices=list(PURPOSE.items()))
     visit_date = DateField(_l("Date of the visit"), validators=[Optional()])
     lead = SelectField(_l("Lead reviewer"), choices=[], validators=[DataRequired(_l("Choose the lead reviewer."))])
     team = MultiCheckboxField(_l("Other reviewers on the team"), choices=[])

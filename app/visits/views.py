@@ -561,17 +561,23 @@ def edit_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
     ), 422 if form.errors else 200
 
 
-@bp.post("/findings/<uuid:finding_id>/delete")
+@bp.route("/findings/<uuid:finding_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_finding(finding_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Removing a finding takes two steps (no JavaScript needed): this page says what goes with it (its photos
+    and documents, its notes) and asks; only the confirming form, with ``confirmed=yes``, removes it."""
     finding = visits_policy.get_finding(current_user, finding_id)
-    visit_id = finding.visit_id
-    removed = EmptyForm().validate_on_submit() and run_service(
-        lambda: services.delete_finding(finding.id, actor=current_user), flash_refusal=True
-    )
-    if removed:
-        flash(_("The finding is removed."), "success")
-    return redirect(url_for("visits.show", visit_id=visit_id))
+    visit = finding.visit
+    visits_policy.require_visit_editor(current_user, visit)
+    if refusal := visits_policy.why_not_change_findings(current_user, visit):
+        flash(refusal.message, "error")
+        return redirect(url_for("visits.show", visit_id=visit.id))
+    form = EmptyForm()
+    if request.method == "POST" and request.form.get("confirmed") == "yes" and form.validate_on_submit():
+        if run_service(lambda: services.delete_finding(finding.id, actor=current_user), flash_refusal=True):
+            flash(_("The finding is removed."), "success")
+        return redirect(url_for("visits.show", visit_id=visit.id))
+    return render_template("visits/finding_delete.html", finding=finding, visit=visit, form=form)
 
 
 # ---- the unit's response --------------------------------------------------------------------------

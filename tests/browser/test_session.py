@@ -62,6 +62,17 @@ def test_the_idle_warning_is_extended_with_the_keyboard(
     )
     journey.step("warning shown")
 
+    # A countdown for the eye, and a polite live region that is not rewritten every second.
+    clock = dialog.locator("[data-idle-clock]")
+    announce = dialog.locator("[data-idle-announce]")
+    assert announce.get_attribute("aria-live") == "polite"
+    expect(clock).to_have_text(re.compile(r"^0:[0-5]\d$"))
+    first_clock, first_said = clock.text_content(), announce.text_content()
+    assert re.search(r"\d+ sekunder", first_said or ""), first_said
+    page.wait_for_timeout(1_300)
+    assert clock.text_content() != first_clock, "the countdown does not count"
+    assert announce.text_content() == first_said, "the live region speaks every second"
+
     with page.expect_response(lambda r: r.url.endswith("/session/extend")) as answer:
         page.keyboard.press("Enter")  # the focus is on "Continue"
     assert answer.value.status == 200

@@ -48,7 +48,7 @@ def test_unit_history_shows_on_the_unit_page(browser, make_user, make_unit, db):
     browser.login(coordinator)
     browser.post(f"/units/{unit.id}/edit", {"name": "Nya namnet", "kind": "school", "contact_email": ""})
     page = browser.get(f"/units/{unit.id}").text
-    assert "Cecilia Coordinator ändrade enheten." in page
+    assert "Cecilia Coordinator ändrade uppgifterna för enheten Nya namnet." in page
     assert "<del>Gamla namnet</del>" in page
 
 

@@ -105,7 +105,7 @@ def test_no_timeline_tells_the_unit_that_a_note_was_written(browser, conversatio
     browser.login(conversation.member)
     for url in (f"/visits/{conversation.visit.id}", f"/units/{conversation.visit.unit_id}", "/start"):
         page = browser.get(url).text
-        assert "Lena Lead skrev ett meddelande." in page, url
+        assert "Lena Lead skrev ett meddelande för granskningsteamets räkning." in page, url
         assert "skrev en intern anteckning" not in page, url
 
 

@@ -337,7 +337,7 @@ def test_removing_a_finding_while_recording_takes_its_notes_and_their_files_alon
     files = [Path(app.config["UPLOAD_DIR"]) / note.attachments[0].storage_name]
     browser.login(visit.lead)
 
-    assert browser.post(f"/findings/{doomed.id}/delete").status_code == 302
+    assert browser.post(f"/findings/{doomed.id}/delete", {"confirmed": "yes"}).status_code == 302
 
     assert count(db, Message) == 0 and count(db, Thread) == 0 and count(db, Attachment) == 0
     assert not any(path.exists() for path in files)

@@ -27,7 +27,7 @@ def test_the_unit_reads_the_visits_history_in_plain_sentences(browser, make_visi
 
     assert "Lena Lead skickade rapportutkastet till enheten för synpunkter (kommunicering)." in history
     assert "lämnade enhetens yttrande över rapporten." in history
-    assert "planerade besöket." in history
+    assert "planerade besöket" in history
 
 
 def test_the_unit_does_not_read_the_teams_working_material(browser, make_visit, make_user):
@@ -46,8 +46,8 @@ def test_the_team_reads_the_whole_history(browser, make_visit):
     visit = make_visit("sent_for_comment")
     browser.login(visit.lead)
     history = timeline_of(browser.get(f"/visits/{visit.id}").text)
-    assert "antecknade en iakttagelse." in history
-    assert "lade till en granskare i granskningsteamet." in history
+    assert "antecknade en iakttagelse: " in history
+    assert f"lade till {visit.lead.name} i granskningsteamet som ansvarig granskare." in history
 
 
 def test_the_units_history_names_the_case_of_each_event(browser, make_visit, make_user, write):
@@ -58,5 +58,5 @@ def test_the_units_history_names_the_case_of_each_event(browser, make_visit, mak
 
     history = timeline_of(browser.get(f"/units/{visit.unit_id}").text)
 
-    assert "skrev ett meddelande." in history
+    assert "skrev ett meddelande för enhetens räkning." in history
     assert f'href="/visits/{visit.id}">{visit.case_number}</a>' in history

@@ -139,7 +139,7 @@ def test_the_visit_page_lists_its_follow_ups_and_the_deviation_still_without_one
     browser.login(people.lead)
     page = browser.get(f"/visits/{people.visit.id}").text
     assert "Kompetensplan för nattpersonal" in page
-    assert "Saknar fortfarande uppföljning" in page
+    assert "Saknar fortfarande förslag till uppföljning" in page
     assert f"/units/{people.unit.id}/follow-ups/new?finding={serious(people.visit).id}" in page
 
 

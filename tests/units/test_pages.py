@@ -112,7 +112,9 @@ def test_coordinator_edits_roles_and_memberships(browser, make_user, make_unit, 
     assert person.unit_ids == {b.id}
     assert person.language == "en"
     history = browser.get(f"/people/{person.id}").text
-    assert "skapade en koppling till en enhet" in history
+    assert "gjorde Ny Namn till medlem i B." in history
+    assert "tog bort Ny Namn från A." in history  # a removed membership leaves a line too (issue 14)
+    assert "gav Ny Namn rollen Granskare." in history
 
 
 def test_coordinator_cannot_deactivate_themselves(browser, make_user, db):

@@ -8,9 +8,46 @@
   var dialog = document.getElementById("idle-warning");
   if (!timeout || !dialog || typeof dialog.showModal !== "function") { return; }
   var timer = null;
+  var ticker = null;
+  var deadline = 0;
+  var spoken = null;
+  var countdown = dialog.querySelector("[data-idle-countdown]");
+  var clock = dialog.querySelector("[data-idle-clock]");
+  var announce = dialog.querySelector("[data-idle-announce]");
+  function say(left) {
+    // Spoken at each whole minute and at 30 and 10 seconds only: a screen reader is not interrupted every second.
+    if (!announce) { return; }
+    var text = null;
+    if (left <= 0) { text = announce.getAttribute("data-ended"); }
+    else if (left % 60 === 0) {
+      var minutes = left / 60;
+      text = minutes === 1 ? announce.getAttribute("data-minutes-one")
+        : announce.getAttribute("data-minutes-other").replace("{n}", String(minutes));
+    } else if (left === 30 || left === 10 || spoken === null) {
+      text = left >= 60 ? null : announce.getAttribute("data-seconds").replace("{n}", String(left));
+    }
+    if (text && text !== spoken) { announce.textContent = text; spoken = text; }
+  }
+  function tick() {
+    var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    if (clock) { clock.textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2); }
+    say(left);
+    if (left <= 0 && ticker) { clearInterval(ticker); ticker = null; }
+  }
+  function open() {
+    if (dialog.open) { return; }
+    spoken = null;
+    if (countdown) { countdown.hidden = false; }
+    dialog.showModal();
+    tick();
+    if (ticker) { clearInterval(ticker); }
+    ticker = setInterval(tick, 1000);
+  }
   function schedule(seconds) {
     if (timer) { clearTimeout(timer); }
-    timer = setTimeout(function () { if (!dialog.open) { dialog.showModal(); } }, Math.max(seconds - warning, 5) * 1000);
+    if (ticker) { clearInterval(ticker); ticker = null; }
+    deadline = Date.now() + seconds * 1000;
+    timer = setTimeout(open, Math.max(seconds - warning, 5) * 1000);
   }
   var form = dialog.querySelector("form");
   form.addEventListener("submit", function (event) {

@@ -63,19 +63,22 @@ def _team(lead_id: uuid.UUID | None, member_ids: Iterable[uuid.UUID], unit_id: u
         field = "lead" if person_id == lead_id else "team"
         if person is None or not person.is_active_account or Role.reviewer not in person.roles:
             errors.setdefault(field, []).append(_("Only active reviewers can be on a review team."))
-    conflicted = db.session.scalars(
-        select(User.name)
+    conflicted = db.session.execute(
+        select(User.id, User.name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.unit_id == unit_id, User.id.in_(ids))
         .order_by(User.name)
     ).all()
-    if conflicted:
-        errors.setdefault("team", []).append(
-            _(
-                "Conflict of interest (jäv): %(names)s belongs to the unit under review and cannot be on its team.",
-                names=", ".join(conflicted),
+    # The error stands under the field where the person was chosen: the lead's own, or the other reviewers'.
+    for field in ("lead", "team"):
+        names = [name for person_id, name in conflicted if (person_id == lead_id) == (field == "lead")]
+        if names:
+            errors.setdefault(field, []).append(
+                _(
+                    "Conflict of interest (jäv): %(names)s belongs to the unit under review and cannot be on its team.",
+                    names=", ".join(names),
+                )
             )
-        )
     if errors:
         raise InvalidInput(errors)
     return [TeamMember(id=uuid.uuid4(), user_id=pid, is_lead=pid == lead_id) for pid in ids]
