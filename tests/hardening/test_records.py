@@ -3,6 +3,8 @@ refuse UPDATE, DELETE and TRUNCATE, tried as a role that does not own the tables
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -212,3 +214,25 @@ def test_grant_app_refuses_a_role_that_could_set_the_records_aside(app, db):
     result = runner.invoke(args=["database", "grant-app", APP_ROLE])  # run as itself
     assert result.exit_code == 1
     assert "is the role that migrates" in result.output
+
+
+def test_a_table_a_later_migration_creates_is_the_app_roles_to_read_and_write(db, owner_database_url):
+    """``grant-app`` also grants by default what the owner creates later, so an upgrade cannot leave the app
+    without rights on a new table or sequence (still no TRUNCATE)."""
+    if TEST_DB != "postgres":
+        pytest.skip("roles are PostgreSQL's (TEST_DB=postgres)")
+    table = f"later_{uuid.uuid4().hex[:8]}"
+    # Owner: as a migration would, the owner creates a table (the app's role may not create in the schema).
+    owner = create_engine(owner_database_url)
+    try:
+        with owner.begin() as conn:
+            conn.execute(text(f"CREATE TABLE {table} (id serial PRIMARY KEY, note text)"))
+        db.session.execute(text(f"INSERT INTO {table} (note) VALUES ('ny')"))  # noqa: S608 - a fixed name
+        assert db.session.scalar(text(f"SELECT note FROM {table}")) == "ny"  # noqa: S608 - a fixed name
+        assert not db.session.scalar(text("SELECT has_table_privilege(current_user, :t, 'TRUNCATE')"), {"t": table})
+        db.session.rollback()
+    finally:
+        db.session.rollback()
+        with owner.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        owner.dispose()
