@@ -235,6 +235,24 @@ def audit_seal() -> None:
     click.echo(f"audit trail: {audit_chain.seal(db.session())} events linked")
 
 
+database_cli = AppGroup("database", help="The PostgreSQL roles the application runs as.")
+
+
+@database_cli.command("grant-app")
+@click.argument("role")
+def database_grant_app(role: str) -> None:
+    """Run as the tables' owner (the role that migrates): give ROLE what the application needs to serve and nothing
+    more (rows only: no TRUNCATE, no ownership). Run it after every ``flask db upgrade``; it is idempotent."""
+    from app.core.database_roles import AppRoleError, grant_app_role
+
+    try:
+        with db.engine.begin() as connection:
+            granted = grant_app_role(connection, role)
+    except AppRoleError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{role}: may read and write the rows of schema {granted.schema}, owns nothing")
+
+
 messages_cli = AppGroup("messages", help="Conversations.")
 
 
@@ -265,6 +283,7 @@ def init_app(app: Flask) -> None:
         readings_cli,
         audit_cli,
         planning_cli,
+        database_cli,
     )
     for command in commands:
         app.cli.add_command(command)

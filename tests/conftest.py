@@ -7,6 +7,12 @@ own PostgreSQL database (TEST_DATABASE_URL's name + ``_gw0``…, created if miss
 
 The schema is built once per run by the Alembic migrations themselves (so every run tests them too); each
 test then starts from empty tables: a fresh copy of the migrated file on SQLite, TRUNCATE on PostgreSQL.
+
+On PostgreSQL the app under test connects as it does in production (README, "Run as a role that does not own the
+tables"): TEST_DATABASE_URL's role (the owner) migrates, ``flask database grant-app`` gives ``tillsyn_app_test``
+the application's rights, and every app, worker and test session uses that role (``migrated_database`` and
+``database_url`` are its URL). The owner's URL (``owner_database_url``) serves only what needs it, each use named
+with its reason.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ PASSWORD = "correct horse battery staple"
 # Under pytest-xdist each worker process ("gw0", "gw1", …) has a database and a Redis database of its own.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 REDIS_DATABASES = 16  # Redis' default number of databases
+# The role the app under test connects as on PostgreSQL: it owns nothing and has only the grants production gives.
+APP_ROLE = "tillsyn_app_test"
+APP_ROLE_PASSWORD = "tillsyn-app-test"  # for servers that ask for one; the role can only read and write test rows
 
 
 def worker_database_url(url: str, worker: str = WORKER) -> str:
@@ -132,15 +141,41 @@ def _base_config(tmp: Path, database_url: str) -> dict[str, Any]:
     }
 
 
+def app_role_url(owner_url: str) -> str:
+    """The owner's URL with the app's role (``APP_ROLE``) in its place: same host, port, database and options."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(owner_url).set(username=APP_ROLE, password=APP_ROLE_PASSWORD).render_as_string(hide_password=False)
+
+
+def create_app_role(owner_url: str) -> None:
+    """Create the app's login role if the cluster has none yet. Roles are the cluster's, shared by every test
+    database on it: a run or worker creating it at the same moment is no failure."""
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(owner_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}) is None:
+                try:
+                    conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE_PASSWORD}'"))
+                except DBAPIError:
+                    assert conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE})
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Run the migrations once; returns the URL of the migrated database (a template file on SQLite)."""
+    """Run the migrations once; returns the URL the app under test uses: a template file on SQLite, on PostgreSQL
+    the migrated database as ``APP_ROLE``, granted by production's own command (``flask database grant-app``)."""
     from flask_migrate import upgrade
 
     from app import create_app
 
     tmp = tmp_path_factory.mktemp("db")  # one per xdist worker: each has its own SQLite template
     if TEST_DB == "postgres":
+        # Owner: only the owner may drop and create the schema, migrate, and grant.
         url = TEST_DATABASE_URL
         engine = create_engine(url)
         with engine.begin() as conn:
@@ -155,7 +190,23 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
         from app.extensions import db
 
         db.engine.dispose()
-    return url
+    if TEST_DB != "postgres":
+        return url
+    create_app_role(url)
+    result = app.test_cli_runner().invoke(args=["database", "grant-app", APP_ROLE])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+    return app_role_url(url)
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(migrated_database: str) -> str:
+    """The tables' owner's URL (TEST_DATABASE_URL's role) on PostgreSQL, the template's on SQLite (one user).
+    Only for what the application's role must not be able to do; every use says why."""
+    return TEST_DATABASE_URL if TEST_DB == "postgres" else migrated_database
 
 
 def _create_database_if_missing(url: str) -> None:
@@ -172,8 +223,10 @@ def _create_database_if_missing(url: str) -> None:
         admin.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
-    engine = create_engine(url)
+def _truncate_postgres(owner_url: str) -> None:
+    """Empty every table. Owner: the app's role may not TRUNCATE, and only a superuser may set aside the triggers
+    with which the records refuse it (migration 0010)."""
+    engine = create_engine(owner_url)
     with engine.begin() as conn:
         tables = [
             r[0]
@@ -182,16 +235,16 @@ def _truncate_postgres(url: str) -> None:
             )
         ]
         if tables:
-            # The records refuse TRUNCATE (migration 0010); the test database's superuser sets their triggers aside.
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
 @pytest.fixture
-def database_url(migrated_database: str, tmp_path: Path) -> str:
+def database_url(migrated_database: str, owner_database_url: str, tmp_path: Path) -> str:
+    """This test's database as the app connects to it: empty tables (on PostgreSQL as ``APP_ROLE``)."""
     if TEST_DB == "postgres":
-        _truncate_postgres(migrated_database)
+        _truncate_postgres(owner_database_url)
         return migrated_database
     template = Path(urlsplit(migrated_database).path)
     copy = tmp_path / "test.sqlite"

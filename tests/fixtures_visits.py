@@ -121,28 +121,32 @@ def make_visit(db, make_unit, make_user, make_template) -> Callable[..., Any]:
 @pytest.fixture
 def postgres_app(make_app, tmp_path) -> Iterator[Any]:
     """An app on a schema of its own in the PostgreSQL test database (whichever database the rest of the run
-    uses), migrated from scratch, with a connection pool large enough for tests acting from several threads."""
+    uses), migrated from scratch by the owner and served as the app's role (``APP_ROLE``, granted as production
+    grants it), with a connection pool large enough for tests acting from several threads."""
     from flask_migrate import upgrade
 
+    from app.core.database_roles import grant_app_role
     from app.extensions import db
-    from tests.conftest import TEST_DATABASE_URL, _base_config, require_service
+    from tests.conftest import APP_ROLE, TEST_DATABASE_URL, _base_config, app_role_url, create_app_role, require_service
 
     url = require_service(TEST_DATABASE_URL, "TEST_DATABASE_URL")
     schema = f"concurrency_{uuid.uuid4().hex[:10]}"
+    search_path = {"connect_args": {"options": f"-csearch_path={schema}"}}
+    # Owner: only the owner may create and drop a schema, migrate into it and grant on it.
     admin = create_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    config = _base_config(tmp_path, url)
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "connect_args": {"options": f"-csearch_path={schema}"},
-        "pool_size": 12,
-        "max_overflow": 0,
-    }
+    create_app_role(url)
+    owner_app = make_app({**_base_config(tmp_path, url), "SQLALCHEMY_ENGINE_OPTIONS": search_path})
+    with owner_app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            grant_app_role(conn, APP_ROLE)
+        db.engine.dispose()
+    config = _base_config(tmp_path, app_role_url(url))
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {**search_path, "pool_size": 12, "max_overflow": 0}
     pg_app = make_app(config)
     try:
-        with pg_app.app_context():
-            upgrade()
-            db.engine.dispose()
         yield pg_app
     finally:
         with pg_app.app_context():

@@ -3,8 +3,7 @@ refuse UPDATE, DELETE and TRUNCATE, tried as a role that does not own the tables
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
+import uuid
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -12,18 +11,26 @@ from sqlalchemy.exc import DBAPIError
 
 from app.core import audit_chain
 from app.core.models import AuditEvent
-from tests.conftest import TEST_DB
-
-APP_ROLE = "tillsyn_app_test"
+from tests.conftest import APP_ROLE, TEST_DB
 
 
-def _set_triggers_aside(db) -> None:
-    """What only the database's superuser (never the app's role) can do: write past the records' triggers."""
+def _behind_the_records(db, owner_database_url: str, statement: str, params: dict | None = None) -> None:
+    """What only the database's superuser (never the app's role) can do: write past the records' triggers.
+    Owner: on PostgreSQL ``session_replication_role`` is the superuser's, so this runs on the owner's connection."""
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        engine = create_engine(owner_database_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                conn.execute(text(statement), params or {})
+        finally:
+            engine.dispose()
+        db.session.expire_all()
     else:
         for trigger in ("audit_events_no_update", "audit_links_no_delete"):
             db.session.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        db.session.execute(text(statement), params or {})
+        db.session.commit()
 
 
 def test_committed_events_form_an_intact_chain(db, make_unit, make_user):
@@ -53,13 +60,14 @@ def test_the_cli_says_the_chain_is_intact(app, make_unit):
     assert "chain intact" in result.output
 
 
-def test_a_changed_event_is_found(app, db, make_unit):
+def test_a_changed_event_is_found(app, db, make_unit, owner_database_url):
     unit = make_unit("Östra gymnasiet")
-    _set_triggers_aside(db)
-    db.session.execute(
-        text("UPDATE audit_events SET actor_label = 'someone else' WHERE object_id = :id"), {"id": str(unit.id)}
+    _behind_the_records(
+        db,
+        owner_database_url,
+        "UPDATE audit_events SET actor_label = 'someone else' WHERE object_id = :id",
+        {"id": str(unit.id)},
     )
-    db.session.commit()
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert "differs from what was recorded" in result.output
@@ -80,11 +88,9 @@ def test_an_event_slipped_in_outside_the_application_is_found(db, make_unit):
     assert "1 events are not in the chain" in "; ".join(result.problems)
 
 
-def test_seal_links_events_written_before_the_chain(db, make_unit, app):
+def test_seal_links_events_written_before_the_chain(db, make_unit, app, owner_database_url):
     make_unit("Västra skolan")
-    _set_triggers_aside(db)
-    db.session.execute(text("DELETE FROM audit_links"))
-    db.session.commit()
+    _behind_the_records(db, owner_database_url, "DELETE FROM audit_links")
     assert not audit_chain.verify(db.session()).ok
     result = app.test_cli_runner().invoke(args=["audit", "seal"])
     assert result.exit_code == 0, result.output
@@ -95,20 +101,12 @@ def test_seal_links_events_written_before_the_chain(db, make_unit, app):
 
 
 @pytest.fixture
-def app_role_url(app, db) -> Iterator[str]:
-    """A login role with the rights the application needs (read and write rows) and not more: it owns nothing."""
+def app_role_url(database_url) -> str:
+    """The URL the app under test connects with on PostgreSQL: ``APP_ROLE``, granted by ``flask database
+    grant-app`` in tests/conftest.py (the rights production gives), owning nothing."""
     if TEST_DB != "postgres":
         pytest.skip("the records' triggers and roles are PostgreSQL's (TEST_DB=postgres)")
-    with db.engine.begin() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE})
-        if not exists:
-            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
-    parts = urlsplit(str(db.engine.url.render_as_string(hide_password=False)))
-    host = parts.netloc.split("@", 1)[-1]
-    yield urlunsplit(parts._replace(netloc=f"{APP_ROLE}@{host}"))
+    return database_url
 
 
 @pytest.fixture
@@ -206,3 +204,74 @@ def test_the_app_runs_as_the_app_role(app_config, make_app, app_role_url, make_u
         assert audit_chain.verify(db.session()).ok
         app.test_cli_runner().invoke(args=["units", "create", "Älvsjö skola"])
         assert audit_chain.verify(db.session()).ok
+
+
+def test_the_app_under_test_connects_as_a_role_that_owns_nothing(db):
+    """The PostgreSQL pass runs as production should (DESIGN.md 4.6): the app's connection is no superuser, owns
+    no table, may not TRUNCATE or create anything, and may not write the migrations' table."""
+    if TEST_DB != "postgres":
+        pytest.skip("roles are PostgreSQL's (TEST_DB=postgres)")
+    me = db.session.execute(
+        text("SELECT current_user AS name, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles "
+             "WHERE rolname = current_user")
+    ).one()  # fmt: skip
+    assert me.name == APP_ROLE
+    assert not (me.rolsuper or me.rolbypassrls or me.rolcreaterole or me.rolcreatedb)
+    tables = db.session.execute(
+        text("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = current_schema()")
+    ).all()
+    assert len(tables) > 20
+    assert APP_ROLE not in {t.tableowner for t in tables}, "the app owns a table"
+    rights = db.session.execute(
+        text(
+            "SELECT tablename, has_table_privilege(current_user, tablename, 'SELECT, INSERT, UPDATE, DELETE') AS rw,"
+            " has_table_privilege(current_user, tablename, 'TRUNCATE, REFERENCES, TRIGGER') AS more"
+            " FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+        )
+    ).all()
+    assert all(r.rw for r in rights), [r.tablename for r in rights if not r.rw]
+    assert not any(r.more for r in rights), [r.tablename for r in rights if r.more]
+    assert not db.session.scalar(text("SELECT has_schema_privilege(current_user, current_schema(), 'CREATE')"))
+    assert db.session.scalar(text("SELECT has_table_privilege(current_user, 'alembic_version', 'SELECT')"))
+    assert not db.session.scalar(text("SELECT has_table_privilege(current_user, 'alembic_version', 'UPDATE')"))
+
+
+def test_grant_app_refuses_a_role_that_could_set_the_records_aside(app, db):
+    """``flask database grant-app`` (the command that granted the app's role of this very run) gives rows only to
+    a role that exists and could not set the records' triggers aside."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["database", "grant-app", "tillsyn_no_such_role"])
+    assert result.exit_code == 1
+    if TEST_DB != "postgres":
+        assert "only PostgreSQL has roles" in result.output
+        return
+    assert "no role 'tillsyn_no_such_role'" in result.output
+    superuser = db.session.scalar(text("SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY oid LIMIT 1"))
+    result = runner.invoke(args=["database", "grant-app", superuser])
+    assert result.exit_code == 1
+    assert "is a superuser" in result.output
+    result = runner.invoke(args=["database", "grant-app", APP_ROLE])  # run as itself
+    assert result.exit_code == 1
+    assert "is the role that migrates" in result.output
+
+
+def test_a_table_a_later_migration_creates_is_the_app_roles_to_read_and_write(db, owner_database_url):
+    """``grant-app`` also grants by default what the owner creates later, so an upgrade cannot leave the app
+    without rights on a new table or sequence (still no TRUNCATE)."""
+    if TEST_DB != "postgres":
+        pytest.skip("roles are PostgreSQL's (TEST_DB=postgres)")
+    table = f"later_{uuid.uuid4().hex[:8]}"
+    # Owner: as a migration would, the owner creates a table (the app's role may not create in the schema).
+    owner = create_engine(owner_database_url)
+    try:
+        with owner.begin() as conn:
+            conn.execute(text(f"CREATE TABLE {table} (id serial PRIMARY KEY, note text)"))
+        db.session.execute(text(f"INSERT INTO {table} (note) VALUES ('ny')"))  # noqa: S608 - a fixed name
+        assert db.session.scalar(text(f"SELECT note FROM {table}")) == "ny"  # noqa: S608 - a fixed name
+        assert not db.session.scalar(text("SELECT has_table_privilege(current_user, :t, 'TRUNCATE')"), {"t": table})
+        db.session.rollback()
+    finally:
+        db.session.rollback()
+        with owner.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        owner.dispose()
