@@ -63,6 +63,7 @@ def load() -> int:
                 address=address,
                 owner=owner,
                 organisation_number=organisation_number,
+                municipality="Demo kommun" if name in PLACES else None,
             )
             created += 1
     existing = set(db.session.scalars(select(User.email)))

@@ -29,6 +29,7 @@ def _unit(example: GoodExample) -> dict[str, Any]:
         "id": example.unit_id if own_or_named else None,
         "name": example.unit.name if own_or_named else None,
         "kind": example.unit.kind.value,
+        "municipality": example.unit.municipality,
     }
 
 
@@ -36,6 +37,7 @@ class ExampleUnitSchema(Schema):
     id = fields.UUID(allow_none=True, metadata={"description": "Empty when the unit chose to be shown by kind only"})
     name = fields.String(allow_none=True)
     kind = fields.String()
+    municipality = fields.String(allow_none=True, metadata={"description": "The municipality the unit is in"})
 
 
 class ExamplePhotoSchema(Schema):

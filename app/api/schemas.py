@@ -104,6 +104,7 @@ class UnitSchema(ApiSchema):
     contact_email = fields.Email(allow_none=True, load_default=None)
     address = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=300))
     owner = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    municipality = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
     organisation_number = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20))
     trust_level = fields.Enum(TrustLevel, by_value=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)

@@ -49,6 +49,7 @@ def create_unit(data: dict):  # type: ignore[no-untyped-def]
         address=data.get("address"),
         owner=data.get("owner"),
         organisation_number=data.get("organisation_number"),
+        municipality=data.get("municipality"),
     )
 
 

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.learning.services import MAX_CONTACT_LENGTH
 
-SHOW_AS = {"named": _l("With our unit's name"), "kind": _l("Only as the kind of unit")}
+SHOW_AS = {"named": _l("With our unit's name"), "kind": _l("Only as the kind of unit and its municipality")}
 
 
 class ConsentForm(FlaskForm):

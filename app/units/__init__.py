@@ -41,6 +41,7 @@ def _register_timeline() -> None:
         "user_id": _l("Person"),
         "address": _l("Address"),
         "owner": _l("Owner"),
+        "municipality": _l("Municipality"),
         "organisation_number": _l("Organisation number"),
     }
 

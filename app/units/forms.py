@@ -37,6 +37,11 @@ class UnitForm(BaseForm):
         validators=[Optional(), Length(max=200)],
         description=_l("The municipality, region or company that runs the unit."),
     )
+    municipality = StringField(
+        _l("Municipality"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("The municipality the unit is in, for example Norrviks kommun."),
+    )
     organisation_number = StringField(
         _l("Organisation number"),
         validators=[Optional(), Length(max=20)],

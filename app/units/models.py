@@ -44,6 +44,9 @@ class Unit(IdMixin, TimestampMixin, Auditable, Model):
     # (organisationsnummer, NNNNNN-NNNN, Luhn-checked), all optional (issue 16).
     address: Mapped[str | None] = mapped_column(String(300))
     owner: Mapped[str | None] = mapped_column(String(200))
+    # The municipality the unit is in (not always its owner's): how a good example shown without the unit's name
+    # still says where it is (DESIGN.md 4.5), and a filter of the lists.
+    municipality: Mapped[str | None] = mapped_column(String(100))
     organisation_number: Mapped[str | None] = mapped_column(String(11))
     trust_level: Mapped[TrustLevel] = mapped_column(
         Enum(TrustLevel, native_enum=False, length=20, validate_strings=True),

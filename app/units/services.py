@@ -68,10 +68,11 @@ def _validated(
     address: str | None = None,
     owner: str | None = None,
     organisation_number: str | None = None,
+    municipality: str | None = None,
 ) -> dict:
     errors: dict[str, list[str]] = {}
     extra: dict[str, str | None] = {}
-    for key, value, limit in (("address", address, 300), ("owner", owner, 200)):
+    for key, value, limit in (("address", address, 300), ("owner", owner, 200), ("municipality", municipality, 100)):
         text = (value or "").strip()
         if len(text) > limit:
             errors[key] = [_("The text may be at most %(n)d characters long.", n=limit)]
@@ -115,6 +116,7 @@ def create_unit(
     address: str | None = None,
     owner: str | None = None,
     organisation_number: str | None = None,
+    municipality: str | None = None,
 ) -> Unit:
     """Create a unit. A client-chosen ``unit_id`` makes the call idempotent: repeating it returns the first unit.
     ``InvalidInput`` names each bad field (an organisation number must pass the Luhn check)."""
@@ -131,6 +133,7 @@ def create_unit(
         address=address,
         owner=owner,
         organisation_number=organisation_number,
+        municipality=municipality,
     )
     unit = Unit(id=unit_id or uuid.uuid4(), **fields)
     db.session.add(unit)
@@ -148,6 +151,7 @@ def update_unit(
     address: str | None = None,
     owner: str | None = None,
     organisation_number: str | None = None,
+    municipality: str | None = None,
 ) -> Unit:
     """Change a unit (coordinators); ``InvalidInput`` names each bad field."""
     from app.auth.models import Role
@@ -162,6 +166,7 @@ def update_unit(
         address=address,
         owner=owner,
         organisation_number=organisation_number,
+        municipality=municipality,
     )
     for key, value in fields.items():
         setattr(unit, key, value)

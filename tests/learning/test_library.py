@@ -109,8 +109,21 @@ def test_an_example_shown_by_kind_never_names_the_unit(db, client, browser, make
         assert ("Solrosens" not in body and "Preschool" in body) or "Förskola" in body
         assert "Solrosens" not in body
     answer = _api(client, reader, f"/api/v1/good-examples/{example.id}").get_json()
-    assert answer["unit"] == {"id": None, "name": None, "kind": "preschool"}
+    assert answer["unit"] == {"id": None, "name": None, "kind": "preschool", "municipality": None}
     assert _library_ids(reader, q="Solrosens") == []
+
+
+def test_an_example_shown_by_kind_says_which_municipality(db, client, browser, make_example, make_unit, make_user):
+    unit = make_unit("Solrosens förskola", kind="preschool", municipality="Norrviks kommun", owner="Lärkan AB")
+    example = make_example("Förskolan arbetar med språkutveckling.", unit=unit, named=False)
+    reader = make_user("unit_member", units=[make_unit("Annan enhet")])
+    browser.login(reader)
+    for url in ("/good-examples", f"/good-examples/{example.id}"):
+        body = browser.get(url).get_data(as_text=True)
+        assert "Förskola i Norrviks kommun" in body or "förskola i Norrviks kommun" in body
+        assert "Solrosens" not in body and "Lärkan" not in body
+    answer = _api(client, reader, f"/api/v1/good-examples/{example.id}").get_json()
+    assert answer["unit"] == {"id": None, "name": None, "kind": "preschool", "municipality": "Norrviks kommun"}
 
 
 def test_only_a_strength_can_be_proposed(db, make_visit):
