@@ -152,6 +152,12 @@ def check_accessibility(axe_source: str) -> Callable[[Any, str], None]:
     listing each rule with the elements it found."""
 
     def check(page: Any, where: str) -> None:
+        # Only a page of the site: a stored file is served with a CSP sandbox that runs no scripts, where axe.run's
+        # timers never fire and page.evaluate (which has no timeout) would wait forever. Fail at once instead.
+        content_type = page.evaluate("() => document.contentType")
+        assert content_type == "text/html", (
+            f"{where} ({page.url}) is a file ({content_type}), not a page: fetch it with page.request instead"
+        )
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(axe_source)  # through the DevTools protocol: the page's CSP (script-src 'self') stays on
         result = page.evaluate(

@@ -127,3 +127,23 @@ def test_the_coordinators_start_page_leads_to_the_years_and_the_feedback(db, bro
     page = browser.get("/start").get_data(as_text=True)
     assert 'href="/statistics/findings"' in page
     assert 'href="/feedback"' in page
+
+
+def test_the_csv_neutralises_a_formula_in_an_area_title():
+    """An area title is typed by a coordinator; in the CSV it must not run as a formula in Excel (as in every list's
+    CSV, app/core/csvexport.py), and the counts stay numbers."""
+    from app.learning.services import statistics
+
+    stats = statistics.FindingStatistics(
+        period="year",
+        areas=['=HYPERLINK("http://evil.test")'],
+        periods=["2025"],
+        counts={
+            ('=HYPERLINK("http://evil.test")', "2025"): {"strength": 2, "development": 0, "minor": 1, "serious": 0}
+        },
+        totals={},
+    )
+    headers = {"area": "Area", "period": "Period", "strength": "S", "development": "D", "minor": "M", "serious": "X"}
+    text = statistics.statistics_csv(stats, headers)
+    assert text.startswith("\ufeffArea;Period;S;D;M;X\r\n")
+    assert '\r\n"\'=HYPERLINK(""http://evil.test"")";2025;2;0;1;0\r\n' in text

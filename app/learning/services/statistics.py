@@ -8,8 +8,6 @@ on 1 April in the second, whatever the hour in UTC."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.core.access import Actor
+from app.core.csvexport import csv_text
 from app.core.errors import Forbidden, InvalidInput
 from app.extensions import db
 from app.units import policy as units_policy
@@ -103,14 +102,13 @@ def finding_statistics(
 
 def statistics_csv(stats: FindingStatistics, headers: dict[str, str]) -> str:
     """The counts as CSV for Excel in Swedish (UTF-8 with BOM, semicolons): area; period; the four buckets.
-    ``headers`` gives the column names in the reader's language (keys: area, period and the buckets)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([headers["area"], headers["period"], *(headers[b] for b in BUCKETS)])
-    for area, label, cell in stats.rows():
-        writer.writerow([area, label, *(cell[b] for b in BUCKETS)])
-    return out.getvalue()
+    ``headers`` gives the column names in the reader's language (keys: area, period and the buckets). Written by
+    ``app.core.csvexport.csv_text`` like every list's CSV: a title a coordinator typed that starts like a formula
+    (``=``, ``+``, ``-``, ``@``) gets a leading apostrophe, so Excel never runs it."""
+    return csv_text(
+        [headers["area"], headers["period"], *(headers[b] for b in BUCKETS)],
+        ([area, label, *(cell[b] for b in BUCKETS)] for area, label, cell in stats.rows()),
+    )
 
 
 __all__ = ["BUCKETS", "PERIODS", "FindingStatistics", "finding_statistics", "statistics_csv"]
