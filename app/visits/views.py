@@ -391,6 +391,11 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             context["transition_form"] = form
             return render_template("visits/show.html", transition_error=moved.error.message, **context), moved.status
         flash(_("The visit is now: %(status)s.", status=services.status_label(visit.status)), "success")
+    elif form.errors:
+        # A field the form itself refuses (a reason over 5000 characters): shown at the field, the text kept.
+        context = _visit_page_context(visits_policy.get_visit(current_user, visit_id, options=full_visit_options()))
+        context["transition_form"] = form
+        return render_template("visits/show.html", **context), 422
     return redirect(url_for("visits.show", visit_id=visit.id))
 
 

@@ -141,6 +141,20 @@ def test_the_page_form_cancels_the_visit_and_a_missing_reason_is_shown_at_the_fi
     assert visit.status == VisitStatus.cancelled
 
 
+def test_a_too_long_reason_on_the_page_is_shown_at_the_field_and_kept(make_visit, browser, db):
+    """A reason over 5000 characters fails the form's own length check: the page says so at the field and keeps
+    what was typed (found by trying it: the view redirected without a word and the text was lost)."""
+    visit = make_visit("planned")
+    browser.login(visit.lead)
+    typed = "Felplanerat besök. " * 300
+    refused = browser.post(f"/visits/{visit.id}/transition", {"to": "cancelled", "reason": typed})
+    assert refused.status_code == 422
+    assert 'id="reason-error-cancelled"' in refused.text
+    assert "Felplanerat besök. Felplanerat besök." in refused.text
+    db.session.expire_all()
+    assert visit.status == VisitStatus.planned
+
+
 def test_the_api_cancels_with_a_reason_and_lists_the_action_for_the_lead_only(
     make_visit, make_user, client, api_token, db
 ):
