@@ -281,6 +281,10 @@ def new():  # type: ignore[no-untyped-def]
 def edit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     visit = visits_policy.get_visit(current_user, visit_id)
     visits_policy.require_visit_editor(current_user, visit)
+    if request.method == "GET" and (refusal := visits_policy.why_not_change_plan(current_user, visit)) is not None:
+        # The page offers nothing the service refuses (a cancelled or final visit's plan): said on the visit page.
+        flash(refusal.message, "error")
+        return redirect(url_for("visits.show", visit_id=visit.id))
     form = PlanForm()
     reviewers = _reviewer_choices()
     form.lead.choices = [("", _("Choose…")), *reviewers]
