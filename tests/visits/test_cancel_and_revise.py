@@ -127,6 +127,8 @@ def test_the_unit_member_reads_the_cancellation_and_its_reason_on_the_visit_page
     assert "Besöket ställdes in den" in page.text
     # Found by trying it: the page still promised "the review team will send you the draft report for comment".
     assert "kommer att skicka rapportutkastet" not in page.text
+    # The visit's status in the words of the rest of the page ("ställde in", neuter like "Planerat"), not "Avbruten".
+    assert "Inställt" in page.text and "Avbruten" not in page.text
     assert "skickar rapportutkastet till er" not in page.text
 
 
