@@ -490,4 +490,6 @@ def restore_baseline(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             )
         flash(_("%(unit)s has baseline trust again.", unit=unit.name), "success")
         return redirect(url_for("units.show", unit_id=unit.id))
+    if form.errors:  # a field the form itself refuses (a reason over 5000 characters): shown, the text kept
+        return _breaches_page(units_policy.get_unit(current_user, unit.id), status=422, restore_form=form)
     return redirect(url_for("trust.breaches", unit_id=unit.id))

@@ -215,6 +215,8 @@ def why_not_change_plan(actor: Actor, visit: Visit) -> DomainError | None:
     """Changing the date, the team or the aim: the team and coordinators, until the report is final."""
     if not can_edit_visit(actor, visit):
         return Forbidden(_("Only the review team and coordinators may change this visit."))
+    if visit.status == VisitStatus.cancelled:
+        return DomainError(_("The visit is cancelled; its plan can no longer be changed."))
     if visit.status not in PLAN_CHANGEABLE:
         return DomainError(_("A final visit's plan can no longer be changed."))
     return None

@@ -280,6 +280,10 @@ def new():  # type: ignore[no-untyped-def]
 def edit(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
     visit = visits_policy.get_visit(current_user, visit_id)
     visits_policy.require_visit_editor(current_user, visit)
+    if request.method == "GET" and (refusal := visits_policy.why_not_change_plan(current_user, visit)) is not None:
+        # The page offers nothing the service refuses (a cancelled or final visit's plan): said on the visit page.
+        flash(refusal.message, "error")
+        return redirect(url_for("visits.show", visit_id=visit.id))
     form = PlanForm()
     reviewers = _reviewer_choices()
     form.lead.choices = [("", _("Choose…")), *reviewers]
@@ -390,6 +394,11 @@ def transition(visit_id: uuid.UUID):  # type: ignore[no-untyped-def]
             context["transition_form"] = form
             return render_template("visits/show.html", transition_error=moved.error.message, **context), moved.status
         flash(_("The visit is now: %(status)s.", status=services.status_label(visit.status)), "success")
+    elif form.errors:
+        # A field the form itself refuses (a reason over 5000 characters): shown at the field, the text kept.
+        context = _visit_page_context(visits_policy.get_visit(current_user, visit_id, options=full_visit_options()))
+        context["transition_form"] = form
+        return render_template("visits/show.html", **context), 422
     return redirect(url_for("visits.show", visit_id=visit.id))
 
 

@@ -203,6 +203,28 @@ def test_restoring_baseline_in_the_browser_is_refused_while_a_breach_is_open(
     assert "Allt ser bra ut igen." in response.text
 
 
+def test_a_too_long_reason_to_restore_baseline_is_shown_at_the_field_and_kept(
+    browser, db, unit_in_closer_review, make_user
+):
+    """Found by trying it: a reason over 5000 characters fails the form's own check, and the view redirected
+    without a word, throwing away what the coordinator typed."""
+    unit, _member, _indicator = unit_in_closer_review
+    breach = db.session.scalar(select(Breach))
+    reviewer = make_user("reviewer")
+    from app.trust import services as trust_services
+
+    trust_services.close_breach(breach.id, actor=reviewer, note="Vi har ändrat larmrutinen nattetid.")
+    db.session.commit()
+    browser.login(make_user("coordinator"))
+    typed = "Larmen besvaras i tid igen. " * 200
+    response = browser.post(f"/units/{unit.id}/restore-baseline", {"reason": typed})
+    assert response.status_code == 422
+    assert "Larmen besvaras i tid igen. Larmen besvaras" in response.text
+    assert "5000 tecken" in response.text
+    db.session.expire_all()
+    assert unit.trust_level != TrustLevel.baseline
+
+
 def test_a_reviewer_closes_the_breach_and_a_coordinator_restores_baseline(
     browser, new_browser, db, unit_in_closer_review, make_user
 ):

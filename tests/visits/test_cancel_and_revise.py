@@ -125,6 +125,30 @@ def test_the_unit_member_reads_the_cancellation_and_its_reason_on_the_visit_page
     assert page.status_code == 200
     assert REASON in page.text
     assert "Besöket ställdes in den" in page.text
+    # Found by trying it: the page still promised "the review team will send you the draft report for comment".
+    assert "kommer att skicka rapportutkastet" not in page.text
+    # The visit's status in the words of the rest of the page ("ställde in", neuter like "Planerat"), not "Avbruten".
+    assert "Inställt" in page.text and "Avbruten" not in page.text
+    assert "skickar rapportutkastet till er" not in page.text
+
+
+def test_a_cancelled_visits_plan_page_does_not_open_and_the_refusal_says_cancelled(make_visit, browser, db):
+    """Found by trying it: the plan's edit page opened for a cancelled visit and refused only on save, saying the
+    visit was final."""
+    visit = make_visit("planned")
+    services.transition(visit.id, actor=visit.lead, to="cancelled", reason=REASON)
+    db.session.commit()
+    browser.login(visit.lead)
+    page = browser.get(f"/visits/{visit.id}")
+    assert f"/visits/{visit.id}/edit" not in page.text
+    opened = browser.get(f"/visits/{visit.id}/edit", follow_redirects=True)
+    assert 'name="visit_date"' not in opened.text
+    assert "inställt" in opened.text
+    with pytest.raises(DomainError) as refused:
+        services.update_plan(
+            visit.id, actor=visit.lead, visit_date=visit.visit_date, lead_id=visit.lead.id, member_ids=[], aim=""
+        )
+    assert "inställt" in refused.value.message and "slutligt" not in refused.value.message
 
 
 def test_the_page_form_cancels_the_visit_and_a_missing_reason_is_shown_at_the_field(make_visit, browser, db):
@@ -139,6 +163,20 @@ def test_the_page_form_cancels_the_visit_and_a_missing_reason_is_shown_at_the_fi
     assert done.status_code == 302
     db.session.expire_all()
     assert visit.status == VisitStatus.cancelled
+
+
+def test_a_too_long_reason_on_the_page_is_shown_at_the_field_and_kept(make_visit, browser, db):
+    """A reason over 5000 characters fails the form's own length check: the page says so at the field and keeps
+    what was typed (found by trying it: the view redirected without a word and the text was lost)."""
+    visit = make_visit("planned")
+    browser.login(visit.lead)
+    typed = "Felplanerat besök. " * 300
+    refused = browser.post(f"/visits/{visit.id}/transition", {"to": "cancelled", "reason": typed})
+    assert refused.status_code == 422
+    assert 'id="reason-error-cancelled"' in refused.text
+    assert "Felplanerat besök. Felplanerat besök." in refused.text
+    db.session.expire_all()
+    assert visit.status == VisitStatus.planned
 
 
 def test_the_api_cancels_with_a_reason_and_lists_the_action_for_the_lead_only(
