@@ -38,6 +38,15 @@ def units_create(name: str, kind: str, contact_email: str | None) -> None:
     click.echo(str(unit.id))
 
 
+def _read_import(file: str) -> str:
+    """An import file's text, checked as the coordinators' upload checks it (``app.core.input.clean_csv``:
+    UTF-8 or Windows-1252, no control characters such as NUL); ``InvalidInput`` naming the lines otherwise."""
+    from app.core import input as input_layer
+
+    with open(file, "rb") as handle:
+        return input_layer.clean_csv(handle.read()).decode("utf-8")
+
+
 @units_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change; change nothing.")
@@ -49,11 +58,7 @@ def units_import(file: str, dry_run: bool) -> None:
     from app.units import services
 
     try:
-        with open(file, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise click.ClickException("the file is not UTF-8 text") from None
-    try:
+        text = _read_import(file)
         report = services.import_units(actor=access.OPERATOR, text=text, dry_run=dry_run)  # type: ignore[arg-type]
     except InvalidInput as exc:
         for messages in exc.errors.values():
@@ -150,11 +155,7 @@ def users_import(file: str, dry_run: bool) -> None:
     from app.core.errors import InvalidInput
 
     try:
-        with open(file, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise click.ClickException("the file is not UTF-8 text") from None
-    try:
+        text = _read_import(file)
         report = services.import_people(actor=access.OPERATOR, text=text, dry_run=dry_run)
     except InvalidInput as exc:
         for messages in exc.errors.values():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -20,6 +18,7 @@ from app.auth import passwords
 from app.auth import policy as auth_policy
 from app.auth.models import ApiToken, AuthSession, Role, SetPasswordToken, User, UserRole, hash_secret
 from app.core import access, audit, mail, signals
+from app.core import input as input_layer
 from app.core.errors import DomainError, InvalidInput
 from app.core.input import fold
 from app.core.models import utcnow
@@ -523,12 +522,9 @@ class _PlannedPerson:
 def _import_rows(text: str) -> list[tuple[int, dict[str, str]]]:
     """The CSV's rows by line number (the header is line 1), comma- or semicolon-separated, a BOM allowed;
     ``InvalidInput`` on ``file`` when the header is not ``email,name,role,units`` (any order, units optional)."""
-    text = text.lstrip("\ufeff")
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if any(c not in header for c in ("email", "name", "role")) or any(h not in IMPORT_COLUMNS for h in header):
+    header, rows = input_layer.csv_rows(text)
+    wrong = len(set(header)) < len(header) or any(h not in IMPORT_COLUMNS for h in header)
+    if wrong or any(c not in header for c in ("email", "name", "role")):
         raise InvalidInput(
             {
                 "file": [
@@ -539,8 +535,7 @@ def _import_rows(text: str) -> list[tuple[int, dict[str, str]]]:
                 ]
             }
         )
-    reader.fieldnames = header
-    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    return rows
 
 
 def _plan_line(

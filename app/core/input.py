@@ -160,11 +160,17 @@ MAX_CSV_PROBLEMS = 20
 def clean_csv(data: bytes, *, field: str = "file") -> bytes:
     """A CSV file's bytes checked line by line and returned as NFC UTF-8 (UTF-8 with or without BOM, else what
     Excel writes on Windows, cp1252). A cell is single-line text: a line holding a control character, a lone
-    surrogate or a bidi control raises ``InvalidInput({field: ["Line 3: …", …]})`` (422), at most 20 lines named."""
+    surrogate or a bidi control raises ``InvalidInput({field: ["Line 3: …", …]})`` (422), at most 20 lines named;
+    bytes that are neither UTF-8 nor cp1252 (0x81, 0x8D, 0x8F, 0x90, 0x9D) raise it too, never stored as "�"."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InvalidInput(
+                {field: [_("The file is not UTF-8 or Windows-1252 text. Save it as CSV (UTF-8) and try again.")]}
+            ) from None
     problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         message = text_problem(line, multiline=False)
@@ -175,6 +181,40 @@ def clean_csv(data: bytes, *, field: str = "file") -> bytes:
     if problems:
         raise InvalidInput({field: problems}, message=_("The file holds characters that cannot be stored."))
     return normalise(text).encode("utf-8")
+
+
+def csv_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """An import file's header (names stripped and lower-cased) and its rows as ``(line number, {column: value})``
+    with values stripped (issue 16). Comma- or semicolon-separated (whichever the header has more of); a BOM and
+    blank lines (before the header too) are skipped, line numbers counting them. ``InvalidInput({"file": [...]})``
+    names each line whose cell runs over two lines or that has more cells than the header (at most 20)."""
+    import csv
+    import io
+
+    lines = text.lstrip("\ufeff").splitlines(keepends=True)
+    skipped = 0
+    while skipped < len(lines) and not lines[skipped].strip():
+        skipped += 1
+    first = lines[skipped] if skipped < len(lines) else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO("".join(lines[skipped:])), delimiter=delimiter, restkey="\x00extra")
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[str] = []
+    for row in reader:
+        line = reader.line_num + skipped
+        if "\x00extra" in row:
+            problems.append(_("Line %(n)d: %(problem)s", n=line, problem=_("It has more cells than the first line.")))
+        elif any("\n" in v or "\r" in v for v in row.values() if v):
+            problems.append(_("Line %(n)d: %(problem)s", n=line, problem=_("Must be written on one line.")))
+        else:
+            rows.append((line, {k: (v or "").strip() for k, v in row.items() if k}))
+        if len(problems) >= MAX_CSV_PROBLEMS:
+            break
+    if problems:
+        raise InvalidInput({"file": problems})
+    return header, rows
 
 
 # ---- JSON -------------------------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -13,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core import access, client_ids
+from app.core import input as input_layer
 from app.core.errors import InvalidInput
 from app.core.input import fold
 from app.extensions import db
@@ -199,14 +198,10 @@ class UnitImport:
 
 def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
     """The CSV's rows by line number (the header is line 1), comma- or semicolon-separated, a BOM allowed."""
-    text = text.lstrip("\ufeff")
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header, rows = input_layer.csv_rows(text)
     missing = [c for c in ("name",) if c not in header]
     unknown = [h for h in header if h not in IMPORT_COLUMNS]
-    if missing or unknown:
+    if missing or unknown or len(set(header)) < len(header):
         raise InvalidInput(
             {
                 "file": [
@@ -217,8 +212,7 @@ def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
                 ]
             }
         )
-    reader.fieldnames = header
-    return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    return rows
 
 
 def import_units(*, actor: User, text: str, dry_run: bool = False) -> UnitImport:
