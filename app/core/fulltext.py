@@ -6,8 +6,11 @@ charge of *which* rows). The product's search (app.search: units, visits, findin
 its tables directly; a domain whose searchable text spans several tables (the library of good examples) writes it
 to ``fulltext_documents`` with ``index``/``remove`` and searches it with ``matches`` — the same mechanism.
 
-- **PostgreSQL**: ``to_tsvector('swedish'::regconfig, <text>) @@ to_tsquery('swedish', 'word:*' & …)``, ranked by
-  ``ts_rank``, served by a GIN index on exactly that expression (``ix_<table>_fulltext``). The Swedish
+- **PostgreSQL**: a stored column ``swedish_vector`` per source, ``GENERATED ALWAYS AS
+  (to_tsvector('swedish'::regconfig, <text>)) STORED`` (kept in step by PostgreSQL itself, outside the models),
+  matched with ``swedish_vector @@ to_tsquery('swedish', 'word:*' & …)`` through a GIN index on it
+  (``ix_<table>_fulltext``) and ranked by ``ts_rank`` over the same stored vector, so no matched row's text is
+  parsed again at query time (migration 0026; before it, an expression index that ``ts_rank`` re-parsed). The Swedish
   configuration stems both sides, and ``:*`` makes each stemmed word a prefix, so "rutinerna" finds "rutiner",
   "skolor" finds "skolan" and "brandlarm" finds "brandlarmet".
 - **SQLite** (the embedded default): an FTS5 table ``<table>_fts`` per source (``unicode61``, diacritics kept so
@@ -54,6 +57,8 @@ from app.extensions import Model, db
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 8
 _stemmer = snowballstemmer.stemmer("swedish")
+# PostgreSQL: the stored, generated tsvector column of every source table (see the module's docstring).
+VECTOR_COLUMN = "swedish_vector"
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,13 @@ def words(query: str) -> list[str]:
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """For Alembic's comparison (``migrations/env.py``): the full-text structures are made by migrations by hand,
     outside the models' metadata: on SQLite the FTS5 tables ``<table>_fts`` (and their shadow tables
-    ``<table>_fts_*``), on PostgreSQL the GIN indexes ``ix_<table>_fulltext``. Everything else is compared."""
+    ``<table>_fts_*``), on PostgreSQL the GIN indexes ``ix_<table>_fulltext`` and the generated columns
+    ``swedish_vector`` of the source tables. Everything else is compared."""
     if not reflected or compare_to is not None or name is None:
         return True
+    if type_ == "column":
+        table_name = getattr(getattr(obj, "table", None), "name", None)
+        return not (name == VECTOR_COLUMN and table_name in {s.table for s in SOURCES})
     if type_ == "table":
         return not any(name == s.fts or name.startswith(f"{s.fts}_") for s in SOURCES)
     if type_ == "index":
@@ -108,9 +117,8 @@ def match(source: Source, terms: list[str]) -> tuple[ColumnElement[bool], Column
 
     Join it with ``join_fts``."""
     if _dialect() == "postgresql":
-        vector: ColumnElement[Any] = literal_column(
-            f"to_tsvector('swedish'::regconfig, {source.qualified(source.table)})"
-        )
+        # The stored vector (migration 0026): matched through its GIN index and ranked without re-parsing the text.
+        vector: ColumnElement[Any] = literal_column(f"{source.table}.{VECTOR_COLUMN}")
         tsquery = text(f"to_tsquery('swedish'::regconfig, :tsq_{source.table})").bindparams(
             bindparam(f"tsq_{source.table}", " & ".join(f"{w}:*" for w in terms))
         )
@@ -190,10 +198,35 @@ def drop_sqlite(connection: Connection, sources: list[Source]) -> None:
 
 
 def postgres_index_sql(source: Source) -> tuple[str, str]:
-    """The GIN index on the source's Swedish text vector: (its name, its CREATE INDEX statement)."""
+    """The GIN index on the source's Swedish text vector *as an expression*: (its name, its CREATE INDEX
+    statement). What migrations 0014 and 0023 built; migration 0026 replaces it with ``postgres_vector_sql``."""
     name = f"ix_{source.table}_fulltext"
     expression = f"to_tsvector('swedish'::regconfig, {source.plain})"
     return name, f"CREATE INDEX {name} ON {source.table} USING gin ({expression})"
+
+
+def postgres_vector_sql(source: Source, column: str = VECTOR_COLUMN) -> list[str]:
+    """The statements that give ``source`` its stored Swedish vector on PostgreSQL: the generated column
+    ``swedish_vector`` (``to_tsvector('swedish', <text>)``, computed by PostgreSQL on every insert and update)
+    and the GIN index ``ix_<table>_fulltext`` on it, replacing the expression index of ``postgres_index_sql``.
+    ``column`` is the generated column's name (a migration passes the name as of its revision). Table and column
+    names come from constants, never from input."""
+    name = postgres_index_sql(source)[0]
+    expression = f"to_tsvector('swedish'::regconfig, {source.plain})"
+    return [
+        f"DROP INDEX IF EXISTS {name}",
+        f"ALTER TABLE {source.table} ADD COLUMN {column} tsvector GENERATED ALWAYS AS ({expression}) STORED",
+        f"CREATE INDEX {name} ON {source.table} USING gin ({column})",
+    ]
+
+
+def drop_postgres_vector_sql(source: Source, column: str = VECTOR_COLUMN) -> list[str]:
+    """The statements that undo ``postgres_vector_sql`` (back to the expression index)."""
+    return [
+        f"DROP INDEX IF EXISTS {postgres_index_sql(source)[0]}",
+        f"ALTER TABLE {source.table} DROP COLUMN IF EXISTS {column}",
+        postgres_index_sql(source)[1],
+    ]
 
 
 # The sources of the product's search. Kept here (table names and columns only) so the migration can import
@@ -254,6 +287,7 @@ def matches(kind: str, query: str) -> Select[Any] | None:
 __all__ = [
     "DOCUMENTS",
     "SOURCES",
+    "VECTOR_COLUMN",
     "FulltextDocument",
     "Source",
     "ensure_sqlite",
@@ -263,6 +297,7 @@ __all__ = [
     "join_fts",
     "match",
     "matches",
+    "postgres_vector_sql",
     "remove",
     "words",
 ]
