@@ -89,30 +89,44 @@ def test_the_database_refuses_to_change_a_submitted_self_assessment(db, planned,
 
 
 @pytest.mark.parametrize("table", ["self_assessments", "self_assessment_answers"])
-def test_postgresql_refuses_to_truncate_a_submitted_self_assessment(db, planned, table):
-    """As responses (migration 0010): a TRUNCATE fires no row trigger, so a statement trigger refuses it (0021)."""
+def test_postgresql_refuses_to_truncate_a_submitted_self_assessment(db, planned, table, owner_database_url):
+    """As responses (migration 0010): a TRUNCATE fires no row trigger, so a statement trigger refuses it (0021).
+    Tried as the tables' owner: the app's own role may not TRUNCATE at all (tests/hardening/test_records.py)."""
+    from sqlalchemy import create_engine
     from sqlalchemy.exc import DBAPIError
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
     _submit(db, planned, planned.member)
-    with pytest.raises(DBAPIError, match="never changed or removed"):
-        db.session.execute(text(f"TRUNCATE {table} CASCADE"))
-    db.session.rollback()
-    assert db.session.scalar(text(f"SELECT count(*) FROM {table}")) > 0  # noqa: S608 - a fixed list
+    owner = create_engine(owner_database_url)
+    try:
+        with owner.connect() as conn:
+            with pytest.raises(DBAPIError, match="never changed or removed"):
+                conn.execute(text(f"TRUNCATE {table} CASCADE"))
+            conn.rollback()
+            assert conn.scalar(text(f"SELECT count(*) FROM {table}")) > 0  # noqa: S608 - a fixed list
+    finally:
+        owner.dispose()
 
 
-def test_the_test_cleanup_may_still_truncate_them_with_the_triggers_set_aside(db, planned):
+def test_the_test_cleanup_may_still_truncate_them_with_the_triggers_set_aside(db, planned, owner_database_url):
     """The suite's cleanup empties every table as the superuser with session_replication_role = replica, under
-    which ordinary triggers (the TRUNCATE ones too) do not fire."""
+    which ordinary triggers (the TRUNCATE ones too) do not fire. (The owner's connection: only a superuser may set
+    session_replication_role.)"""
+    from sqlalchemy import create_engine
+
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
     _submit(db, planned, planned.member)
-    with db.engine.connect() as conn:
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text("TRUNCATE self_assessments, self_assessment_answers CASCADE"))
-        assert conn.scalar(text("SELECT count(*) FROM self_assessments")) == 0
-        conn.rollback()
+    owner = create_engine(owner_database_url)
+    try:
+        with owner.connect() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text("TRUNCATE self_assessments, self_assessment_answers CASCADE"))
+            assert conn.scalar(text("SELECT count(*) FROM self_assessments")) == 0
+            conn.rollback()
+    finally:
+        owner.dispose()
 
 
 def test_only_the_units_members_fill_it_in(db, planned, make_user):

@@ -61,6 +61,9 @@ def test_the_demo_puts_one_unit_in_closer_review_with_an_open_breach(app, db, en
 
     closer = db.session.scalars(select(Unit).where(Unit.trust_level == TrustLevel.closer_review)).all()
     assert [u.name for u in closer] == ["Björkbackens äldreboende"]
-    assert db.session.scalar(select(func.count()).select_from(Breach).where(Breach.closed_at.is_(None))) == 1
+    # The indicator boundary's breach, and the serious deviation of the demo's closed case (DESIGN.md 4.3): both open
+    # at Björkbacken, the unit in closer review, and nowhere else.
+    open_breaches = db.session.scalars(select(Breach).where(Breach.closed_at.is_(None))).all()
+    assert open_breaches and {b.unit.name for b in open_breaches} == {"Björkbackens äldreboende"}
     months = db.session.scalar(select(func.count(func.distinct(Reading.period))))
     assert months >= 12
