@@ -6,6 +6,9 @@ one-line error (exit 1) otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -54,12 +57,22 @@ def _read_import(file: str) -> str:
 def units_import(file: str, dry_run: bool) -> None:
     """Create or update units from a CSV file (name,kind,email,address,organisation_number,owner): all or
     nothing, every bad line named."""
-    from app.core.errors import InvalidInput
     from app.units import services
 
+    def run(text: str) -> Any:
+        return services.import_units(actor=access.OPERATOR, text=text, dry_run=dry_run)  # type: ignore[arg-type]
+
+    _run_import(file, dry_run, run, "units {verb} created, {updated} {verb} updated.")
+
+
+def _run_import(file: str, dry_run: bool, run: Callable[[str], Any], summary: str) -> None:
+    """Read FILE as the upload pages do, run the import service on its text, print every refused line (and fail:
+    nothing was imported) or the summary (``summary`` with ``{verb}`` and ``{updated}``) and the names (+ new,
+    ~ changed). A dry run rolls back whatever the service did."""
+    from app.core.errors import InvalidInput
+
     try:
-        text = _read_import(file)
-        report = services.import_units(actor=access.OPERATOR, text=text, dry_run=dry_run)  # type: ignore[arg-type]
+        report = run(_read_import(file))
     except InvalidInput as exc:
         for messages in exc.errors.values():
             for message in messages:
@@ -68,7 +81,7 @@ def units_import(file: str, dry_run: bool) -> None:
     if dry_run:
         db.session.rollback()
     verb = "would be" if dry_run else "were"
-    click.echo(f"{len(report.created)} units {verb} created, {len(report.updated)} {verb} updated.")
+    click.echo(f"{len(report.created)} " + summary.format(verb=verb, updated=len(report.updated)))
     for name in report.created:
         click.echo(f"+ {name}")
     for name in report.updated:
@@ -152,24 +165,11 @@ def users_import(file: str, dry_run: bool) -> None:
     """Create people from a CSV file (email,name,role,units; several roles or units separated by |): all or
     nothing, every bad line named; new people are e-mailed a set-password link."""
     from app.auth import services
-    from app.core.errors import InvalidInput
 
-    try:
-        text = _read_import(file)
-        report = services.import_people(actor=access.OPERATOR, text=text, dry_run=dry_run)
-    except InvalidInput as exc:
-        for messages in exc.errors.values():
-            for message in messages:
-                click.echo(message, err=True)
-        raise click.ClickException("nothing was imported") from None
-    if dry_run:
-        db.session.rollback()
-    verb = "would be" if dry_run else "were"
-    click.echo(f"{len(report.created)} people {verb} created, {len(report.updated)} {verb} given more units or roles.")
-    for label in report.created:
-        click.echo(f"+ {label}")
-    for label in report.updated:
-        click.echo(f"~ {label}")
+    def run(text: str) -> Any:
+        return services.import_people(actor=access.OPERATOR, text=text, dry_run=dry_run)
+
+    _run_import(file, dry_run, run, "people {verb} created, {updated} {verb} given more units or roles.")
 
 
 @tokens_cli.command("create")
