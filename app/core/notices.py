@@ -4,8 +4,8 @@ concerns, the other party; the dialogue's batched e-mail *tells* it, one line pe
 
 The kernel imports no domain, so this module only carries the notice between them:
 
-1. **Kinds and subjects are registered by the domains** at start-up: ``register_notice_kind("follow_up.proposed",
-   sentence)`` says what happened in one translated sentence naming who did it; ``register_notice_subject(
+1. **Kinds and subjects are registered by the domains** at start-up: ``register_notice_kinds({"follow_up.proposed":
+   sentence, …})`` says what happened in one translated sentence naming who did it; ``register_notice_subject(
    "follow_up", describe)`` says, at sending time and for one recipient, the case number, title and link of the
    object — or ``None`` when that person may no longer see it (then the line is left out).
 2. **A service records** with :func:`record` in the transaction of its move, after its flush. The recipients are
@@ -20,7 +20,7 @@ descriptions or any other confidential text (DESIGN.md 4.2).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,10 +60,10 @@ NOTICE_KINDS: dict[str, Callable[[str], str]] = {}
 NOTICE_SUBJECTS: dict[str, Callable[[uuid.UUID, Any], NoticeSubject | None]] = {}
 
 
-def register_notice_kind(kind: str, sentence: Callable[[str], str]) -> None:
-    """A domain declares one kind of notice: ``sentence(who)`` returns what happened as one translated sentence
-    naming ``who`` (the actor's name), called at sending time inside the recipient's locale."""
-    NOTICE_KINDS[kind] = sentence
+def register_notice_kinds(sentences: Mapping[str, Callable[[str], str]]) -> None:
+    """A domain declares its kinds of notice, ``{kind: sentence}``: ``sentence(who)`` returns what happened as one
+    translated sentence naming ``who`` (the actor's name), called at sending time inside the recipient's locale."""
+    NOTICE_KINDS.update(sentences)
 
 
 def register_notice_subject(object_type: str, describe: Callable[[uuid.UUID, Any], NoticeSubject | None]) -> None:

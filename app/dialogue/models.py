@@ -178,7 +178,7 @@ class PendingNotice(IdMixin, Model):
     __tablename__ = "dialogue_notices"
 
     recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
-    # A kind registered with app.core.notices.register_notice_kind ("follow_up.proposed").
+    # A kind registered with app.core.notices.register_notice_kinds ("follow_up.proposed").
     kind: Mapped[str] = mapped_column(String(40))
     # An object type registered with app.core.notices.register_notice_subject ("follow_up"), and its id.
     object_type: Mapped[str] = mapped_column(String(40))

@@ -56,8 +56,7 @@ def register() -> None:
         VERIFIED: lambda who: _("%(who)s verified it.", who=who),
         REOPENED: lambda who: _("%(who)s reopened it; it is agreed again and not yet done.", who=who),
     }
-    for kind, sentence in sentences.items():
-        notices.register_notice_kind(kind, sentence)
+    notices.register_notice_kinds(sentences)
 
 
 def people_of_side(follow_up: FollowUp, side: Side) -> list[uuid.UUID]:

@@ -54,8 +54,7 @@ def register() -> None:
         ACCEPTED: lambda who: _("%(who)s accepted your side's proposal.", who=who),
         REJECTED: lambda who: _("%(who)s declined your side's proposal.", who=who),
     }
-    for kind, sentence in sentences.items():
-        notices.register_notice_kind(kind, sentence)
+    notices.register_notice_kinds(sentences)
 
 
 def _people_of(side: Side, version: BoundaryVersion) -> list[uuid.UUID]:

@@ -40,11 +40,13 @@ def _describe(visit_id: uuid.UUID, recipient: Any) -> notices.NoticeSubject | No
 def register() -> None:
     """Declare the visits domain's notice kinds and its subject (at start-up)."""
     notices.register_notice_subject("visit", _describe)
-    notices.register_notice_kind(
-        RESPONSE_SUBMITTED, lambda who: _("%(who)s submitted the unit's response to the draft report.", who=who)
+    notices.register_notice_kinds(
+        {
+            RESPONSE_SUBMITTED: lambda who: _("%(who)s submitted the unit's response to the draft report.", who=who),
+            CANCELLED: lambda who: _("%(who)s cancelled the visit.", who=who),
+            WITHDRAWN: lambda who: _("%(who)s took the draft report back for revision.", who=who),
+        }
     )
-    notices.register_notice_kind(CANCELLED, lambda who: _("%(who)s cancelled the visit.", who=who))
-    notices.register_notice_kind(WITHDRAWN, lambda who: _("%(who)s took the draft report back for revision.", who=who))
 
 
 def unit_member_ids(unit_id: uuid.UUID) -> list[uuid.UUID]:
