@@ -10,28 +10,21 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import IN_CI, TEST_DB, TEST_REDIS_URL, require_service
+from tests.worker_harness import SmtpServer, Workers, require_fault_services, worker_env
 
 pytestmark = pytest.mark.faults
 
-ROOT = Path(__file__).resolve().parents[2]
 QUEUE = f"tillsyn-mail-faults-{uuid.uuid4().hex[:12]}"
 IDLE_QUEUE = f"{QUEUE}-nobody"  # a queue no worker reads: tasks sent there just wait in Redis
 
@@ -53,88 +46,36 @@ class Inbox:
 @dataclass
 class Services:
     redis_url: str
-    inbox: Inbox
-    smtp_port: int
-    worker: subprocess.Popen[bytes]
-    log: Path
+    smtp: SmtpServer
+    workers: Workers
+
+    @property
+    def inbox(self) -> Inbox:
+        return self.smtp.inbox  # type: ignore[no-any-return]
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
+        return self.workers.tail()
 
 
 @pytest.fixture(scope="module")
 def services(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    if TEST_DB != "postgres":
-        if IN_CI:
-            pytest.fail("the fault tests run in the PostgreSQL pass (TEST_DB=postgres)")
-        pytest.skip("the fault tests need TEST_DB=postgres with TEST_DATABASE_URL and TEST_REDIS_URL")
-    redis_url = require_service(TEST_REDIS_URL, "TEST_REDIS_URL")
+    redis_url = require_fault_services()
     import redis
-    from aiosmtpd.controller import Controller
 
     redis.Redis.from_url(redis_url).flushdb()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    smtp = SmtpServer(Inbox())
+    smtp.start()
     tmp = tmp_path_factory.mktemp("mail-faults")
-    log = tmp / "worker.log"
-    env = {
-        **os.environ,
-        "TILLSYN_ENV": "production",
-        "SECRET_KEY": "faults",
-        "DATABASE_URL": migrated_database,
-        "REDIS_URL": redis_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(port),
-        "SMTP_STARTTLS": "0",
-        "PUBLIC_BASE_URL": "http://localhost",
-        "CELERY_QUEUE": QUEUE,
-        "INSTANCE_PATH": str(tmp / "instance"),
-    }
-    with log.open("wb") as output:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                QUEUE,
-                "-n",
-                f"mailfaults-{uuid.uuid4().hex[:6]}@%h",
-                "--loglevel=INFO",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    env = worker_env(
+        database_url=migrated_database, redis_url=redis_url, smtp_port=smtp.port, queue=QUEUE, instance=tmp / "instance"
+    )
+    workers = Workers(env=env, logs=tmp, queue=QUEUE, name="mailfaults")
+    workers.start()
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text(errors="replace"):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
-        yield Services(redis_url, inbox, port, worker, log)
+        yield Services(redis_url, smtp, workers)
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
-        controller.stop()
+        workers.stop_all()
+        smtp.stop()
         redis.Redis.from_url(redis_url).flushdb()
 
 
@@ -144,7 +85,7 @@ def app_config(app_config: dict[str, Any], services: Services) -> dict[str, Any]
         **app_config,
         "REDIS_URL": services.redis_url,
         "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": services.smtp_port,
+        "SMTP_PORT": services.smtp.port,
         "SMTP_STARTTLS": False,
         "CELERY_QUEUE": IDLE_QUEUE,  # what the app enqueues waits in Redis, where the flush finds it
         "DIALOGUE_NOTIFICATION_WINDOW_MINUTES": 0,

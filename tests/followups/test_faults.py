@@ -17,16 +17,13 @@ import asyncio
 import email
 import email.policy
 import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +31,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import IN_CI, TEST_DB, TEST_REDIS_URL, require_service
+from tests.worker_harness import SmtpServer, Workers, require_fault_services, worker_env
 
 pytestmark = [
     pytest.mark.faults,
@@ -43,7 +40,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3.0
 QUEUE = f"tillsyn-faults-{uuid.uuid4().hex[:12]}"
 IDLE_QUEUE = f"{QUEUE}-nobody"  # a queue no worker reads: tasks sent there just wait in Redis
@@ -104,106 +100,6 @@ class Inbox:
         return [str(m["Message-ID"]) for m in self.messages]
 
 
-class SmtpServer:
-    def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.inbox = Inbox()
-        self.controller: Any = None
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-# ---- worker processes -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Workers:
-    env: dict[str, str]
-    logs: Path
-    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    started: int = 0
-
-    def start(self, *, wait: bool = True) -> subprocess.Popen[bytes]:
-        self.started += 1
-        log = self.logs / f"worker-{self.started}.log"
-        with log.open("wb") as output:  # the worker keeps its own copy of the file
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workers.celery_app",
-                    "worker",
-                    "--pool=solo",
-                    "-Q",
-                    QUEUE,
-                    "-n",
-                    f"faults{self.started}@%h",
-                    "--loglevel=INFO",
-                    "--without-heartbeat",
-                    "--without-mingle",
-                    "--without-gossip",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        process.log = log  # type: ignore[attr-defined]
-        self.running.append(process)
-        if wait:
-            self.wait_ready(process)
-        return process
-
-    def wait_ready(self, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        log: Path = process.log  # type: ignore[attr-defined]
-        while time.monotonic() < deadline:
-            if "ready." in log.read_text(errors="replace"):
-                return
-            if process.poll() is not None:
-                pytest.fail(f"a worker stopped at start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
-        pytest.fail(f"a worker did not start in {seconds} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        """SIGKILL, no warning: the process and anything it started, mid-whatever."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        self.running.remove(process)
-
-    def stop_all(self) -> None:
-        for process in list(self.running):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in list(self.running):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.running.clear()
-
-    def tail(self) -> str:
-        return "\n".join(
-            p.log.read_text(errors="replace")[-1500:]  # type: ignore[attr-defined]
-            for p in self.running
-        )
-
-
 @dataclass
 class Services:
     redis_url: str
@@ -213,32 +109,22 @@ class Services:
 
 @pytest.fixture(scope="module")
 def services(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    if TEST_DB != "postgres":
-        if IN_CI:
-            pytest.fail("the fault tests run in the PostgreSQL pass (TEST_DB=postgres)")
-        pytest.skip("the fault tests need TEST_DB=postgres with TEST_DATABASE_URL and TEST_REDIS_URL")
-    redis_url = require_service(TEST_REDIS_URL, "TEST_REDIS_URL")
+    redis_url = require_fault_services()
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    smtp = SmtpServer()
+    smtp = SmtpServer(Inbox())
     smtp.start()
     tmp = tmp_path_factory.mktemp("faults")
-    env = {
-        **os.environ,
-        "TILLSYN_ENV": "production",
-        "SECRET_KEY": "faults",
-        "DATABASE_URL": migrated_database,
-        "REDIS_URL": redis_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "SMTP_STARTTLS": "0",
-        "PUBLIC_BASE_URL": "http://localhost",
-        "CELERY_QUEUE": QUEUE,
-        "INSTANCE_PATH": str(tmp / "instance"),
-        **{key: str(value) for key, value in SETTINGS.items()},
-    }
-    workers = Workers(env=env, logs=tmp)
+    env = worker_env(
+        database_url=migrated_database,
+        redis_url=redis_url,
+        smtp_port=smtp.port,
+        queue=QUEUE,
+        instance=tmp / "instance",
+        **SETTINGS,
+    )
+    workers = Workers(env=env, logs=tmp, queue=QUEUE)
     workers.start(wait=False)
     workers.start()
     workers.wait_ready(workers.running[0])
