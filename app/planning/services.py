@@ -34,6 +34,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, case, event, exists, func, inspect, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app.auth.models import Role, User, UserRole
 from app.core import access
@@ -398,6 +399,20 @@ def _touches_final(visit: Visit, is_new_or_deleted: bool) -> bool:
     return is_new_or_deleted or _changed(visit, "status", "visit_date", "finalised_at", "unit_id")
 
 
+def _loaded_status(session: Session, visit_id: uuid.UUID | None) -> tuple[VisitStatus, uuid.UUID] | None:
+    """The status and unit of a visit the session holds loaded (recording on site has it), or None when it would
+    take a statement to know: a finding's flush then needs no SELECT to see that its visit is not final."""
+    if visit_id is None:
+        return None
+    visit = session.identity_map.get(identity_key(Visit, visit_id))
+    if visit is None or not isinstance(visit, Visit):
+        return None
+    state = inspect(visit)
+    if "status" in state.unloaded or "unit_id" in state.unloaded:
+        return None
+    return visit.status, visit.unit_id
+
+
 def _mark(session: Session, _context: Any) -> None:
     """After a flush (its new/dirty/deleted still as they were): note the units whose plan the flush may change."""
     units: set[uuid.UUID] = session.info.setdefault(_UNITS_KEY, set())
@@ -410,7 +425,11 @@ def _mark(session: Session, _context: Any) -> None:
                     units.add(obj.unit_id)
                     units.update(u for u in inspect(obj).attrs.unit_id.history.deleted if u is not None)
             elif isinstance(obj, Finding) or (isinstance(obj, TeamMember) and obj.is_lead):
-                visits.add(obj.visit_id)
+                known = _loaded_status(session, obj.visit_id)
+                if known is None:
+                    visits.add(obj.visit_id)  # not in the session: asked for after the flush
+                elif known[0] in FINAL_STATUSES:
+                    units.add(known[1])
             elif isinstance(obj, (Breach, TrustChange)):
                 units.add(obj.unit_id)
             elif isinstance(obj, Unit) and (

@@ -156,3 +156,27 @@ def test_recalculate_follows_changed_settings(clock, app, db, make_unit, make_vi
         assert (plan.interval_months, plan.next_visit_due) == (18, date(2026, 9, 3))
     finally:
         app.config["VISIT_INTERVAL_MONTHS"] = 24
+
+
+def test_recording_on_site_asks_nothing_of_the_visit_the_session_holds(clock, app, db, make_unit, make_visit):
+    """A finding flushed for an in-progress visit the session has loaded (recording on site) writes the finding
+    and nothing else: the planning hook reads the visit's status from the session instead of a SELECT."""
+    from sqlalchemy import event
+
+    from app.visits.models import Finding, FindingKind
+
+    visit = make_visit("in_progress", unit=make_unit("På plats"))
+    area_id = db.session.query(Finding.review_area_id).filter_by(visit_id=visit.id).scalar()
+    assert visit.status.value == "in_progress" and area_id is not None
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        db.session.add(Finding(visit_id=visit.id, review_area_id=area_id, kind=FindingKind.strength, text="Bra"))
+        db.session.flush()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert seen and all(word != "SELECT" for word in seen), seen
