@@ -331,7 +331,8 @@ def previous_month(today: Any) -> str:
 
 
 def proposals_awaiting_unit(unit_ids: list[uuid.UUID]) -> list[BoundaryVersion]:
-    """Boundary proposals of the supervising side that wait for the unit's answer, oldest first."""
+    """Boundary proposals of the supervising side that wait for the unit's answer, oldest first. The boundary's
+    unit is read lazily: from the session, where the portal has loaded the person's units (issue 17)."""
     if not unit_ids:
         return []
     return list(
@@ -344,7 +345,7 @@ def proposals_awaiting_unit(unit_ids: list[uuid.UUID]) -> list[BoundaryVersion]:
                 BoundaryVersion.proposed_by_side == Side.supervisor,
             )
             .options(
-                contains_eager(BoundaryVersion.boundary).selectinload(Boundary.unit),
+                contains_eager(BoundaryVersion.boundary),
                 selectinload(BoundaryVersion.indicator),
             )
             .order_by(BoundaryVersion.proposed_at)

@@ -150,6 +150,18 @@ def thread_list(
     return Page(_page_summaries(actor, list(db.session.scalars(page_ids))), page, per_page, total)
 
 
+def unread_threads(actor: User, *, unit_ids: Iterable[uuid.UUID] | None = None, limit: int = 10) -> list[ThreadSummary]:
+    """The ``limit`` conversations with the newest activity that have a message new to the actor (of
+    ``unit_ids`` only, when given), as ``ThreadSummary``: ``thread_list(unread_only=True)``'s first page without
+    counting every such conversation (the portal counts new messages per unit instead, ``unread_by_unit``)."""
+    threads = _visible_threads(actor, select(Thread.id), unread_only=True, unit_ids=unit_ids)
+    if threads is None:
+        return []
+    key, _visible = _last_visible_activity(actor)
+    newest = threads.order_by(key.desc(), Thread.id.desc()).limit(max(1, min(limit, MAX_PER_PAGE)))
+    return _page_summaries(actor, list(db.session.scalars(newest)))
+
+
 def _visible_threads(
     actor: User, query: Select[Any], *, unread_only: bool, unit_ids: Iterable[uuid.UUID] | None
 ) -> Select[Any] | None:
