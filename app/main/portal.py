@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.core import audit, timeline
@@ -96,7 +96,7 @@ def open_follow_ups(actor: User, unit_ids: Sequence[uuid.UUID]) -> tuple[list[Fo
             | ((FollowUp.status == FollowUpStatus.proposed) & FollowUp.unit_accepted_at.is_(None)),
         )
         # The unit from the session (see the module's docstring); the owner by name, without their roles.
-        .options(selectinload(FollowUp.owner).lazyload(User.role_rows))
+        .options(joinedload(FollowUp.owner).lazyload(User.role_rows))
         .order_by(FollowUp.due_date, FollowUp.id)
     ).all()
     to_accept = [f for f in rows if f.status == FollowUpStatus.proposed]
@@ -112,7 +112,7 @@ def _latest_responses(visit_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Respons
         select(Response)
         .join(Visit, Visit.id == Response.visit_id)
         .where(Response.visit_id.in_(visit_ids), visits_policy.current_response_of_joined_visit())
-        .options(selectinload(Response.submitted_by).lazyload(User.role_rows))
+        .options(joinedload(Response.submitted_by).lazyload(User.role_rows))
         .order_by(Response.received_at, Response.id)
     ):
         newest[row.visit_id] = row

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, exists, func, select, true
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.auth.models import User
 from app.core.input import fold
@@ -122,10 +122,10 @@ class UnitPanel:
 
 
 def unit_panel(actor: Any, unit: Unit) -> UnitPanel:
-    """The trust section of the unit page in eight statements whatever the unit's history (issue 17): its
-    boundaries with every version; the indicators those versions and the latest two years' readings name (one
+    """The trust section of the unit page in six statements whatever the unit's history (issue 17): its
+    boundaries, their versions; the latest two years' readings; the indicators those and the versions name (one
     query); the breaches that are open or belong to an indicator boundary (the chart marks them); the latest ten
-    changes of trust level, their actors and breaches. A breach's version and boundary and a version's indicator
+    changes of trust level with their actors and breaches. A breach's version and boundary and a version's indicator
     are then read from the session (all of the unit's are loaded above), never with a statement of their own."""
     boundaries = list(
         db.session.scalars(
@@ -155,7 +155,7 @@ def unit_panel(actor: Any, unit: Unit) -> UnitPanel:
             select(TrustChange)
             .where(TrustChange.unit_id == unit.id)
             # Only the actor's name is shown: their roles are not read (User.role_rows loads eagerly otherwise).
-            .options(selectinload(TrustChange.actor).lazyload(User.role_rows), selectinload(TrustChange.breach))
+            .options(joinedload(TrustChange.actor).lazyload(User.role_rows), joinedload(TrustChange.breach))
             .order_by(TrustChange.changed_at.desc())
             .limit(10)
         )
@@ -346,7 +346,7 @@ def proposals_awaiting_unit(unit_ids: list[uuid.UUID]) -> list[BoundaryVersion]:
             )
             .options(
                 contains_eager(BoundaryVersion.boundary),
-                selectinload(BoundaryVersion.indicator),
+                joinedload(BoundaryVersion.indicator),
             )
             .order_by(BoundaryVersion.proposed_at)
         )

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.core.pagination import MAX_PER_PAGE, Key, KeysetPage, Page, keyset_page
@@ -78,9 +78,11 @@ def _summaries(rows: Sequence[Any]) -> list[ThreadSummary]:
         for t in db.session.scalars(
             select(Thread)
             .where(Thread.id.in_(ids))
+            # Each thread's visit and unit, finding and review area in the same statement (many-to-one joins:
+            # no row is repeated), not one statement each (issue 17).
             .options(
-                selectinload(Thread.visit).selectinload(Visit.unit),
-                selectinload(Thread.finding).selectinload(Finding.review_area),
+                joinedload(Thread.visit).joinedload(Visit.unit),
+                joinedload(Thread.finding).joinedload(Finding.review_area),
             )
         )
     }
