@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
 from app.auth.models import Role, User
-from app.core import access, audit, csvexport
+from app.core import access, audit, csvexport, timeline
 from app.core.errors import InvalidInput
 from app.core.imports import ImportForm, upload_page
 from app.core.input import parse_page
@@ -122,6 +122,7 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         .options(lazyload(User.role_rows))  # names only: their roles are not read
     ).all()
     history = KeysetPage(items=[], per_page=HISTORY_PER_PAGE)
+    timeline.remember_names("unit", {str(unit.id): unit.name})  # the history names the unit without a lookup
     if access.may_see_audit_of_unit(current_user, unit.id):
         query = audit.unit_history_query(
             unit.id,

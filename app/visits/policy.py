@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
@@ -173,8 +173,8 @@ def hidden_visit_ids(unit_ids: Sequence[uuid.UUID] | None) -> list[str]:
     of yet: what the team prepares in them is not the unit's to read (DESIGN.md 4.1). Read once per GET request
     and set of units (each audit type of a visit's children asks for them; a GET changes no visit's status)."""
     memo: dict[Any, list[str]] | None = None
-    if has_request_context() and request.method in ("GET", "HEAD"):
-        memo = g.setdefault("hidden_visit_ids", {})
+    if has_request_context() and request.method in ("GET", "HEAD"):  # on the request: g may outlive it
+        memo = request.__dict__.setdefault("_hidden_visit_ids", {})
     key = None if unit_ids is None else frozenset(unit_ids)
     if memo is not None and key in memo:
         return memo[key]
