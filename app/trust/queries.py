@@ -122,8 +122,8 @@ class UnitPanel:
 
 
 def unit_panel(actor: Any, unit: Unit) -> UnitPanel:
-    """The trust section of the unit page in six statements whatever the unit's history (issue 17): its
-    boundaries, their versions; the latest two years' readings; the indicators those and the versions name (one
+    """The trust section of the unit page in five statements whatever the unit's history (issue 17): its
+    boundaries with their versions; the latest two years' readings; the indicators those and the versions name (one
     query); the breaches that are open or belong to an indicator boundary (the chart marks them); the latest ten
     changes of trust level with their actors and breaches. A breach's version and boundary and a version's indicator
     are then read from the session (all of the unit's are loaded above), never with a statement of their own."""
@@ -131,9 +131,9 @@ def unit_panel(actor: Any, unit: Unit) -> UnitPanel:
         db.session.scalars(
             select(Boundary)
             .where(Boundary.unit_id == unit.id)
-            .options(selectinload(Boundary.versions))
+            .options(joinedload(Boundary.versions))  # a unit has a handful of boundaries, each a few versions
             .order_by(Boundary.ended_at.is_not(None), Boundary.created_at.desc())
-        )
+        ).unique()
     )
     versions = [v for b in boundaries for v in b.versions]
     rows = _chart_readings(unit.id)
