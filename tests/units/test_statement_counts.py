@@ -10,7 +10,7 @@ from app.trust import services as trust_services
 
 # Statements of one GET of /units/<id> here, the login session's lookup included, the same on SQLite and PostgreSQL
 # (49–50 before the page was made flat: the trust panel alone ran 21, lazy-loading what it had already read).
-UNIT_PAGE_STATEMENTS = {"coordinator": 24, "reviewer": 24, "unit_member": 23}
+UNIT_PAGE_STATEMENTS = {"coordinator": 23, "reviewer": 23, "unit_member": 22}
 
 
 @pytest.fixture
