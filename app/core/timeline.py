@@ -150,7 +150,8 @@ def prefetch(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     wanted: dict[str, set[str]] = {}
     for event in events:
         kind = _type(event)
-        if event.actor_id is not None and "actor" in sa_inspect(event).unloaded:
+        state = sa_inspect(event, raiseerr=False)
+        if event.actor_id is not None and state is not None and "actor" in state.unloaded:
             wanted.setdefault("user", set()).add(str(event.actor_id))
         wanted.setdefault(event.object_type, set()).add(str(event.object_id))
         if event.parent_type and event.parent_id:
