@@ -273,13 +273,17 @@ def history_query(  # type: ignore[no-untyped-def]
 
 
 def unit_history_query(  # type: ignore[no-untyped-def]
-    unit_id: uuid.UUID, *, for_unit_member: bool = False, with_internal: bool = True
+    unit_id: uuid.UUID, *, for_unit_member: bool = False, with_internal: bool = True, load_actors: bool = True
 ):
-    """Everything that happened in a unit (the unit itself, its memberships, its visits…), oldest first."""
+    """Everything that happened in a unit (the unit itself, its memberships, its visits…), oldest first. With
+    ``load_actors=False`` the events' actors are not loaded: a timeline names them through its one name lookup
+    per page (``app.core.timeline.prefetch``), one statement instead of the actors and their roles."""
     query = _readable(
         select(AuditEvent).where(AuditEvent.unit_id == unit_id),
         for_unit_member=for_unit_member,
         with_internal=with_internal,
         unit_ids=[unit_id],
     )
-    return query.options(selectinload(AuditEvent.actor)).order_by(AuditEvent.occurred_at, AuditEvent.id)
+    if load_actors:
+        query = query.options(selectinload(AuditEvent.actor))
+    return query.order_by(AuditEvent.occurred_at, AuditEvent.id)

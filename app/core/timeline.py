@@ -134,13 +134,25 @@ def reference_name(kind: str, value: Any) -> str | None:
     return cache.get((kind, key))
 
 
+def remember_names(kind: str, names: Mapping[str, str]) -> None:
+    """Names of objects of ``kind`` the caller has already read ({id as a string: name}), kept for this request
+    so that ``prefetch`` and ``reference_name`` do not look them up again."""
+    cache = _cache()
+    for key, name in names.items():
+        cache[(kind, key)] = name
+
+
 def prefetch(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """Load the names a page of events needs in one query per kind (the objects themselves and the ids their
-    changes name); returns the events, so a template can write ``events|timeline_prefetch``."""
+    """Load the names a page of events needs in one query per kind (the objects themselves, the ids their
+    changes name and the actors whose person is not loaded with the event); returns the events, so a template
+    can write ``events|timeline_prefetch``."""
     events = list(events)
     wanted: dict[str, set[str]] = {}
     for event in events:
         kind = _type(event)
+        state = sa_inspect(event, raiseerr=False)
+        if event.actor_id is not None and state is not None and "actor" in state.unloaded:
+            wanted.setdefault("user", set()).add(str(event.actor_id))
         wanted.setdefault(event.object_type, set()).add(str(event.object_id))
         if event.parent_type and event.parent_id:
             wanted.setdefault(event.parent_type, set()).add(str(event.parent_id))

@@ -24,6 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import inspect as sa_inspect
 from werkzeug.exceptions import HTTPException
 
 from app.core import audit, drafts
@@ -99,8 +100,7 @@ def _load_user_from_session(_request: Any) -> Any:
         return None
     if is_api_request() and not _csrf_header_is_valid():
         return None
-    person = _identity_loaders["session"](raw)
-    db.session.commit()  # the touch (or the ending of an idle session) stands on its own
+    person = _commit_keeping(lambda: _identity_loaders["session"](raw))  # the touch (or the ending) stands alone
     if person is None:
         session.pop(SESSION_KEY, None)
         g.session_expired = True
@@ -131,9 +131,27 @@ def _load_user_from_bearer() -> Any:
     scheme, _sep, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None
-    person = _identity_loaders["bearer"](raw.strip())
-    db.session.commit()
-    return person
+    return _commit_keeping(lambda: _identity_loaders["bearer"](raw.strip()))
+
+
+def _commit_keeping(load: Callable[[], Any]) -> Any:
+    """Run an identity loader and commit what it wrote (a session's touch or ending, a token's last use) on its
+    own, keeping what the loader read — the person, their roles, the session row — loaded: a commit would expire
+    them and the page's first look at the person would read them again (two statements on every page, issue
+    17). Objects the session held before the loader ran are expired as a commit expires them."""
+    session = db.session()
+    before = set(session.identity_map.values())
+    result = load()
+    keep_loaded, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep_loaded
+    if keep_loaded:
+        for obj in before:
+            if sa_inspect(obj).persistent:
+                session.expire(obj)
+    return result
 
 
 def client_address() -> str | None:

@@ -1,6 +1,8 @@
 """The unit's portal: a unit member's start page, with above all what waits for them, each a link to the place
 to act, and who in the unit did what. A fixed number of queries however much there is (eager loading, one
-aggregate per kind of item).
+aggregate per kind of item). The person's units are loaded first and kept for the whole page: every item's
+``unit`` is then read from the session, never with a statement of its own (issue 17); people shown by name are
+loaded without their roles.
 
 It lives with the other start pages (app.main) and reads each domain through that domain's own modules: visits
 and responses, follow-ups, conversations (app.dialogue.services), boundary proposals to answer and readings due
@@ -15,10 +17,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
-from app.core import audit
+from app.core import audit, timeline
 from app.core.models import AuditEvent, local_today
 from app.dialogue import services as dialogue_services
 from app.extensions import db
@@ -93,7 +95,8 @@ def open_follow_ups(actor: User, unit_ids: Sequence[uuid.UUID]) -> tuple[list[Fo
             (FollowUp.status == FollowUpStatus.agreed)
             | ((FollowUp.status == FollowUpStatus.proposed) & FollowUp.unit_accepted_at.is_(None)),
         )
-        .options(selectinload(FollowUp.owner), selectinload(FollowUp.unit))
+        # The unit from the session (see the module's docstring); the owner by name, without their roles.
+        .options(joinedload(FollowUp.owner).lazyload(User.role_rows))
         .order_by(FollowUp.due_date, FollowUp.id)
     ).all()
     to_accept = [f for f in rows if f.status == FollowUpStatus.proposed]
@@ -109,7 +112,7 @@ def _latest_responses(visit_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Respons
         select(Response)
         .join(Visit, Visit.id == Response.visit_id)
         .where(Response.visit_id.in_(visit_ids), visits_policy.current_response_of_joined_visit())
-        .options(selectinload(Response.submitted_by))
+        .options(joinedload(Response.submitted_by).lazyload(User.role_rows))
         .order_by(Response.received_at, Response.id)
     ):
         newest[row.visit_id] = row
@@ -117,7 +120,8 @@ def _latest_responses(visit_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Respons
 
 
 def unit_activity(unit_ids: Sequence[uuid.UUID], *, limit: int = ACTIVITY_SHOWN) -> list[AuditEvent]:
-    """What happened lately in the person's units, newest first: who did what, as the unit may read it."""
+    """What happened lately in the person's units, newest first: who did what, as the unit may read it. The
+    actors are not loaded: the timeline names them in its one lookup of names (app.core.timeline.prefetch)."""
     if not unit_ids:
         return []
     return list(
@@ -128,7 +132,6 @@ def unit_activity(unit_ids: Sequence[uuid.UUID], *, limit: int = ACTIVITY_SHOWN)
                 AuditEvent.object_type.in_(audit.unit_readable_types()),
                 *[~hidden for hidden in audit.hidden_from_unit(unit_ids)],
             )
-            .options(selectinload(AuditEvent.actor))
             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
             .limit(limit)
         )
@@ -141,7 +144,8 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         db.session.scalars(units_policy.visible_units(actor).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.name))
     )
     unit_ids = [u.id for u in units]
-    mine = visits_policy.visible_visits(actor).where(Visit.unit_id.in_(unit_ids)).options(selectinload(Visit.unit))
+    timeline.remember_names("unit", {str(u.id): u.name for u in units})  # the timeline's names of them
+    mine = visits_policy.visible_visits(actor).where(Visit.unit_id.in_(unit_ids))  # units: from the session
     # Out for comment and the deadline not yet passed: after it, nothing is left for the unit to do there.
     for_comment = list(
         db.session.scalars(
@@ -159,7 +163,7 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         )
     )
     to_accept, to_report = open_follow_ups(actor, unit_ids)
-    unread_page = dialogue_services.thread_list(actor, unread_only=True, unit_ids=unit_ids, per_page=UNREAD_SHOWN)
+    unread_threads = dialogue_services.unread_threads(actor, unit_ids=unit_ids, limit=UNREAD_SHOWN)
     per_unit = select(Membership.unit_id, func.count()).where(Membership.unit_id.in_(unit_ids))
     members = dict(db.session.execute(per_unit.group_by(Membership.unit_id)).all())
     unread_by_unit = dialogue_services.unread_by_unit(actor, unit_ids)
@@ -181,7 +185,7 @@ def unit_portal(actor: User, *, today: date | None = None) -> Portal:
         self_assessments_to_fill=learning_services.self_assessments_waiting(unit_ids),
         feedback_to_give=learning_services.feedback_waiting(actor, unit_ids),
         readings_due=trust_queries.readings_due(units, today),
-        unread_threads=unread_page.items,
+        unread_threads=unread_threads,
         unread_total=sum(unread_by_unit.values()),
         activity=activity,
         activity_visits=visit_timeline.visit_refs(activity),

@@ -678,7 +678,9 @@ def planning_page(
 
 
 def unit_plan(actor: Any, unit_id: uuid.UUID, *, today: date) -> UnitPlan:
-    """One unit's interval and due date (for its unit page); ``NotFound`` for a unit the actor may not see."""
+    """One unit's interval and due date and its planned visit (the open visit the planning page names), for its
+    unit page, in two statements; the planning page's suggestions (the last reviewer, template and lead) are not
+    read here, so those fields stay empty. ``NotFound`` for a unit the actor may not see."""
     unit = units_policy.get_unit(actor, unit_id)
     stored = db.session.get(StoredPlan, unit.id)
     if stored is None:  # a unit inserted behind the app's back: compute it now (written with the request's commit)
@@ -686,7 +688,15 @@ def unit_plan(actor: Any, unit_id: uuid.UUID, *, today: date) -> UnitPlan:
         db.session.flush()
         stored = db.session.get(StoredPlan, unit.id)
     assert stored is not None
-    return _details([(unit, stored)], today)[0]
+    planned = db.session.scalars(
+        select(Visit)
+        .where(Visit.unit_id == unit.id, Visit.status.in_(OPEN_STATUSES))
+        .order_by(Visit.visit_date.asc().nulls_last(), Visit.created_at)
+        .limit(1)
+    ).first()
+    return UnitPlan(
+        unit=unit, interval=effective(stored, today), last_visit_date=stored.last_visit_date, planned_visit=planned
+    )
 
 
 def may_plan_for(actor: Any, unit_id: uuid.UUID) -> bool:

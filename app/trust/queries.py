@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, exists, func, select, true
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from app.auth.models import User
 from app.core.input import fold
 from app.core.models import local_today
 from app.core.pagination import Page, paginate
@@ -44,13 +45,6 @@ def _breach_periods(breaches: list[Breach]) -> dict[uuid.UUID, set[str]]:
 
 def unit_charts(unit_id: uuid.UUID, today: Any = None) -> list[charts.Chart]:
     """One chart per indicator the unit reports or has a boundary on: the latest two years."""
-    today = today or local_today()
-    start = f"{today.year - 2:04d}-{today.month:02d}"
-    rows = db.session.execute(
-        select(Reading.indicator_id, Reading.period, Reading.value)
-        .where(Reading.unit_id == unit_id, Reading.period > start, Reading.withdrawn_at.is_(None))
-        .order_by(Reading.indicator_id, Reading.period)
-    ).all()
     versions = list(
         db.session.scalars(
             services.active_versions_query(unit_id).where(Boundary.kind == BoundaryKind.indicator)
@@ -64,13 +58,39 @@ def unit_charts(unit_id: uuid.UUID, today: Any = None) -> list[charts.Chart]:
             .options(selectinload(Breach.version))
         )
     )
+    rows = _chart_readings(unit_id, today)
+    ids = {indicator_id for indicator_id, _p, _v in rows} | {v.indicator_id for v in versions if v.indicator_id}
+    if not ids:
+        return []
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(Indicator.id.in_(ids)))}
+    return _charts(rows, versions, breaches, indicators)
+
+
+def _chart_readings(unit_id: uuid.UUID, today: Any = None) -> list[Any]:
+    """The unit's readings of the latest two years, withdrawn ones aside: (indicator id, period, value)."""
+    today = today or local_today()
+    start = f"{today.year - 2:04d}-{today.month:02d}"
+    return list(
+        db.session.execute(
+            select(Reading.indicator_id, Reading.period, Reading.value)
+            .where(Reading.unit_id == unit_id, Reading.period > start, Reading.withdrawn_at.is_(None))
+            .order_by(Reading.indicator_id, Reading.period)
+        ).all()
+    )
+
+
+def _charts(
+    rows: list[Any],
+    versions: list[BoundaryVersion],
+    breaches: list[Breach],
+    indicators: Mapping[uuid.UUID, Indicator],
+) -> list[charts.Chart]:
+    """The charts of ``rows`` (indicator id, period, value; by indicator then period), the indicator boundaries in
+    force (``versions``) and the breaches of indicator boundaries, sorted by the indicator's name."""
     by_indicator: dict[uuid.UUID, list[tuple[str, float]]] = {}
     for indicator_id, period, value in rows:
         by_indicator.setdefault(indicator_id, []).append((period, value))
     ids = set(by_indicator) | {v.indicator_id for v in versions if v.indicator_id}
-    if not ids:
-        return []
-    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(Indicator.id.in_(ids)))}
     marks = _breach_periods(breaches)
     result = [
         charts.build_chart(
@@ -102,13 +122,57 @@ class UnitPanel:
 
 
 def unit_panel(actor: Any, unit: Unit) -> UnitPanel:
-    boundaries = services.boundaries_of(unit.id)
+    """The trust section of the unit page in five statements whatever the unit's history (issue 17): its
+    boundaries with their versions; the latest two years' readings; the indicators those and the versions name (one
+    query); the breaches that are open or belong to an indicator boundary (the chart marks them); the latest ten
+    changes of trust level with their actors and breaches. A breach's version and boundary and a version's indicator
+    are then read from the session (all of the unit's are loaded above), never with a statement of their own."""
+    boundaries = list(
+        db.session.scalars(
+            select(Boundary)
+            .where(Boundary.unit_id == unit.id)
+            .options(joinedload(Boundary.versions))  # a unit has a handful of boundaries, each a few versions
+            .order_by(Boundary.ended_at.is_not(None), Boundary.created_at.desc())
+        ).unique()
+    )
+    versions = [v for b in boundaries for v in b.versions]
+    rows = _chart_readings(unit.id)
+    ids = {indicator_id for indicator_id, _p, _v in rows} | {v.indicator_id for v in versions if v.indicator_id}
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(Indicator.id.in_(ids)))} if ids else {}
+    breaches = list(
+        db.session.scalars(
+            select(Breach)
+            .join(Breach.version)
+            .where(
+                Breach.unit_id == unit.id,
+                Breach.closed_at.is_(None) | BoundaryVersion.indicator_id.is_not(None),
+            )
+            .order_by(Breach.opened_at)
+        )
+    )
+    history = list(
+        db.session.scalars(
+            select(TrustChange)
+            .where(TrustChange.unit_id == unit.id)
+            # Only the actor's name is shown: their roles are not read (User.role_rows loads eagerly otherwise).
+            .options(joinedload(TrustChange.actor).lazyload(User.role_rows), joinedload(TrustChange.breach))
+            .order_by(TrustChange.changed_at.desc())
+            .limit(10)
+        )
+    )
+    in_force = [
+        v
+        for b in boundaries
+        if b.kind == BoundaryKind.indicator
+        for v in b.versions
+        if v.status == VersionStatus.active
+    ]
     side = services.side_of(actor, unit.id)
     panel = UnitPanel(
         boundaries=boundaries,
-        open_breaches=services.open_breaches(unit.id),
-        charts=unit_charts(unit.id),
-        history=list(db.session.scalars(services.trust_history_query(unit.id).limit(10))),
+        open_breaches=[b for b in breaches if b.closed_at is None],
+        charts=_charts(rows, in_force, [b for b in breaches if b.version.indicator_id is not None], indicators),
+        history=history,
     )
     panel.awaiting_me = [v for v in panel.pending if side is not None and v.proposed_by_side != side]
     return panel
@@ -267,7 +331,8 @@ def previous_month(today: Any) -> str:
 
 
 def proposals_awaiting_unit(unit_ids: list[uuid.UUID]) -> list[BoundaryVersion]:
-    """Boundary proposals of the supervising side that wait for the unit's answer, oldest first."""
+    """Boundary proposals of the supervising side that wait for the unit's answer, oldest first. The boundary's
+    unit is read lazily: from the session, where the portal has loaded the person's units (issue 17)."""
     if not unit_ids:
         return []
     return list(
@@ -280,8 +345,8 @@ def proposals_awaiting_unit(unit_ids: list[uuid.UUID]) -> list[BoundaryVersion]:
                 BoundaryVersion.proposed_by_side == Side.supervisor,
             )
             .options(
-                contains_eager(BoundaryVersion.boundary).selectinload(Boundary.unit),
-                selectinload(BoundaryVersion.indicator),
+                contains_eager(BoundaryVersion.boundary),
+                joinedload(BoundaryVersion.indicator),
             )
             .order_by(BoundaryVersion.proposed_at)
         )

@@ -10,9 +10,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from app.auth.models import Role, User
-from app.core import access, audit, csvexport
+from app.core import access, audit, csvexport, timeline
 from app.core.errors import InvalidInput
 from app.core.imports import ImportForm, upload_page
 from app.core.input import parse_page
@@ -118,13 +119,16 @@ def show(unit_id: uuid.UUID):  # type: ignore[no-untyped-def]
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.unit_id == unit.id)
         .order_by(func.lower(User.name))
+        .options(lazyload(User.role_rows))  # names only: their roles are not read
     ).all()
     history = KeysetPage(items=[], per_page=HISTORY_PER_PAGE)
+    timeline.remember_names("unit", {str(unit.id): unit.name})  # the history names the unit without a lookup
     if access.may_see_audit_of_unit(current_user, unit.id):
         query = audit.unit_history_query(
             unit.id,
             for_unit_member=not access.supervises(current_user, unit.id),
             with_internal=access.supervises(current_user, unit.id),  # internal notes: the supervising side's
+            load_actors=False,  # named by the timeline's one lookup of people's names
         )
         # A unit's history grows with every reading and message: the newest first, a page after (or before) an
         # event's (occurred_at, id) key, so an old page costs what the first does (issue 17).

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
@@ -170,11 +170,21 @@ def visit_fields_visible(actor: Actor, visit: Visit) -> frozenset[str] | None:
 
 def hidden_visit_ids(unit_ids: Sequence[uuid.UUID] | None) -> list[str]:
     """The ids (as the audit trail writes them) of the visits of these units the unit may not see the content
-    of yet: what the team prepares in them is not the unit's to read (DESIGN.md 4.1)."""
+    of yet: what the team prepares in them is not the unit's to read (DESIGN.md 4.1). Read once per GET request
+    and set of units (each audit type of a visit's children asks for them; a GET changes no visit's status)."""
+    memo: dict[Any, list[str]] | None = None
+    if has_request_context() and request.method in ("GET", "HEAD"):  # on the request: g may outlive it
+        memo = request.__dict__.setdefault("_hidden_visit_ids", {})
+    key = None if unit_ids is None else frozenset(unit_ids)
+    if memo is not None and key in memo:
+        return memo[key]
     query = select(Visit.id).where(Visit.status.not_in(OPEN_TO_UNIT))
     if unit_ids is not None:
         query = query.where(Visit.unit_id.in_(list(unit_ids)))
-    return [str(visit_id) for visit_id in db.session.scalars(query)]
+    found = [str(visit_id) for visit_id in db.session.scalars(query)]
+    if memo is not None:
+        memo[key] = found
+    return found
 
 
 def events_of_hidden_visits(object_types: Sequence[str]) -> Any:

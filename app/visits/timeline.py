@@ -318,4 +318,6 @@ def visit_refs(events: Iterable[AuditEvent]) -> dict[str, Any]:
                 continue
     if not ids:
         return {}
-    return {str(v.id): v for v in db.session.scalars(select(Visit).where(Visit.id.in_(ids)))}
+    found = {str(v.id): v for v in db.session.scalars(select(Visit).where(Visit.id.in_(ids)))}
+    timeline.remember_names("visit", {key: v.case_number for key, v in found.items()})  # the timeline's names
+    return found

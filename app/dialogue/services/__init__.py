@@ -71,6 +71,7 @@ from app.dialogue.services.summaries import (
     _summary_query,
     thread_list,
     thread_page,
+    unread_threads,
     visit_summaries,
 )
 from app.dialogue.services.threads import (
@@ -125,6 +126,7 @@ __all__ = [
     "thread_title",
     "thread_view",
     "unread_by_unit",
+    "unread_threads",
     "unread_total",
     "visible_messages",
     "visit_summaries",

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.core.pagination import MAX_PER_PAGE, Key, KeysetPage, Page, keyset_page
@@ -78,9 +78,11 @@ def _summaries(rows: Sequence[Any]) -> list[ThreadSummary]:
         for t in db.session.scalars(
             select(Thread)
             .where(Thread.id.in_(ids))
+            # Each thread's visit and unit, finding and review area in the same statement (many-to-one joins:
+            # no row is repeated), not one statement each (issue 17).
             .options(
-                selectinload(Thread.visit).selectinload(Visit.unit),
-                selectinload(Thread.finding).selectinload(Finding.review_area),
+                joinedload(Thread.visit).joinedload(Visit.unit),
+                joinedload(Thread.finding).joinedload(Finding.review_area),
             )
         )
     }
@@ -148,6 +150,18 @@ def thread_list(
     total = int(db.session.scalar(select(func.count()).select_from(threads.subquery())) or 0)
     page_ids = threads.order_by(key.desc(), Thread.id.desc()).limit(per_page).offset((page - 1) * per_page)
     return Page(_page_summaries(actor, list(db.session.scalars(page_ids))), page, per_page, total)
+
+
+def unread_threads(actor: User, *, unit_ids: Iterable[uuid.UUID] | None = None, limit: int = 10) -> list[ThreadSummary]:
+    """The ``limit`` conversations with the newest activity that have a message new to the actor (of
+    ``unit_ids`` only, when given), as ``ThreadSummary``: ``thread_list(unread_only=True)``'s first page without
+    counting every such conversation (the portal counts new messages per unit instead, ``unread_by_unit``)."""
+    threads = _visible_threads(actor, select(Thread.id), unread_only=True, unit_ids=unit_ids)
+    if threads is None:
+        return []
+    key, _visible = _last_visible_activity(actor)
+    newest = threads.order_by(key.desc(), Thread.id.desc()).limit(max(1, min(limit, MAX_PER_PAGE)))
+    return _page_summaries(actor, list(db.session.scalars(newest)))
 
 
 def _visible_threads(

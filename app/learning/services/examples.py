@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.auth.models import User
 from app.core import fulltext, mail
@@ -201,7 +201,8 @@ def library(
 
 def proposals_awaiting(unit_ids: Sequence[uuid.UUID]) -> list[GoodExample]:
     """Proposals the units have not answered yet and may see (their visit is out for comment or later), oldest
-    first; for the unit's portal (one query)."""
+    first; for the unit's portal (one query: the proposals with their visits and findings). The unit is read
+    lazily: from the session, where the portal has loaded the person's units (issue 17)."""
     if not unit_ids:
         return []
     return list(
@@ -213,7 +214,7 @@ def proposals_awaiting(unit_ids: Sequence[uuid.UUID]) -> list[GoodExample]:
                 GoodExample.status == ExampleStatus.proposed,
                 Visit.status.in_(visits_policy.OPEN_TO_UNIT),
             )
-            .options(selectinload(GoodExample.finding), selectinload(GoodExample.unit), selectinload(GoodExample.visit))
+            .options(joinedload(GoodExample.finding), contains_eager(GoodExample.visit))
             .order_by(GoodExample.proposed_at)
         )
     )

@@ -93,7 +93,8 @@ def give_feedback(
 
 
 def feedback_waiting(actor: Actor, unit_ids: Sequence[uuid.UUID]) -> list[Visit]:
-    """Final visits of the units on which the actor has not given feedback yet (for the portal; one query)."""
+    """Final visits of the units on which the actor has not given feedback yet (for the portal; one query). A
+    visit's unit is read lazily: from the session, where the portal has loaded the person's units (issue 17)."""
     if not unit_ids:
         return []
     given = select(SupervisionFeedback.visit_id).where(SupervisionFeedback.user_id == actor.id)
@@ -101,7 +102,6 @@ def feedback_waiting(actor: Actor, unit_ids: Sequence[uuid.UUID]) -> list[Visit]
         db.session.scalars(
             select(Visit)
             .where(Visit.unit_id.in_(list(unit_ids)), Visit.status == VisitStatus.final, Visit.id.not_in(given))
-            .options(selectinload(Visit.unit))
             .order_by(Visit.finalised_at.desc().nulls_last(), Visit.id)
         )
     )

@@ -153,7 +153,8 @@ def save_self_assessment(
 
 def self_assessments_waiting(unit_ids: Sequence[uuid.UUID]) -> list[Visit]:
     """Visits of the units that are planned or in progress and have no submitted self-assessment yet, soonest
-    first; for the unit's portal (one query)."""
+    first; for the unit's portal (one query). A visit's unit is read lazily: from the session, where the portal
+    has loaded the person's units (issue 17)."""
     if not unit_ids:
         return []
     submitted = select(SelfAssessment.visit_id)
@@ -165,7 +166,6 @@ def self_assessments_waiting(unit_ids: Sequence[uuid.UUID]) -> list[Visit]:
                 Visit.status.in_(policy.SELF_ASSESSMENT_OPEN),
                 Visit.id.not_in(submitted),
             )
-            .options(selectinload(Visit.unit))
             .order_by(Visit.visit_date.asc().nulls_last(), Visit.id)
         )
     )
