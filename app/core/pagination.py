@@ -3,8 +3,9 @@
 * ``paginate``: ``?page=1&per_page=50`` (at most 200) with a total — API.md's convention for every API list;
 * ``paginate_deferred``: the same convention, the page's ids chosen first over the order's index (the long API
   lists: a deep page costs an index scan, not the rows before it);
-* ``keyset_page``: the long lists of the UI, ``?after=`` / ``?before=`` a row's key (an opaque cursor), the same
-  cost for every page and links that stay stable while rows are added (issue 17)."""
+* ``keyset_page``: the long lists of the UI, ``?after=`` / ``?before=`` a row's key (an opaque cursor) or
+  ``?last=1`` (the list's end, read backwards), the same cost for every page, the last as the first, and links that
+  stay stable while rows are added (issue 17)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,8 @@ class KeysetPage:
     prev_cursor: str | None = None
     total: int | None = None
     is_first: bool = True
+    # Whether the page holds the list's last row (no "Next", no "Last page" link).
+    is_last: bool = True
 
     @property
     def has_next(self) -> bool:
@@ -224,13 +227,16 @@ def keyset_page(
     total: int | None = None,
 ) -> KeysetPage:
     """One page of ``query`` (without an ORDER BY: the keys give it) in the keys' order, starting after the row of
-    ``?after=`` or ending before the row of ``?before=`` (cursors of this function's earlier pages), ``per_page``
+    ``?after=`` or ending before the row of ``?before=`` (cursors of this function's earlier pages), or with
+    ``?last=1`` the list's last ``per_page`` rows (read backwards from the end in the keys' order), ``per_page``
     rows (``?per_page=``, at most 200). Each page costs one index range scan of ``per_page + 1`` rows, whether it
-    is the first or the thousandth; ``count=True`` also counts the whole list (one more statement), ``total`` passes
-    a count the caller keeps elsewhere. A bad cursor or size raises ``InvalidInput`` (422) naming the field."""
+    is the first, the thousandth or the last; ``count=True`` also counts the whole list (one more statement),
+    ``total`` passes a count the caller keeps elsewhere. A bad cursor, ``last`` or size raises ``InvalidInput``
+    (422) naming the field. A cursor wins over ``last``."""
     size = min(parse_page(args.get("per_page"), field="per_page", default=per_page), MAX_PER_PAGE)
     after, before = args.get("after") or None, args.get("before") or None
-    backwards = before is not None and after is None
+    last = _wants_last(args.get("last")) and after is None and before is None
+    backwards = (before is not None and after is None) or last
     cursor = before if backwards else after
     ordered = query
     if cursor is not None:
@@ -248,7 +254,10 @@ def keyset_page(
     def cursor_of(item: Any) -> str:
         return encode_cursor(key_values[id(item)])
 
-    if backwards:
+    if last:
+        prev_cursor = cursor_of(rows[0]) if more and rows else None
+        next_cursor = None
+    elif backwards:
         prev_cursor = cursor_of(rows[0]) if more and rows else None
         next_cursor = cursor_of(rows[-1]) if rows else None
     else:
@@ -263,7 +272,18 @@ def keyset_page(
         prev_cursor=prev_cursor,
         total=total,
         is_first=prev_cursor is None,
+        is_last=next_cursor is None,
     )
+
+
+def _wants_last(value: Any) -> bool:
+    """``?last=1`` (or empty/absent: no); anything else is refused as a 422 naming ``last``."""
+    if value in (None, "", "0"):
+        return False
+    if value == "1":
+        return True
+    message = _("This link to a page of the list is not valid. Start again from the first page.")
+    raise InvalidInput({"last": [message]}, message=f"last: {message}")
 
 
 def paginate_deferred(
