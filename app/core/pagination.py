@@ -240,7 +240,8 @@ def keyset_page(
     cursor = before if backwards else after
     ordered = query
     if cursor is not None:
-        values = decode_cursor(str(cursor), field="before" if backwards else "after", size=len(keys))
+        field = "before" if backwards else "after"
+        values = _checked(keys, decode_cursor(str(cursor), field=field, size=len(keys)), field=field)
         ordered = ordered.where(_beyond(keys, values, backwards=backwards))
     order = [keyset_order(k, backwards) for k in keys]
     found = list(db.session.execute(ordered.add_columns(*(k.column for k in keys)).order_by(*order).limit(size + 1)))
@@ -274,6 +275,35 @@ def keyset_page(
         is_first=prev_cursor is None,
         is_last=next_cursor is None,
     )
+
+
+def _fits(key: Key, value: Any) -> bool:
+    """Whether a cursor's value is of the kind the key's column holds (a cursor of another sort, or one edited by
+    hand, would otherwise reach the database as a date made of a title)."""
+    kind = _type_of(key)
+    if value is None or kind is None:
+        return True
+    try:
+        expected = kind.python_type
+    except NotImplementedError:
+        return True
+    if isinstance(expected, type) and issubclass(expected, enum.Enum):
+        return isinstance(value, str) and value in expected.__members__
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected in (int, float):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is date:
+        return isinstance(value, date) and not isinstance(value, datetime)
+    return isinstance(value, expected) if isinstance(expected, type) else True
+
+
+def _checked(keys: Sequence[Key], values: list[Any], *, field: str) -> list[Any]:
+    """The cursor's values when each fits its key's column; else ``InvalidInput`` (422) naming the field."""
+    if all(_fits(key, value) for key, value in zip(keys, values, strict=True)):
+        return values
+    message = _("This link to a page of the list is not valid. Start again from the first page.")
+    raise InvalidInput({field: [message]}, message=f"{field}: {message}")
 
 
 def _wants_last(value: Any) -> bool:

@@ -258,3 +258,31 @@ def test_the_pager_links_the_last_page_and_it_costs_what_the_first_does(browser,
     assert "Sista sidan" not in last.text and "Första sidan" in last.text
     assert browser.get("/admin/outbox?last=ja").status_code == 422
     assert count_queries.get(browser, html.unescape(link.group(1))) == count_queries.get(browser, "/admin/outbox")
+
+
+def test_a_cursor_of_another_sort_is_refused_naming_the_field(db, browser, make_user, make_visit, make_unit):
+    """A title in the place of a date or a status (a cursor of another sort, or edited by hand): 422, not 500."""
+    from app.followups.models import FollowUp
+    from app.visits.models import Visit
+    from app.visits.views import DEFAULT_VISIT_KEYS
+
+    with pytest.raises(InvalidInput) as refused:
+        keyset_page(select(Visit), {"after": encode_cursor(["a title", "b", uuid.uuid4()])}, DEFAULT_VISIT_KEYS[:3])
+    assert "after" in refused.value.errors
+    status_keys = [Key(FollowUp.status), Key(FollowUp.due_date), Key(FollowUp.created_at), Key(FollowUp.id)]
+    good = encode_cursor(["agreed", datetime(2026, 1, 1).date(), START, uuid.uuid4()])
+    assert keyset_page(select(FollowUp), {"after": good}, status_keys).items == []
+    for values in (
+        ["Åtgärd 1", datetime(2026, 1, 1).date(), START, uuid.uuid4()],  # a title for a status
+        ["agreed", "2026-01-01", START, uuid.uuid4()],  # a string for a date
+        ["agreed", START, START, uuid.uuid4()],  # a moment for a date
+        ["agreed", datetime(2026, 1, 1).date(), START, 7],  # a number for an id
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            keyset_page(select(FollowUp), {"before": encode_cursor(values)}, status_keys)
+        assert "before" in refused.value.errors
+    browser.login(make_user("coordinator"))
+    title_cursor = encode_cursor(["Åtgärd 1", datetime(2026, 1, 1).date(), START, uuid.uuid4()])
+    assert browser.get(f"/follow-ups?status=all&sort=status&after={title_cursor}").status_code == 422
+    assert browser.get(f"/follow-ups?status=all&sort=due&after={title_cursor}").status_code == 422
+    assert browser.get(f"/people?sort=status&after={title_cursor}").status_code == 422
