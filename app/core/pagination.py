@@ -291,11 +291,13 @@ def _fits(key: Key, value: Any) -> bool:
         return isinstance(value, str) and value in expected.__members__
     if expected is bool:
         return isinstance(value, bool)
-    if expected in (int, float):
+    if expected is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if expected is date:
         return isinstance(value, date) and not isinstance(value, datetime)
-    return isinstance(value, expected) if isinstance(expected, type) else True
+    if expected in (str, datetime, uuid.UUID):
+        return isinstance(value, expected)
+    return True  # other kinds (floats, decimals: kept as text) are left to the database
 
 
 def _checked(keys: Sequence[Key], values: list[Any], *, field: str) -> list[Any]:
