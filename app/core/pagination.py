@@ -179,7 +179,13 @@ def _beyond(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> A
             tuple_(*(k.column for k in keys)),
             tuple_(*(literal(v, _type_of(k)) for k, v in zip(keys, values, strict=True))),
         )
-        return left > right if later(keys[0]) else left < right
+        beyond = left > right if later(keys[0]) else left < right
+        if values[0] is None or len(keys) == 1:
+            return beyond
+        # The first key alone too: an index condition when the keys span a join (the responsible person's name,
+        # then the follow-up's columns), where the row comparison can only filter.
+        first = literal(values[0], _type_of(keys[0]))
+        return and_(keys[0].column >= first if later(keys[0]) else keys[0].column <= first, beyond)
     alternatives = []
     for index, key in enumerate(keys):
         equal = [keys[i].column == values[i] for i in range(index)]
