@@ -7,7 +7,7 @@ through the services and then adds, in bulk (multi-row ``INSERT … SELECT gener
 
   SMALL:     20 units,    200 visits
   LARGE:  2,000 units, 50,000 visits, ~390k findings, ~240k messages, ~72k follow-ups, ~215k reminders,
-          ~1.4M audit events, 30k outbox e-mails
+          ~1.4M audit events, 30k outbox e-mails, 10k unit members (people: :visits / 5, one unit each)
 
 Then, for every main page of every role and the main API lists, it prints the SQL statements, the response size
 and the median of ``--rounds`` requests at SMALL and at LARGE (interleaved: S, L, S, L …, in process through the
@@ -19,8 +19,10 @@ requests/s; the server is stopped at the end. Figures depend on the machine and 
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -157,6 +159,26 @@ BULK = [
        FROM generate_series(1, :visits * 3 / 5) g""",
 ]
 
+# People: unit members, one unit each (every tenth deactivated), so /people is a long list at LARGE. Added after
+# the unread counts are stored: a person without a stored count is counted at their first page view (the bench's
+# members never log in), and counting 10,000 people's unread messages in bulk takes minutes.
+PEOPLE = [
+    """INSERT INTO users (id, email, name, name_key, is_active_account, created_at, updated_at)
+       SELECT gen_random_uuid(), 'medlem' || g || '@bench.se',
+              (ARRAY['Anna','Bo','Cecilia','David','Eva','Fredrik','Greta','Hugo'])[1 + g % 8] || ' Medlem '
+              || lpad(g::text, 5, '0'),
+              lower((ARRAY['Anna','Bo','Cecilia','David','Eva','Fredrik','Greta','Hugo'])[1 + g % 8]) || ' medlem '
+              || lpad(g::text, 5, '0'),
+              g % 10 <> 0, now(), now()
+       FROM generate_series(1, :visits / 5) g""",
+    """INSERT INTO user_roles (id, user_id, role)
+       SELECT gen_random_uuid(), u.id, 'unit_member' FROM users u WHERE u.email LIKE 'medlem%@bench.se'""",
+    """INSERT INTO unit_memberships (id, unit_id, user_id, created_at, updated_at)
+       SELECT gen_random_uuid(), n.ids[1 + p.n % array_length(n.ids, 1)], p.id, now(), now()
+       FROM (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users WHERE email LIKE 'medlem%@bench.se') p,
+            (SELECT array_agg(id ORDER BY name) AS ids FROM units) n""",
+]
+
 
 def build(url: str, size: dict[str, int]) -> Any:
     from flask_migrate import upgrade
@@ -184,6 +206,10 @@ def build(url: str, size: dict[str, int]) -> Any:
         db.session.execute(text("SET LOCAL statement_timeout = 0"))
         dialogue_services.count_unread_for_everyone()
         db.session.commit()
+        for statement in PEOPLE:
+            db.session.execute(text("SET LOCAL statement_timeout = 0"))
+            db.session.execute(text(statement), size)
+            db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         counts = {
@@ -197,6 +223,7 @@ def build(url: str, size: dict[str, int]) -> Any:
                 "reminders",
                 "audit_events",
                 "outbox_emails",
+                "users",
             )
         }
     return app, counts
@@ -279,7 +306,34 @@ def pages(app: Any, role: str) -> list[str]:
         "/api/v1/threads",
         "/api/v1/units",
     ]
-    return [*staff, "/admin/outbox"] if role == "coordinator" else staff
+    return [*staff, "/admin/outbox", *DEEP] if role == "coordinator" else staff
+
+
+# The deep pages (issue 17): the last page of the long lists, reached as a person would, by the pager's
+# "Sista sidan" link in the first page's HTML (an OFFSET pager's "Sida 1 av N": ?page=N); the API's by its total.
+DEEP = ["/follow-ups?status=all#last", "/visits#last", "/people#last", "/api/v1/follow-ups#last"]
+LAST_LINK = re.compile(r'<a href="([^"]+)"[^>]*>(?:Sista sidan|Last page)</a>')
+PAGE_COUNT = re.compile(r"(?:Sida|Page) 1 (?:av|of) (\d+)")
+
+
+def resolve(client: Client, path: str) -> str:
+    """``path`` itself, or for ``…#last`` the URL of the list's last page as the first page links it (the API:
+    ``?page=`` of its ``total`` / ``per_page``); a list with no way to its end answers its first page, marked."""
+    if not path.endswith("#last"):
+        return path
+    first = path.removesuffix("#last")
+    headers = {"Authorization": f"Bearer {client.api_token}"} if first.startswith("/api/") else {}
+    response = client.client.get(first, headers=headers)
+    joiner = "&" if "?" in first else "?"
+    if first.startswith("/api/"):
+        body = response.get_json()
+        return f"{first}{joiner}page={max(1, -(-body['total'] // body['per_page']))}"
+    text = response.get_data(as_text=True)
+    if link := LAST_LINK.search(text):
+        return html.unescape(link.group(1))
+    if count := PAGE_COUNT.search(text):
+        return f"{first}{joiner}page={count.group(1)}"
+    return f"{first}{joiner}no-last-page-link=1"
 
 
 def measure(apps: dict[str, Any], rounds: int) -> list[dict[str, Any]]:
@@ -288,7 +342,7 @@ def measure(apps: dict[str, Any], rounds: int) -> list[dict[str, Any]]:
         clients = {name: Client(app, email) for name, app in apps.items()}
         paths = {name: pages(app, role) for name, app in apps.items()}
         for index, small_path in enumerate(paths["SMALL"]):
-            chosen = {"SMALL": small_path, "LARGE": paths["LARGE"][index]}
+            chosen = {name: resolve(clients[name], paths[name][index]) for name in ("SMALL", "LARGE")}
             times: dict[str, list[float]] = {"SMALL": [], "LARGE": []}
             seen: dict[str, tuple[int, int, int]] = {}
             for name in ("SMALL", "LARGE"):
@@ -301,7 +355,8 @@ def measure(apps: dict[str, Any], rounds: int) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "role": role,
-                    "page": _label(small_path),
+                    "page": _label(small_path.replace("#last", " last page"))
+                    + (" (no link to its last page: the first page)" if "no-last-page-link" in chosen["LARGE"] else ""),
                     "statements": (seen["SMALL"][0], seen["LARGE"][0]),
                     "kb": (seen["SMALL"][1] / 1024, seen["LARGE"][1] / 1024),
                     "status": (seen["SMALL"][2], seen["LARGE"][2]),

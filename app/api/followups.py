@@ -15,7 +15,7 @@ from app.api.blueprint import blp
 from app.api.idempotency import idempotent
 from app.api.schemas import ApiSchema, PageArgs, actions_field, page_of
 from app.core.models import local_today
-from app.core.pagination import paginate
+from app.core.pagination import paginate_deferred
 from app.extensions import db
 from app.followups import calendar, services
 from app.followups import policy as followups_policy
@@ -121,7 +121,10 @@ def _page(args: dict[str, Any], unit_id: uuid.UUID | None = None) -> dict[str, A
         due_from=args.get("due_from"),
         due_to=args.get("due_to"),
     )
-    page = paginate(services.list_query(current_user, filters), args, per_page=50)
+    today = local_today()
+    total = services.list_count(current_user, filters, today=today)
+    query = services.list_query(current_user, filters, today=today)
+    page = paginate_deferred(query, args, FollowUp, per_page=50, total=total)  # a deep page reads the index only
     return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total}
 
 

@@ -46,7 +46,11 @@ class User(IdMixin, TimestampMixin, Auditable, Model):
     personal_number_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     # The people list's default order (folded name, then id: issue 16), read in index order a page at a time.
-    __table_args__ = (Index("ix_users_name_key_id", "name_key", "id"),)
+    # Sorted by status (active first or last), then name: keyset pages of one index range (issue 17).
+    __table_args__ = (
+        Index("ix_users_name_key_id", "name_key", "id"),
+        Index("ix_users_status_order", "is_active_account", "name_key", "id"),
+    )
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

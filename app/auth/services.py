@@ -22,6 +22,7 @@ from app.core import input as input_layer
 from app.core.errors import DomainError, InvalidInput
 from app.core.input import fold
 from app.core.models import utcnow
+from app.core.pagination import Key, keyset_order
 from app.core.urls import external_url
 from app.extensions import db
 from app.units import policy as units_policy
@@ -71,8 +72,21 @@ def people_rows(actor: User, filters: PeopleFilter) -> list[tuple[str, str, list
 
 def people_query(actor: User, filters: PeopleFilter, *, with_memberships: bool = True) -> Select[User]:
     """The people the actor may see (``auth_policy.visible_users``) under ``filters``, sorted by the column with
-    the person's id as the unique tiebreaker (so an offset page never repeats or skips anyone). Roles sort by
-    the first of the person's roles in the order coordinator, reviewer, unit member."""
+    the person's id as the unique tiebreaker (so a page never repeats or skips anyone): ``people_keyset``'s
+    query in its keys' order. Roles sort by the first of the person's roles in the order coordinator, reviewer,
+    unit member."""
+    query, keys = people_keyset(actor, filters, with_memberships=with_memberships)
+    return query.order_by(*(keyset_order(key) for key in keys))
+
+
+def people_keyset(
+    actor: User, filters: PeopleFilter, *, with_memberships: bool = True
+) -> tuple[Select[User], list[Key]]:
+    """``people_query`` for keyset pages (``app.core.pagination.keyset_page``, issue 17): the filtered query
+    without an ORDER BY, and its keys all one way: name ``(name_key, id)`` and e-mail ``(email, id)`` (the e-mail
+    is unique), status ``(is_active_account, name_key, id)`` (each a range of one index), roles ``(first role's
+    rank, name_key, id)`` (a per-person subquery: sorted, not an index range; the list holds people, not
+    visits)."""
     query = auth_policy.visible_users(actor)
     if with_memberships:
         query = query.options(selectinload(User.memberships))
@@ -92,15 +106,14 @@ def people_query(actor: User, filters: PeopleFilter, *, with_memberships: bool =
     if filters.active is not None:
         query = query.where(User.is_active_account.is_(filters.active))
     rank = case((UserRole.role == Role.coordinator, 1), (UserRole.role == Role.reviewer, 2), else_=3)
-    columns: dict[str, Any] = {
-        "name": User.name_key,
-        "email": User.email,
-        "roles": select(func.min(rank)).where(UserRole.user_id == User.id).scalar_subquery(),
-        "status": User.is_active_account,
+    columns: dict[str, list[Any]] = {
+        "name": [User.name_key],
+        "email": [User.email],
+        "roles": [select(func.min(rank)).where(UserRole.user_id == User.id).scalar_subquery(), User.name_key],
+        "status": [User.is_active_account, User.name_key],
     }
     sort = filters.sort if filters.sort in columns else "name"
-    order = [columns[sort]] + ([User.name_key] if sort != "name" else []) + [User.id]
-    return query.order_by(*(c.desc() for c in order) if filters.descending else order)
+    return query, [Key(column, descending=filters.descending) for column in [*columns[sort], User.id]]
 
 
 def _validate_person(

@@ -30,7 +30,7 @@ from app.core.errors import DomainError, InvalidInput
 from app.core.forms import EmptyForm
 from app.core.imports import ImportForm, upload_page
 from app.core.input import fold
-from app.core.pagination import paginate
+from app.core.pagination import keyset_page
 from app.core.run import form_errors, run_service
 from app.core.web import SESSION_KEY, client_address
 from app.extensions import db, limiter
@@ -371,7 +371,6 @@ def people():  # type: ignore[no-untyped-def]
     ``Accept: text/csv`` or ``?format=csv``: the same list as CSV (issue 16). Coordinators only."""
     access.require_role(current_user, Role.coordinator)
     filters = _people_filter()
-    query = services.people_query(current_user, filters)
     if csvexport.wants_csv():
         role_names = {key: str(label) for key, label in ROLE_LABELS.items()}  # translated once, not per row
         status_names = {True: _("Active"), False: _("Deactivated")}
@@ -383,7 +382,8 @@ def people():  # type: ignore[no-untyped-def]
                 for name, email, roles, units, active in services.people_rows(current_user, filters)
             ],
         )
-    page = paginate(query, request.args)
+    query, keys = services.people_keyset(current_user, filters)
+    page = keyset_page(query, request.args, keys, count=True)  # the caption's total: one count statement
     return render_template(
         "auth/people.html",
         page=page,

@@ -3,8 +3,9 @@
 * ``paginate``: ``?page=1&per_page=50`` (at most 200) with a total — API.md's convention for every API list;
 * ``paginate_deferred``: the same convention, the page's ids chosen first over the order's index (the long API
   lists: a deep page costs an index scan, not the rows before it);
-* ``keyset_page``: the long lists of the UI, ``?after=`` / ``?before=`` a row's key (an opaque cursor), the same
-  cost for every page and links that stay stable while rows are added (issue 17)."""
+* ``keyset_page``: the long lists of the UI, ``?after=`` / ``?before=`` a row's key (an opaque cursor) or
+  ``?last=1`` (the list's end, read backwards), the same cost for every page, the last as the first, and links that
+  stay stable while rows are added (issue 17)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,8 @@ class KeysetPage:
     prev_cursor: str | None = None
     total: int | None = None
     is_first: bool = True
+    # Whether the page holds the list's last row (no "Next", no "Last page" link).
+    is_last: bool = True
 
     @property
     def has_next(self) -> bool:
@@ -176,7 +179,13 @@ def _beyond(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> A
             tuple_(*(k.column for k in keys)),
             tuple_(*(literal(v, _type_of(k)) for k, v in zip(keys, values, strict=True))),
         )
-        return left > right if later(keys[0]) else left < right
+        beyond = left > right if later(keys[0]) else left < right
+        if values[0] is None or len(keys) == 1:
+            return beyond
+        # The first key alone too: an index condition when the keys span a join (the responsible person's name,
+        # then the follow-up's columns), where the row comparison can only filter.
+        first = literal(values[0], _type_of(keys[0]))
+        return and_(keys[0].column >= first if later(keys[0]) else keys[0].column <= first, beyond)
     alternatives = []
     for index, key in enumerate(keys):
         equal = [keys[i].column == values[i] for i in range(index)]
@@ -224,17 +233,21 @@ def keyset_page(
     total: int | None = None,
 ) -> KeysetPage:
     """One page of ``query`` (without an ORDER BY: the keys give it) in the keys' order, starting after the row of
-    ``?after=`` or ending before the row of ``?before=`` (cursors of this function's earlier pages), ``per_page``
+    ``?after=`` or ending before the row of ``?before=`` (cursors of this function's earlier pages), or with
+    ``?last=1`` the list's last ``per_page`` rows (read backwards from the end in the keys' order), ``per_page``
     rows (``?per_page=``, at most 200). Each page costs one index range scan of ``per_page + 1`` rows, whether it
-    is the first or the thousandth; ``count=True`` also counts the whole list (one more statement), ``total`` passes
-    a count the caller keeps elsewhere. A bad cursor or size raises ``InvalidInput`` (422) naming the field."""
+    is the first, the thousandth or the last; ``count=True`` also counts the whole list (one more statement),
+    ``total`` passes a count the caller keeps elsewhere. A bad cursor, ``last`` or size raises ``InvalidInput``
+    (422) naming the field. A cursor wins over ``last``."""
     size = min(parse_page(args.get("per_page"), field="per_page", default=per_page), MAX_PER_PAGE)
     after, before = args.get("after") or None, args.get("before") or None
-    backwards = before is not None and after is None
+    last = _wants_last(args.get("last")) and after is None and before is None
+    backwards = (before is not None and after is None) or last
     cursor = before if backwards else after
     ordered = query
     if cursor is not None:
-        values = decode_cursor(str(cursor), field="before" if backwards else "after", size=len(keys))
+        field = "before" if backwards else "after"
+        values = _checked(keys, decode_cursor(str(cursor), field=field, size=len(keys)), field=field)
         ordered = ordered.where(_beyond(keys, values, backwards=backwards))
     order = [keyset_order(k, backwards) for k in keys]
     found = list(db.session.execute(ordered.add_columns(*(k.column for k in keys)).order_by(*order).limit(size + 1)))
@@ -248,7 +261,10 @@ def keyset_page(
     def cursor_of(item: Any) -> str:
         return encode_cursor(key_values[id(item)])
 
-    if backwards:
+    if last:
+        prev_cursor = cursor_of(rows[0]) if more and rows else None
+        next_cursor = None
+    elif backwards:
         prev_cursor = cursor_of(rows[0]) if more and rows else None
         next_cursor = cursor_of(rows[-1]) if rows else None
     else:
@@ -263,7 +279,49 @@ def keyset_page(
         prev_cursor=prev_cursor,
         total=total,
         is_first=prev_cursor is None,
+        is_last=next_cursor is None,
     )
+
+
+def _fits(key: Key, value: Any) -> bool:
+    """Whether a cursor's value is of the kind the key's column holds (a cursor of another sort, or one edited by
+    hand, would otherwise reach the database as a date made of a title)."""
+    kind = _type_of(key)
+    if value is None or kind is None:
+        return True
+    try:
+        expected = kind.python_type
+    except NotImplementedError:
+        return True
+    if isinstance(expected, type) and issubclass(expected, enum.Enum):
+        return isinstance(value, str) and value in expected.__members__
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is date:
+        return isinstance(value, date) and not isinstance(value, datetime)
+    if expected in (str, datetime, uuid.UUID):
+        return isinstance(value, expected)
+    return True  # other kinds (floats, decimals: kept as text) are left to the database
+
+
+def _checked(keys: Sequence[Key], values: list[Any], *, field: str) -> list[Any]:
+    """The cursor's values when each fits its key's column; else ``InvalidInput`` (422) naming the field."""
+    if all(_fits(key, value) for key, value in zip(keys, values, strict=True)):
+        return values
+    message = _("This link to a page of the list is not valid. Start again from the first page.")
+    raise InvalidInput({field: [message]}, message=f"{field}: {message}")
+
+
+def _wants_last(value: Any) -> bool:
+    """``?last=1`` (or empty/absent: no); anything else is refused as a 422 naming ``last``."""
+    if value in (None, "", "0"):
+        return False
+    if value == "1":
+        return True
+    message = _("This link to a page of the list is not valid. Start again from the first page.")
+    raise InvalidInput({"last": [message]}, message=f"last: {message}")
 
 
 def paginate_deferred(

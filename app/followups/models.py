@@ -121,6 +121,12 @@ class FollowUp(IdMixin, TimestampMixin, Auditable, Model):
         Index("ix_follow_ups_unit_status_due", "unit_id", "status", "due_date"),
         # The lists' default order (due date, then creation, then id: issue 16), read in index order a page at a time.
         Index("ix_follow_ups_due_order", "due_date", "created_at", "id"),
+        # The list's other sorts, each a range of one index per keyset page (issue 17); the unit's and the
+        # responsible person's names come through a join, each one's follow-ups in this index's order.
+        Index("ix_follow_ups_title_order", "title", "due_date", "created_at", "id"),
+        Index("ix_follow_ups_status_order", "status", "due_date", "created_at", "id"),
+        Index("ix_follow_ups_unit_order", "unit_id", "due_date", "created_at", "id"),
+        Index("ix_follow_ups_owner_order", "owner_id", "due_date", "created_at", "id"),
     )
 
     def audit_scope(self) -> tuple[uuid.UUID | None, tuple[str, uuid.UUID] | None]:

@@ -20,13 +20,14 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.auth.models import User
 from app.core import client_ids, signals
 from app.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.core.input import fold
 from app.core.models import local_today, utcnow
+from app.core.pagination import Key, keyset_order
 from app.extensions import db
 from app.followups import evidence as follow_up_evidence
 from app.followups import notices as follow_up_notices
@@ -575,9 +576,43 @@ def list_rows(actor: User, filters: ListFilter, *, today: date | None = None) ->
 def list_query(actor: User, filters: ListFilter, *, today: date | None = None) -> Select[FollowUp]:
     """A list for the unit, the reviewer or the coordinator, filtered by ``filters`` and sorted by its column
     (the unit's and the responsible person's by their folded names) both ways, ties by due date and then the
-    creation and the follow-up's id (unique, so offset pages never repeat or skip a row)."""
+    creation and the follow-up's id (unique, so pages never repeat or skip a row): ``list_keyset``'s query in
+    its keys' order (each sort an index's order, issue 17)."""
+    query, keys = list_keyset(actor, filters, today=today)
+    return query.order_by(*(keyset_order(key) for key in keys))
+
+
+def list_keyset(actor: User, filters: ListFilter, *, today: date | None = None) -> tuple[Select[FollowUp], list[Key]]:
+    """The list of ``list_query`` for keyset pages (``app.core.pagination.keyset_page``, issue 17): the filtered
+    query without an ORDER BY and its keys: the sorted column, then due date, creation and id, all one way (so a
+    page is one range of an index: ``ix_follow_ups_due_order``, ``ix_follow_ups_title_order``,
+    ``ix_follow_ups_status_order``; the unit's and the responsible person's folded names through a join, the
+    follow-ups of each in the ``(unit_id | owner_id, due_date, created_at, id)`` index's order). The same order
+    as ``list_query``."""
     query = _filtered(actor, filters, today or local_today()).options(*list_options())
-    return query.order_by(*_order(filters))
+    head: list[Any]
+    if filters.sort == "unit":
+        unit = aliased(Unit)
+        query = query.join(unit, unit.id == FollowUp.unit_id)
+        head = [unit.name_key]
+    elif filters.sort == "responsible":
+        owner = aliased(User)
+        query = query.join(owner, owner.id == FollowUp.owner_id)
+        head = [owner.name_key]
+    elif filters.sort == "title":
+        head = [FollowUp.title]
+    elif filters.sort == "status":
+        head = [FollowUp.status]
+    else:
+        head = []
+    columns = [*head, FollowUp.due_date, FollowUp.created_at, FollowUp.id]
+    return query, [Key(column, descending=filters.descending) for column in columns]
+
+
+def list_count(actor: User, filters: ListFilter, *, today: date | None = None) -> int:
+    """How many follow-ups the filtered list holds (the caption's total): one count, without the sort's joins."""
+    query = _filtered(actor, filters, today or local_today())
+    return int(db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True)) or 0)
 
 
 def of_visit(actor: User, visit: Visit) -> list[FollowUp]:

@@ -21,7 +21,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.files import stored_file_response
 from app.core.forms import EmptyForm
 from app.core.models import local_today
-from app.core.pagination import Key, keyset_page, paginate
+from app.core.pagination import Key, keyset_page
 from app.core.run import form_errors, run_service
 from app.extensions import db
 from app.followups import bp, calendar, reminders, services
@@ -116,7 +116,9 @@ def _list_page(unit: Unit | None):  # type: ignore[no-untyped-def]
     today = local_today()
     if csvexport.wants_csv():
         return _csv(filters, today, "uppfoljningar.csv")
-    page = paginate(services.list_query(current_user, filters, today=today), request.args)
+    query, keys = services.list_keyset(current_user, filters, today=today)
+    total = services.list_count(current_user, filters, today=today)  # the caption's total: one count statement
+    page = keyset_page(query, request.args, keys, total=total)
     chosen = (  # the unit a link chose (its name shown; another unit's never)
         db.session.scalar(units_policy.visible_units(current_user).where(Unit.id == filters.unit_id))
         if filters.unit_id and not unit

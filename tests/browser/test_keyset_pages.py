@@ -1,5 +1,6 @@
-"""The keyset pager (issue 17) in a real browser: the outbox read page by page with "Nästa", "Föregående" and
-"Första sidan", the same rows back again, no axe violations; a screenshot goes to test-artifacts/screenshots/."""
+"""The keyset pager (issue 17) in a real browser: the outbox read page by page with "Nästa", "Föregående",
+"Första sidan" and "Sista sidan", the same rows back again, no axe violations; a screenshot goes to
+test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -69,3 +70,13 @@ def test_the_outbox_pages_forward_and_back_with_the_keyboard(
     expect(page.get_by_role("link", name="Nästa")).to_have_count(0)
     page.get_by_role("link", name="Första sidan").click()
     expect(page.get_by_text("person6@example.se")).to_be_visible()
+    page.get_by_role("link", name="Sista sidan").focus()  # the list's end, read backwards (issue 17)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("person0@example.se")).to_be_visible()
+    expect(page.get_by_text("person2@example.se")).to_be_visible()
+    expect(page.get_by_text("person3@example.se")).to_have_count(0)
+    expect(page.get_by_role("link", name="Sista sidan")).to_have_count(0)
+    check_accessibility(page, "the outbox, last page")
+    page.get_by_role("link", name="Föregående").click()
+    expect(page.get_by_text("person5@example.se")).to_be_visible()
+    expect(page.get_by_text("person3@example.se")).to_be_visible()

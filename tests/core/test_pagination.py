@@ -174,3 +174,115 @@ def test_a_key_with_nulls_first_pages_through_every_row_once(db, make_visit, mak
         if back:
             again = keyset_page(select(Visit), {"per_page": size, "before": pages[-1].prev_cursor}, DEFAULT_VISIT_KEYS)
             assert [v.id for v in again.items] == back
+
+
+# ---- the last page (?last=1): read backwards from the end, one index range like the first -------------------
+
+
+def walk_back_from_the_end(query, keys, *, per_page: int) -> list:
+    """Every row of the list, from its last page back to its first by the "Previous" links, in the list's order."""
+    pages, args = [], {"per_page": str(per_page), "last": "1"}
+    while True:
+        page = keyset_page(query, args, keys)
+        pages.insert(0, [row.id for row in page.items])
+        if not page.has_prev:
+            return [i for rows in pages for i in rows]
+        args = {"per_page": str(per_page), "before": page.prev_cursor}
+
+
+def test_the_last_page_holds_the_last_rows_and_leads_back_to_the_first(db):
+    add_emails(db, 23)  # ties: three e-mails share each moment
+    order = newest_first(db)
+    last = keyset_page(select(OutboxEmail), {"per_page": "5", "last": "1"}, KEYS)
+    assert [e.id for e in last.items] == order[-5:]
+    assert last.has_prev and not last.has_next and last.is_last and not last.is_first
+    for size in (1, 4, 5, 23, 200):
+        assert walk_back_from_the_end(select(OutboxEmail), KEYS, per_page=size) == order
+    first = keyset_page(select(OutboxEmail), {"per_page": "5"}, KEYS)
+    assert first.is_first and not first.is_last
+    whole = keyset_page(select(OutboxEmail), {"per_page": "50", "last": "1"}, KEYS)
+    assert [e.id for e in whole.items] == order and not whole.has_prev and not whole.has_next
+
+
+def test_the_last_page_of_an_empty_list_is_empty(db):
+    page = keyset_page(select(OutboxEmail), {"last": "1"}, KEYS)
+    assert page.items == [] and not page.has_prev and not page.has_next
+
+
+def test_a_cursor_wins_over_last(db):
+    add_emails(db, 12)
+    order = newest_first(db)
+    first = keyset_page(select(OutboxEmail), {"per_page": "5"}, KEYS)
+    second = keyset_page(select(OutboxEmail), {"per_page": "5", "last": "1", "after": first.next_cursor}, KEYS)
+    assert [e.id for e in second.items] == order[5:10]
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "-1", "x" * 30])
+def test_a_bad_last_is_refused_naming_the_field(db, value):
+    with pytest.raises(InvalidInput) as refused:
+        keyset_page(select(OutboxEmail), {"last": value}, KEYS)
+    assert "last" in refused.value.errors
+
+
+def test_the_last_page_with_nulls_first_keys(db, make_visit, make_unit):
+    """The visit list's order (no date first, then the newest date, ties by id): from the end back to the start."""
+    from datetime import date
+
+    from app.visits.models import Visit
+    from app.visits.views import DEFAULT_VISIT_KEYS
+
+    unit = make_unit("Granens skola")
+    for day in (None, date(2026, 3, 1), None, date(2026, 3, 1), date(2026, 1, 5), None, date(2026, 5, 2), None):
+        make_visit("planned", unit=unit).visit_date = day
+    db.session.commit()
+    forwards, args = [], {"per_page": "100"}
+    forwards = [v.id for v in keyset_page(select(Visit), args, DEFAULT_VISIT_KEYS).items]
+    assert len(forwards) == 8
+    for size in (1, 2, 3, 5):
+        assert walk_back_from_the_end(select(Visit), DEFAULT_VISIT_KEYS, per_page=size) == forwards
+    last = keyset_page(select(Visit), {"per_page": "3", "last": "1"}, DEFAULT_VISIT_KEYS)
+    assert [v.id for v in last.items] == forwards[-3:]
+
+
+def test_the_pager_links_the_last_page_and_it_costs_what_the_first_does(browser, make_user, db, count_queries):
+    add_emails(db, 60, same_time_every=1)
+    browser.login(make_user("coordinator"))
+    browser.get("/admin/outbox")  # the session's first touch
+    first = browser.get("/admin/outbox")
+    assert first.status_code == 200
+    link = re.search(r'<a href="([^"]+)">Sista sidan</a>', first.text)
+    assert link and "last=1" in link.group(1)
+    last = browser.get(html.unescape(link.group(1)))
+    assert last.status_code == 200
+    assert "p0@example.se" in last.text and "p59@example.se" not in last.text
+    assert "Sista sidan" not in last.text and "Första sidan" in last.text
+    assert browser.get("/admin/outbox?last=ja").status_code == 422
+    assert count_queries.get(browser, html.unescape(link.group(1))) == count_queries.get(browser, "/admin/outbox")
+
+
+def test_a_cursor_of_another_sort_is_refused_naming_the_field(db, browser, make_user, make_visit, make_unit):
+    """A title in the place of a date or a status (a cursor of another sort, or edited by hand): 422, not 500."""
+    from app.followups.models import FollowUp
+    from app.visits.models import Visit
+    from app.visits.views import DEFAULT_VISIT_KEYS
+
+    with pytest.raises(InvalidInput) as refused:
+        keyset_page(select(Visit), {"after": encode_cursor(["a title", "b", uuid.uuid4()])}, DEFAULT_VISIT_KEYS[:3])
+    assert "after" in refused.value.errors
+    status_keys = [Key(FollowUp.status), Key(FollowUp.due_date), Key(FollowUp.created_at), Key(FollowUp.id)]
+    good = encode_cursor(["agreed", datetime(2026, 1, 1).date(), START, uuid.uuid4()])
+    assert keyset_page(select(FollowUp), {"after": good}, status_keys).items == []
+    for values in (
+        ["Åtgärd 1", datetime(2026, 1, 1).date(), START, uuid.uuid4()],  # a title for a status
+        ["agreed", "2026-01-01", START, uuid.uuid4()],  # a string for a date
+        ["agreed", START, START, uuid.uuid4()],  # a moment for a date
+        ["agreed", datetime(2026, 1, 1).date(), START, 7],  # a number for an id
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            keyset_page(select(FollowUp), {"before": encode_cursor(values)}, status_keys)
+        assert "before" in refused.value.errors
+    browser.login(make_user("coordinator"))
+    title_cursor = encode_cursor(["Åtgärd 1", datetime(2026, 1, 1).date(), START, uuid.uuid4()])
+    assert browser.get(f"/follow-ups?status=all&sort=status&after={title_cursor}").status_code == 422
+    assert browser.get(f"/follow-ups?status=all&sort=due&after={title_cursor}").status_code == 422
+    assert browser.get(f"/people?sort=status&after={title_cursor}").status_code == 422
