@@ -26,7 +26,6 @@ from flask_login import current_user
 from sqlalchemy import ForeignKey, String, Text, Uuid, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core import input as input_layer
 from app.core.models import IdMixin, UTCDateTime, utcnow
 from app.extensions import Model, db
 
@@ -132,8 +131,8 @@ def stash_form(person_id: uuid.UUID | None) -> str | None:
             fields = {}  # a form with a secret (its confirmation too) keeps nothing: nothing in it is worth the risk
         keep_form_draft(person_id, path=path, fields=fields, draft_key=request.form.get(DRAFT_FIELD))
         # A field the request guard refused is kept without what cannot be stored; the form is checked again when
-        # it is sent again (app.core.input), so keeping it is no answer to wait for.
-        input_layer.answer_refused(input_layer.refused_fields())
+        # it is sent again, so app.core.input lets this commit through (``g.form_draft_kept``).
+        g.form_draft_kept = True
         db.session.commit()  # the refused request ends in a redirect: the kept form stands on its own
         session[STASH_KEY] = {"path": path}
     return target

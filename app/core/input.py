@@ -352,7 +352,7 @@ def refusal_of(refused: Mapping[str, str], *, beside: Iterable[str] = ()) -> Inv
 def _refuse_unanswered_commit(session: Session) -> None:
     """Nothing is saved while a refused field is unanswered (a view that read it without a form, DESIGN.md 4.8)."""
     refused = refused_fields()
-    if refused:
+    if refused and not g.get("form_draft_kept"):  # (a form kept after the session ran out: app.core.drafts)
         answer_refused(refused)
         refusal = refusal_of(refused)
         refusal.message += " " + _("Nothing was saved. Go back, remove it from the field and send the form again.")
