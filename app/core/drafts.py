@@ -130,6 +130,9 @@ def stash_form(person_id: uuid.UUID | None) -> str | None:
         if any(is_secret_field(name) for name in fields):
             fields = {}  # a form with a secret (its confirmation too) keeps nothing: nothing in it is worth the risk
         keep_form_draft(person_id, path=path, fields=fields, draft_key=request.form.get(DRAFT_FIELD))
+        # A field the request guard refused is kept without what cannot be stored; the form is checked again when
+        # it is sent again, so app.core.input lets this commit through (``g.form_draft_kept``).
+        g.form_draft_kept = True
         db.session.commit()  # the refused request ends in a redirect: the kept form stands on its own
         session[STASH_KEY] = {"path": path}
     return target

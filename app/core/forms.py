@@ -36,10 +36,27 @@ class _Meta(DefaultMeta):
 
 class BaseForm(FlaskForm):
     """Every form of the product: text normalised to NFC, control characters refused beside the field
-    (tab and line breaks only in text areas; line breaks and bidi controls never in one-line fields)."""
+    (tab and line breaks only in text areas; line breaks and bidi controls never in one-line fields). A field the
+    request guard refused (a NUL or another character that cannot be stored, ``app.core.input``) fails validation
+    with that message beside it, the rest of what was typed kept in it."""
 
     class Meta(_Meta, FlaskForm.Meta):  # type: ignore[misc]
         pass
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        input_layer.note_field_labels({field.name: str(field.label.text) for field in self if field.label.text})
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """WTForms' validation, and the fields the request guard refused shown as errors beside them."""
+        valid = super().validate(extra_validators)
+        refused = input_layer.refused_fields()
+        for field in self:
+            if field.name in refused:
+                field.errors = [*field.errors, refused[field.name]]
+                input_layer.answer_refused([field.name])
+                valid = False
+        return valid
 
 
 class EmptyForm(BaseForm):

@@ -9,6 +9,11 @@ page or body may be before a service sees it, for forms, API schemas, CSV files 
   dates within ``MIN_DATE``–``MAX_DATE`` (the domain narrows them further: DESIGN.md 4.1).
 - Request bodies other than uploads hold at most ``MAX_BODY_BYTES``; JSON nests at most ``MAX_JSON_DEPTH`` deep;
   NUL and lone surrogates never get past the request, whatever reads it afterwards.
+- A web form's field holding a character that cannot be stored is bad input like any other (DESIGN.md section 5):
+  the guard leaves the character out and notes the field as *refused* for this request; the form (``BaseForm``)
+  shows the message beside that field with what was typed, ``run_service`` refuses the call, and a commit while a
+  refusal is unanswered is refused (422), so nothing is saved. Messages name the field as the person sees it (its
+  label on this request's form), or "one of the fields"; the API keeps its problem+json naming the field.
 
 This module imports no domain: the WTForms base (``app.core.forms.BaseForm``), the API's base schema
 (``app.api.schemas.ApiSchema``) and CSV readers call these functions.
@@ -23,8 +28,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, render_template, request
+from flask import Flask, Request, Response, current_app, g, has_request_context, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -278,6 +285,80 @@ def _cleaned(values: MultiDict[str, str], *, multiline: bool) -> ImmutableMultiD
     return ImmutableMultiDict(items)
 
 
+# ---- refused form fields (web forms only) ----------------------------------------------------------------------
+
+
+def _without_unstorable(value: str) -> str:
+    """The text without the characters ``text_problem`` refuses even in multi-line text (NUL, other control
+    characters, lone surrogates, line/paragraph separators): what was typed, minus what cannot be stored or shown."""
+    return "".join(char for char in value if text_problem(char, multiline=True) is None)
+
+
+def _kept(values: MultiDict[str, str]) -> ImmutableMultiDict[str, str]:
+    """A web form's fields NFC-normalised; a value holding what cannot be stored keeps the rest of what was typed
+    and its field is noted refused for this request (:func:`refused_fields`). A refused key still raises."""
+    items: list[tuple[str, str]] = []
+    refused: dict[str, str] = g.setdefault("input_refused", {})
+    for key, value in values.items(multi=True):
+        name = clean_text(key, field="_schema", multiline=False)
+        problem = text_problem(value, multiline=True)
+        if problem:
+            refused.setdefault(name, problem)
+            value = _without_unstorable(value)
+        items.append((name, normalise(value)))
+    return ImmutableMultiDict(items)
+
+
+def note_field_labels(labels: Mapping[str, str]) -> None:
+    """A form of this request names its fields (``{field name: label}``), so a refusal names them as the person
+    sees them (called by ``app.core.forms.BaseForm``)."""
+    if has_request_context():
+        g.setdefault("input_labels", {}).update(labels)
+
+
+def field_in_words(name: str) -> str:
+    """The field as the person sees it: its label on this request's form in quotes, or "One of the fields"."""
+    label = g.get("input_labels", {}).get(name) if has_request_context() else None
+    return _("“%(label)s”", label=label) if label else _("One of the fields")
+
+
+def refused_fields() -> dict[str, str]:
+    """This request's refused form fields not yet answered, ``{field name: message}`` (empty outside a request)."""
+    if not has_request_context():
+        return {}
+    answered = g.get("input_refused_answered", set())
+    return {name: message for name, message in g.get("input_refused", {}).items() if name not in answered}
+
+
+def answer_refused(names: Iterable[str]) -> None:
+    """The person has been shown these refused fields (beside the field, or as the request's refusal)."""
+    g.setdefault("input_refused_answered", set()).update(names)
+
+
+def refusal_of(refused: Mapping[str, str], *, beside: Iterable[str] = ()) -> InvalidInput:
+    """The refused fields as an ``InvalidInput`` (422): ``{name: [message]}``, the message alone for a field shown
+    with its label (``beside``), else preceded by the field in words ("“Your message”: …", "One of the fields: …")."""
+    shown = set(beside)
+    errors = {
+        name: [message if name in shown else _("%(field)s: %(problem)s", field=field_in_words(name), problem=message)]
+        for name, message in refused.items()
+    }
+    summary = " ".join(
+        _("%(field)s: %(problem)s", field=field_in_words(name), problem=message) for name, message in refused.items()
+    )
+    return InvalidInput(errors, message=summary)
+
+
+def _refuse_unanswered_commit(session: Session) -> None:
+    """Nothing is saved while a refused field is unanswered (a view that read it without a form, DESIGN.md 4.8)."""
+    refused = refused_fields()
+    if refused and not g.get("form_draft_kept"):  # (a form kept after the session ran out: app.core.drafts)
+        answer_refused(refused)
+        refusal = refusal_of(refused)
+        refusal.message += " " + _("Nothing was saved. Go back, remove it from the field and send the form again.")
+        raise refusal
+
+
 def _is_upload(req: Request) -> bool:
     return req.mimetype == "multipart/form-data"
 
@@ -303,12 +384,20 @@ def guard_request() -> None:
     """Before every view: check and normalise the query string, form fields and JSON.
 
     Query parameters are single-line; form fields may hold line breaks (the form's own fields decide whether
-    they are single-line); JSON strings are checked for what can never be stored (the API schema does the rest)."""
+    they are single-line); JSON strings are checked for what can never be stored (the API schema does the rest).
+    A web form's field that holds what cannot be stored is kept without it and noted refused (see the module's
+    docstring): the person gets the form back with the message beside the field. An API request is refused here
+    (422 problem+json naming the field, API.md)."""
+    from app.core.web import is_api_request
+
     if request.args:
         request.args = _cleaned(request.args, multiline=False)  # type: ignore[misc]
     if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
         if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-            request.form = _cleaned(request.form, multiline=True)  # type: ignore[misc]
+            if is_api_request():
+                request.form = _cleaned(request.form, multiline=True)  # type: ignore[misc]
+            else:
+                request.form = _kept(request.form)  # type: ignore[misc]
             for name, upload in request.files.items(multi=True):
                 clean_text(upload.filename or "", field=name, multiline=False)  # a file's name is stored too
         elif request.is_json and request.content_length != 0:
@@ -360,3 +449,5 @@ def init_app(app: Flask) -> None:
     app.before_request(guard_request)
     app.after_request(allow_header)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    if not event.contains(Session, "before_commit", _refuse_unanswered_commit):
+        event.listen(Session, "before_commit", _refuse_unanswered_commit)

@@ -5,13 +5,16 @@ concerns, the other party; the dialogue's batched e-mail *tells* it, one line pe
 The kernel imports no domain, so this module only carries the notice between them:
 
 1. **Kinds and subjects are registered by the domains** at start-up: ``register_notice_kinds({"follow_up.proposed":
-   sentence, …})`` says what happened in one translated sentence naming who did it; ``register_notice_subject(
+   sentence, …}, answered={…})`` says what happened in one translated sentence naming who did it (and, for a kind
+   whose sentence says something waits for the reader, what the line says once the reader's own side has answered
+   it); ``register_notice_subject(
    "follow_up", describe)`` says, at sending time and for one recipient, the case number, title and link of the
    object — or ``None`` when that person may no longer see it (then the line is left out).
 2. **A service records** with :func:`record` in the transaction of its move, after its flush. The recipients are
    the domain's to name (it knows who the other side is); the actor is never told of their own move.
 3. **The dialogue listens** (:data:`notice_recorded`) and writes one waiting row per recipient in the same
-   transaction, consumed by the next batch. A rollback leaves no row and sends nothing.
+   transaction, consumed by the next batch. A rollback leaves no row and sends nothing. A later move on the same
+   object supersedes what still waits about it (see :func:`record`): a batch never tells a state that is over.
 
 A line holds the case number, the object's title, what happened, who did it and a link: never reasons, notes,
 descriptions or any other confidential text (DESIGN.md 4.2).
@@ -56,14 +59,25 @@ class Notice:
 
 # kind → sentence(who) in the current language, e.g. "Anna Berg proposed a follow-up."
 NOTICE_KINDS: dict[str, Callable[[str], str]] = {}
+# kind → sentence(who) once the reader's own side has answered the move since, e.g. "Anna Berg proposed it; your
+# side has answered it since." Only for kinds whose sentence says something waits for the reader.
+NOTICE_ANSWERED: dict[str, Callable[[str], str]] = {}
 # object type → describe(object_id, recipient) → NoticeSubject | None
 NOTICE_SUBJECTS: dict[str, Callable[[uuid.UUID, Any], NoticeSubject | None]] = {}
 
 
-def register_notice_kinds(sentences: Mapping[str, Callable[[str], str]]) -> None:
+def register_notice_kinds(
+    sentences: Mapping[str, Callable[[str], str]], *, answered: Mapping[str, Callable[[str], str]] | None = None
+) -> None:
     """A domain declares its kinds of notice, ``{kind: sentence}``: ``sentence(who)`` returns what happened as one
-    translated sentence naming ``who`` (the actor's name), called at sending time inside the recipient's locale."""
+    translated sentence naming ``who`` (the actor's name), called at sending time inside the recipient's locale.
+
+    ``answered`` gives, for the kinds whose sentence says the move waits for the reader ("it waits for your side to
+    accept it"), the sentence a line says instead when a later move of the reader's own side (a colleague's, or the
+    reader's) answered it before their batch went out: "Anna Berg proposed it; your side has answered it since."
+    A kind left out of ``answered`` states a plain fact and is told as it is (DESIGN.md 4.2)."""
     NOTICE_KINDS.update(sentences)
+    NOTICE_ANSWERED.update(answered or {})
 
 
 def register_notice_subject(object_type: str, describe: Callable[[uuid.UUID, Any], NoticeSubject | None]) -> None:
@@ -82,14 +96,17 @@ def record(
 ) -> Notice | None:
     """Record a notice of ``kind`` for ``recipient_ids`` (each once; the actor and empty ids left out) in the current
     transaction; the caller commits. Returns the Notice, or None when nobody is left to tell.
+
+    Every move is announced, even one nobody is told of, because it supersedes what still waits about the same
+    object: the listener replaces a waiting line of someone told of this move by this one, and marks the waiting
+    line of anyone else (the actor's own side) as answered (``NOTICE_ANSWERED``), so a batch never says a move
+    waits for someone when a later one answered it (DESIGN.md 4.2).
     Raises KeyError for a kind or object type no domain registered (a programming error, DESIGN.md 4.2)."""
     if kind not in NOTICE_KINDS:
         raise KeyError(f"unregistered notice kind {kind!r}")
     if object_type not in NOTICE_SUBJECTS:
         raise KeyError(f"unregistered notice subject {object_type!r}")
     people = tuple(dict.fromkeys(p for p in recipient_ids if p is not None and p != actor_id))
-    if not people:
-        return None
     notice = Notice(kind, object_type, object_id, actor_id, people)
     notice_recorded.send(notice)
-    return notice
+    return notice if people else None

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from flask import flash, has_request_context
 from flask_wtf import FlaskForm
 
+from app.core import input as input_layer
 from app.core.errors import DomainError
 from app.core.forms import apply_errors
 from app.core.web import is_api_request
@@ -66,6 +67,10 @@ def run_service(
     the message is flashed as an error. Returns the ``Outcome``: truthy with ``value`` after the commit, falsy with
     ``error`` after a refusal."""
     try:
+        if refused := input_layer.refused_fields():  # a web form's field held what cannot be stored: refuse first
+            input_layer.answer_refused(refused)
+            beside = [name for name in refused if form is not None and name in form]
+            raise input_layer.refusal_of(refused, beside=beside)
         value = call()
     except refusals as exc:
         db.session.rollback()

@@ -189,6 +189,9 @@ class PendingNotice(IdMixin, Model):
     batch_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("dialogue_notification_batches.id", ondelete="CASCADE")
     )
+    # Set when, while it waited, a later move of the recipient's own side answered it: the line then no longer says
+    # it waits for them (app.core.notices.NOTICE_ANSWERED). A later move they are told of deletes it instead.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 

@@ -1,5 +1,6 @@
 """The follow-ups domain's notices of what the other side did (DESIGN.md 4.2): a follow-up proposed or its proposal
-changed (to the other side), accepted or declined (to the proposer's side, the side waiting for that answer), reported
+changed (to the other side), withdrawn by the side that proposed it (to the other side, who had been told it waits for
+them), accepted or declined (to the proposer's side, the side waiting for that answer), reported
 done (to the review team), verified or reopened (to its owner). Told in the dialogue's batched e-mail through
 ``app.core.notices``: the follow-up's title and link, never its description, report, note or reason."""
 
@@ -25,6 +26,7 @@ CHANGED = "follow_up.changed"
 ACCEPTED = "follow_up.accepted"
 AGREED = "follow_up.agreed"
 DECLINED = "follow_up.declined"
+WITHDRAWN = "follow_up.withdrawn"
 DONE_REPORTED = "follow_up.done_reported"
 VERIFIED = "follow_up.verified"
 REOPENED = "follow_up.reopened"
@@ -52,11 +54,19 @@ def register() -> None:
         ACCEPTED: lambda who: _("%(who)s accepted it.", who=who),
         AGREED: lambda who: _("%(who)s accepted it; it is now agreed by both sides.", who=who),
         DECLINED: lambda who: _("%(who)s declined it.", who=who),
+        WITHDRAWN: lambda who: _("%(who)s withdrew the proposal; it no longer waits for your side.", who=who),
         DONE_REPORTED: lambda who: _("%(who)s reported it done; it waits for the review team to verify it.", who=who),
         VERIFIED: lambda who: _("%(who)s verified it.", who=who),
         REOPENED: lambda who: _("%(who)s reopened it; it is agreed again and not yet done.", who=who),
     }
-    notices.register_notice_kinds(sentences)
+    # Once the reader's own side has answered (accepted, declined, changed, verified…) before their batch went out.
+    answered = {
+        PROPOSED: lambda who: _("%(who)s proposed it; your side has answered it since.", who=who),
+        CHANGED: lambda who: _("%(who)s changed the proposal; your side has answered it since.", who=who),
+        DONE_REPORTED: lambda who: _("%(who)s reported it done; your side has answered it since.", who=who),
+        REOPENED: lambda who: _("%(who)s reopened it; your side has answered it since.", who=who),
+    }
+    notices.register_notice_kinds(sentences, answered=answered)
 
 
 def people_of_side(follow_up: FollowUp, side: Side) -> list[uuid.UUID]:

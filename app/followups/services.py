@@ -418,9 +418,11 @@ def cancel(follow_up_id: uuid.UUID, *, actor: User, reason: str, now: datetime |
     db.session.flush()
     reminders.drop_follow_up(follow_up.id, reason="the follow-up was cancelled", now=now)
     _changed(follow_up, actor, previous)
-    if previous == FollowUpStatus.proposed and not follow_up.accepted_by(side):
-        # The other side declined the proposal: the proposer's side hears of it (DESIGN.md 4.2).
-        follow_up_notices.record(follow_up_notices.DECLINED, follow_up, actor=actor, to=_other(side))
+    if previous == FollowUpStatus.proposed:
+        # Declined by the side it waited for: the proposer's side hears of it. Withdrawn by the side that proposed
+        # it (or last changed it): the other side, told it waits for them, hears that it no longer does (4.2).
+        kind = follow_up_notices.WITHDRAWN if follow_up.accepted_by(side) else follow_up_notices.DECLINED
+        follow_up_notices.record(kind, follow_up, actor=actor, to=_other(side))
     return follow_up
 
 

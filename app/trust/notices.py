@@ -54,7 +54,13 @@ def register() -> None:
         ACCEPTED: lambda who: _("%(who)s accepted your side's proposal.", who=who),
         REJECTED: lambda who: _("%(who)s declined your side's proposal.", who=who),
     }
-    notices.register_notice_kinds(sentences)
+    # Once the reader's own side has answered the proposal before their batch went out (DESIGN.md 4.2).
+    answered = {
+        PROPOSED: lambda who: _("%(who)s proposed it; your side has answered it since.", who=who),
+        PROPOSED_CHANGE: lambda who: _("%(who)s proposed a change; your side has answered it since.", who=who),
+        PROPOSED_END: lambda who: _("%(who)s proposed to end it; your side has answered it since.", who=who),
+    }
+    notices.register_notice_kinds(sentences, answered=answered)
 
 
 def _people_of(side: Side, version: BoundaryVersion) -> list[uuid.UUID]:

@@ -492,3 +492,32 @@ def test_baseline_again_says_the_closer_review_visit_is_still_planned_when_it_is
     [email] = [e for e in enqueued.emails() if e.recipient == person.email]
     assert f"The closer-review visit {visit.case_number} is still planned" in email.text
     assert "is cancelled; it is no longer needed" not in email.text
+
+
+def test_restoring_baseline_and_cancelling_the_closer_review_visit_tells_the_unit_once(
+    db, crossed, make_user, make_template, enqueued
+):
+    """One act, one notice: the coordinator restores baseline trust and, in the same act, cancels the closer-review
+    visit. The unit's members get the one "baseline again" e-mail, which says the visit is cancelled; the visit's
+    cancellation is not told a second time as a line of their next batched e-mail (DESIGN.md 4.2, 4.3)."""
+    from app.dialogue.models import PendingNotice
+    from app.visits import services as visit_services
+
+    unit, _indicator, _earlier, result = crossed()
+    make_template()
+    make_user("reviewer", name="Rita Granskare")
+    person = make_user("unit_member", units=[unit], name="Ulla Enhet", language="en")
+    visit = visit_services.open_closer_review_visit(unit.id) or visit_services.plan_closer_review(
+        unit.id, aim="Närmare."
+    )
+    services.close_breach(result.breaches[0].id, actor=make_user("reviewer"), note="Larmrutinen är ändrad.")
+    db.session.commit()
+    enqueued.clear()
+    services.restore_baseline(
+        unit.id, actor=make_user("coordinator"), reason="Tre goda månader i rad.", cancel_closer_review=True
+    )
+    db.session.commit()
+    [email] = [e for e in enqueued.emails() if e.recipient == person.email]
+    assert f"The closer-review visit {visit.case_number} is cancelled; it is no longer needed." in email.text
+    waiting = db.session.scalars(select(PendingNotice).where(PendingNotice.recipient_id == person.id)).all()
+    assert [(n.kind, n.object_id) for n in waiting] == []  # no second notice of the same act

@@ -177,7 +177,9 @@ def restore_baseline(
     if cancel_closer_review:
         visit = visit_services.open_closer_review_visit(unit.id)
         if visit is not None and visit_policy.can_cancel(actor, visit):
-            cancelled = visit_services.transition(visit.id, actor=actor, to="cancelled", reason=text)
+            # One act, one notice: the "baseline again" e-mail below says the visit is cancelled, so the visit's
+            # own notice of its cancellation is not told a second time in the unit's next batch (DESIGN.md 4.2).
+            cancelled = visit_services.transition(visit.id, actor=actor, to="cancelled", reason=text, tell_unit=False)
     # Never say the closer review is over while its visit stays open (issue 14): the e-mail names it.
     open_visit = visit_services.open_closer_review_visit(unit.id)
     for person in _people(unit.id, coordinators=False):

@@ -42,12 +42,15 @@ def transition(
     waiver_reason: str | None = None,
     reason: str | None = None,
     today: date | None = None,
+    tell_unit: bool = True,
 ) -> Visit:
     """Move a visit along DESIGN.md 4.1's status machine, or raise why not (409 in the API).
 
     ``reason`` is the written reason of the lead's two moves back: cancelling a planned or started visit
     (``to="cancelled"``) and taking the draft back from kommunicering for revision (``sent_for_comment →
-    draft``); both are shown to the unit and told to its members in their next batched e-mail (DESIGN.md 4.2).
+    draft``); both are shown to the unit and told to its members in their next batched e-mail (DESIGN.md 4.2),
+    unless ``tell_unit`` is False: a caller whose own e-mail to the unit already says it (restoring baseline trust
+    names the closer-review visit it cancels, DESIGN.md 4.3) passes False, so one act is told once.
     Raises InvalidInput (``reason``, ``comment_deadline``, ``waiver_reason``, ``to``), Forbidden, or DomainError
     when the move is not allowed."""
     visit = policy.get_visit(actor, visit_id)
@@ -94,7 +97,7 @@ def transition(
     visit.status = target
     db.session.flush()
     signals.visit_status_changed.send(visit, actor=actor, previous=previous)
-    if target == VisitStatus.cancelled or withdrawing:
+    if (target == VisitStatus.cancelled or withdrawing) and tell_unit:
         # The unit's members are told in their next batched e-mail (DESIGN.md 4.2): one path, never a second
         # e-mail of its own. The reason is read on the visit's page, not in the e-mail.
         kind = visit_notices.CANCELLED if target == VisitStatus.cancelled else visit_notices.WITHDRAWN
