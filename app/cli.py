@@ -268,7 +268,7 @@ def messages_count_unread() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.followups.cli import reminders_cli
+    from app.followups.cli import followups_cli, reminders_cli
     from app.planning.cli import planning_cli
     from app.trust.cli import readings_cli, trust_cli
 
@@ -280,6 +280,7 @@ def init_app(app: Flask) -> None:
         mail_cli,
         messages_cli,
         reminders_cli,
+        followups_cli,
         trust_cli,
         readings_cli,
         audit_cli,

@@ -7,8 +7,9 @@ bp = Blueprint("followups", __name__)
 
 def init_app(app: Flask) -> None:
     from app.api.followups import calendar_bp
-    from app.followups import labels, models, notices, policy, receivers, views  # noqa: F401  (routes; imported late so models never import views)
+    from app.followups import counts, labels, models, notices, policy, receivers, views  # noqa: F401  (routes; imported late so models never import views)
 
+    counts.install()
     labels.register(app)
     notices.register()
     policy.register_template_globals(app)

@@ -24,3 +24,18 @@ def sweep() -> None:
         f"claimed {result.claimed} (recovered {result.recovered}), skipped {result.skipped}, "
         f"no longer needed {result.obsolete}"
     )
+
+
+followups_cli = AppGroup("followups", help="Follow-ups: the kept counts of the start pages.")
+
+
+@followups_cli.command("recount")
+def recount() -> None:
+    """Count every person's open follow-ups afresh into their kept counts (once after upgrading to the kept
+    counts, and after a bulk import or restore that bypassed the app)."""
+    from app.extensions import db
+    from app.followups import counts
+
+    counts.recount()
+    db.session.commit()
+    click.echo("follow-up counts stored")

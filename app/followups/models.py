@@ -264,6 +264,33 @@ class ReminderStatusCount(Model):
     total: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class FollowUpCount(Model):
+    """A person's open follow-ups as their start page counts them (``services.summary``), grouped by ``bucket``
+    (``counts.BUCKETS``: the status, and for a proposal which sides have not accepted it yet) and due date: a
+    few hundred small rows per person at most (one per bucket and due date), read with one index range scan
+    whatever the number of follow-ups. Kept by ``app.followups.counts`` in the same transaction as every change
+    that moves a follow-up in or out of someone's count (issue 17). The row with bucket ``known`` says the
+    person's counts are complete (``due_date``: the day they were counted afresh); without it the start page
+    counts the follow-ups directly."""
+
+    __tablename__ = "follow_up_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
+    due_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        # The rows a change has brought down to nothing, found (and removed) without reading the others.
+        Index(
+            "ix_follow_up_counts_empty",
+            "user_id",
+            postgresql_where=text("total = 0"),
+            sqlite_where=text("total = 0"),
+        ),
+    )
+
+
 # ---- calendar feeds ------------------------------------------------------------------------------------
 
 

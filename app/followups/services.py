@@ -29,6 +29,7 @@ from app.core.input import fold
 from app.core.models import local_today, utcnow
 from app.core.pagination import Key, keyset_order
 from app.extensions import db
+from app.followups import counts as follow_up_counts
 from app.followups import evidence as follow_up_evidence
 from app.followups import notices as follow_up_notices
 from app.followups import policy as followups_policy
@@ -681,19 +682,37 @@ class Summary:
     overdue: int
 
 
+def _counts_mine(actor: User) -> bool:
+    """Whether the start page counts only the actor's own follow-ups: a reviewer who is no coordinator."""
+    return actor.is_reviewer and not actor.is_coordinator
+
+
 def summary(actor: User, *, today: date | None = None) -> Summary:
-    """The start page's follow-up counts for the actor (waiting for their side, reported done, overdue): one
-    statement over the open follow-ups only (the status index), the three counts as conditional sums, instead of
-    three counts of every visible follow-up (issue 17, cause 5)."""
+    """The start page's follow-up counts for the actor (waiting for their side, reported done, overdue; DESIGN.md
+    4.4): one read of the actor's kept counts (``app.followups.counts``, a few small rows whatever the number of
+    follow-ups: issue 17), or, while they are not known, ``direct_summary``."""
     today = today or local_today()
-    mine = actor.is_reviewer and not actor.is_coordinator
+    kept = follow_up_counts.stored(actor, today)
+    if kept is None:
+        return direct_summary(actor, today=today)
+    return Summary(
+        waiting_for_acceptance=kept.waiting_for_acceptance,
+        waiting_for_verification=kept.waiting_for_verification if actor.is_staff else 0,
+        overdue=kept.overdue,
+    )
+
+
+def direct_summary(actor: User, *, today: date | None = None) -> Summary:
+    """``summary`` counted over the follow-ups themselves: one statement over the open follow-ups the actor
+    counts (the status index), the three counts as conditional sums; O(those follow-ups)."""
+    today = today or local_today()
     accepted_by_side = FollowUp.supervisor_accepted_at if actor.is_staff else FollowUp.unit_accepted_at
 
     def tally(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     row = db.session.execute(
-        _filtered(actor, ListFilter(status="all", mine=mine), today)
+        _filtered(actor, ListFilter(status="all", mine=_counts_mine(actor)), today)
         .with_only_columns(
             tally((FollowUp.status == FollowUpStatus.proposed) & accepted_by_side.is_(None)),
             tally(FollowUp.status == FollowUpStatus.done_reported),
@@ -706,3 +725,14 @@ def summary(actor: User, *, today: date | None = None) -> Summary:
         waiting_for_verification=int(row[1]) if actor.is_staff else 0,
         overdue=int(row[2]),
     )
+
+
+def known_total(actor: User, filters: ListFilter, *, today: date | None = None) -> int | None:
+    """The length of the actor's list when it is exactly what their start page counts (all open follow-ups,
+    "mine" as the start page has it, no other filter; any order): read from the kept counts, so the list's
+    default page needs no count of its own (issue 17). None: count it."""
+    default = ListFilter(status="open", mine=_counts_mine(actor), sort=filters.sort, descending=filters.descending)
+    if filters != default:
+        return None
+    kept = follow_up_counts.stored(actor, today or local_today())
+    return kept.open_total if kept is not None else None

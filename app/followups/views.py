@@ -117,7 +117,10 @@ def _list_page(unit: Unit | None):  # type: ignore[no-untyped-def]
     if csvexport.wants_csv():
         return _csv(filters, today, "uppfoljningar.csv")
     query, keys = services.list_keyset(current_user, filters, today=today)
-    total = services.list_count(current_user, filters, today=today)  # the caption's total: one count statement
+    # The caption's total: the kept counts' for the person's default list (issue 17), else one count statement.
+    total = services.known_total(current_user, filters, today=today)
+    if total is None:
+        total = services.list_count(current_user, filters, today=today)
     page = keyset_page(query, request.args, keys, total=total)
     chosen = (  # the unit a link chose (its name shown; another unit's never)
         db.session.scalar(units_policy.visible_units(current_user).where(Unit.id == filters.unit_id))
