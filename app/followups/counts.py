@@ -337,8 +337,8 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             if is_new or is_removed or _changed(obj, ("user_id", "unit_id", "role", "user", "unit")):
                 people |= _history_values(obj, "user_id") | {u.id for u in _history_values(obj, "user")}
         elif isinstance(obj, TeamMember) and (is_new or is_removed or _changed(obj, ("visit_id", "user_id"))):
-            new_visit = obj.visit is not None and obj.visit in session.new  # no follow-up counted it before
-            if not new_visit and not _visits_of_member(obj) <= handled:
+            # A member of a visit handled before the flush, or of a new visit (no follow-up counted it), is done.
+            if not _visits_of_member(obj) <= handled and not (obj.visit is not None and obj.visit in session.new):
                 people |= _history_values(obj, "user_id") | {u.id for u in _history_values(obj, "user")}
     follow_up_ids -= {obj.id for obj in removed if isinstance(obj, FollowUp)}
     if units:
