@@ -92,14 +92,11 @@ def counted_by(person: Any) -> Any:
     staff = _has_role(person, *STAFF_ROLES)
     member = select(Membership.id).where(Membership.user_id == person, Membership.unit_id == FollowUp.unit_id).exists()
     visit, own = aliased(Visit), aliased(Membership)
-    unit_sees = or_(
+    unit_sees = or_(  # one level deep, so that it correlates with the person's and the follow-up's query
         FollowUp.visit_id.is_(None),
         select(visit.id)
-        .where(
-            visit.id == FollowUp.visit_id,
-            visit.status.in_(visits_policy.OPEN_TO_UNIT),
-            select(own.id).where(own.user_id == person, own.unit_id == visit.unit_id).exists(),
-        )
+        .join(own, own.unit_id == visit.unit_id)
+        .where(visit.id == FollowUp.visit_id, visit.status.in_(visits_policy.OPEN_TO_UNIT), own.user_id == person)
         .exists(),
     )
     visible = or_(and_(~staff, member, unit_sees), and_(staff, or_(~member, unit_sees)))
@@ -338,7 +335,8 @@ def _after_flush(session: Session, flush_context: Any) -> None:
                 people |= _history_values(obj, "user_id") | {u.id for u in _history_values(obj, "user")}
         elif isinstance(obj, TeamMember) and (is_new or is_removed or _changed(obj, ("visit_id", "user_id"))):
             # A member of a visit handled before the flush, or of a new visit (no follow-up counted it), is done.
-            if not _visits_of_member(obj) <= handled and not (obj.visit is not None and obj.visit in session.new):
+            handled_before = _visits_of_member(obj) <= handled
+            if not handled_before and not (obj.visit is not None and obj.visit in session.new):
                 people |= _history_values(obj, "user_id") | {u.id for u in _history_values(obj, "user")}
     follow_up_ids -= {obj.id for obj in removed if isinstance(obj, FollowUp)}
     if units:
