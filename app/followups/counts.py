@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, inspect, literal, or_, select, text, true, union
+from sqlalchemy import Date, and_, case, delete, func, inspect, literal, or_, select, text, true, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -53,6 +53,7 @@ AGREED = "agreed"
 DONE_REPORTED = "done_reported"
 BUCKETS = ("proposed:", "proposed:s", "proposed:u", "proposed:su", AGREED, DONE_REPORTED)
 KNOWN = "known"  # the person's counts are complete; its due_date: the day they were counted afresh
+UNDATED = date(2000, 1, 1)  # the due date kept for every bucket but agreed (no count needs theirs)
 
 OPEN_STATUSES = (FollowUpStatus.proposed, FollowUpStatus.agreed, FollowUpStatus.done_reported)
 STAFF_ROLES = (Role.coordinator, Role.reviewer)
@@ -143,13 +144,15 @@ def _parts(*, follow_up_ids: Iterable[uuid.UUID] | None = None, person_ids: Iter
         staff, members = staff.where(UserRole.user_id.in_(people)), members.where(Membership.user_id.in_(people))
     pairs = union(staff, members).subquery("pairs")
     bucket = _bucket()
+    # Only overdue needs the due date: the other buckets keep one row per person (on ``UNDATED``).
+    due = case((FollowUp.status == FollowUpStatus.agreed, FollowUp.due_date), else_=literal(UNDATED, Date))
     return (
-        select(pairs.c.user_id, bucket.label("bucket"), FollowUp.due_date, func.count().label("n"))
+        select(pairs.c.user_id, bucket.label("bucket"), due.label("due_date"), func.count().label("n"))
         .select_from(pairs)
         .join(FollowUp, FollowUp.id == pairs.c.follow_up_id)
         .where(counted_by(pairs.c.user_id))
-        .group_by(pairs.c.user_id, bucket, FollowUp.due_date)
-        .order_by(pairs.c.user_id, bucket, FollowUp.due_date)  # one order of row locks for every writer
+        .group_by(pairs.c.user_id, bucket, due)
+        .order_by(pairs.c.user_id, bucket, due)  # one order of row locks for every writer
     )
 
 
