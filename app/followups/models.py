@@ -268,8 +268,8 @@ class FollowUpCount(Model):
     """A person's open follow-ups as their start page counts them (``services.summary``), grouped by ``bucket``
     (``counts.BUCKETS``: the status, and for a proposal which sides have not accepted it yet) and, for agreed ones,
     due date (the others on ``counts.UNDATED``): a few hundred small rows per person at most, read with one index
-    range scan whatever the number of follow-ups. Kept by ``app.followups.counts`` in the same transaction as every change
-    that moves a follow-up in or out of someone's count (issue 17). The row with bucket ``known`` says the
+    range scan whatever the number of follow-ups. Kept by ``app.followups.counts`` in the same transaction as
+    every change that moves a follow-up in or out of someone's count (issue 17). The row with bucket ``known`` says the
     person's counts are complete (``due_date``: the day they were counted afresh); without it the start page
     counts the follow-ups directly."""
 
