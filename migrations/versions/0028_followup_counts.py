@@ -4,15 +4,15 @@ The start pages' follow-up counts and the default follow-ups list's total read a
 counting every open follow-up (app.followups.counts). The table starts empty: a person without their ``known`` row
 is counted directly, as before, until ``flask followups recount`` fills it (run it once after this migration).
 
-Revision ID: 0027_followup_counts
-Revises: 0026_fulltext_vector
+Revision ID: 0028_followup_counts
+Revises: 0027_notice_answered
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027_followup_counts"
-down_revision = "0026_fulltext_vector"
+revision = "0028_followup_counts"
+down_revision = "0027_notice_answered"
 branch_labels = None
 depends_on = None
 
