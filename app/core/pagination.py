@@ -27,6 +27,22 @@ from app.core.input import parse_page
 from app.extensions import db
 
 MAX_PER_PAGE = 200
+# Where in a list a page starts (OFFSET pages and keyset cursors): dropped when the sort, a filter or the download
+# changes, so that starts again from the list's beginning.
+POSITION_ARGS = ("page", "after", "before", "last")
+
+
+def list_args(args: Mapping[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
+    """The list's query arguments (``args``, by default the request's; the first value of each) without its page
+    position (``POSITION_ARGS``), with ``changes`` applied: for the links of a sort header, a filter and the CSV
+    download (a template global)."""
+    from flask import request
+
+    kept = dict(request.args if args is None else args)
+    for name in POSITION_ARGS:
+        kept.pop(name, None)
+    kept.update(changes)
+    return kept
 
 
 @dataclass
