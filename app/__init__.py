@@ -50,7 +50,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     celery_init_app(app)
 
-    from app.core import audit, sqlite, tasks, web
+    from app.core import audit, pagination, sqlite, tasks, web
     from app.core import input as input_layer
 
     sqlite.install()
@@ -59,6 +59,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Europe/Stockholm")
     web.init_app(app)
     input_layer.init_app(app)
+    pagination.init_app(app)
     availability.init_app(app)
     security_log.init_app(app)
 

@@ -45,6 +45,11 @@ def list_args(args: Mapping[str, Any] | None = None, **changes: Any) -> dict[str
     return kept
 
 
+def init_app(app: Any) -> None:
+    """``list_args`` for the templates' sort headers, filter links, pagers and CSV links."""
+    app.jinja_env.globals.update(list_args=list_args)
+
+
 @dataclass
 class Page:
     items: list[Any]

@@ -303,12 +303,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _handle_unexpected)
     drafts.init_app(app)
 
-    from app.core import access, pagination, timeline
+    from app.core import access, timeline
 
     timeline.init_app(app)
     # The jäv primitive for templates deciding what to show (never what to fetch); each domain registers its
     # own predicates (app/<domain>/policy.py).
-    app.jinja_env.globals.update(supervises=access.supervises, list_args=pagination.list_args)
+    app.jinja_env.globals.update(supervises=access.supervises)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
